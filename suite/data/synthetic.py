@@ -19,6 +19,9 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 SEED_2017 = "synthetic-seed-2017"
 
+#: Candidates drawn by popularity for each rating a user makes (see ``planted``).
+_CANDIDATES_PER_RATING = 3
+
 #: Top-up rounds per chunk when sampling a user's distinct items (see ``planted``).
 _MAX_TOP_UP_ROUNDS = 10
 
@@ -65,6 +68,7 @@ def planted(
     interaction_std: float = 0.8,
     user_skew: float = 0.5,
     item_skew: float = 0.8,
+    selection: float = 1.0,
     rounded: bool = True,
     clip: tuple[float, float] | None = (1.0, 5.0),
     seed: int = 0,
@@ -82,9 +86,13 @@ def planted(
 
     Which pairs are rated: the r-th most active user has activity weight ``r**-user_skew``
     and the r-th most popular item popularity ``r**-item_skew`` (ranks randomly assigned to
-    codes). Each user's number of ratings is multinomial over activity weights; that user's
-    items are drawn by popularity without repeats (duplicates are removed and redrawn, so the
-    data holds each (user, item) pair at most once; a user never rates more than every item).
+    codes). Each user's number of ratings ``n_u`` is multinomial over activity weights. The
+    user then draws ``3 n_u`` distinct candidate items by popularity and rates ``n_u`` of them,
+    chosen without replacement with probability ∝ ``exp(selection · true rating)``: people
+    rate what they expect to like, so which items are rated carries signal too (missing not
+    at random, as in Marlin & Zemel, "Collaborative prediction and ranking with non-random
+    missing data", RecSys 2009). ``selection=0`` rates the candidates uniformly (missing at
+    random). Each (user, item) pair occurs at most once; a user never rates every item twice.
 
     ``metadata["noise_floor_rmse"]`` (and ``noise_floor_mae``) hold the error of the true
     signal itself on the generated ratings: what a model that recovered the planted model
@@ -105,6 +113,8 @@ def planted(
         Global mean, spread of user/item biases, spread of the interaction term.
     user_skew, item_skew : float
         Zipf exponents of user activity and item popularity (0 = uniform).
+    selection : float
+        How strongly users pick the items they rate by their true rating (0 = at random).
     rounded : bool
         Round observed ratings to integers (MovieLens-like stars).
     clip : (float, float) or None
@@ -137,13 +147,20 @@ def planted(
     filled, sum_sq, sum_abs = 0, 0.0, 0.0
     for chunk, (lo, hi) in enumerate(_user_blocks(counts, chunk_size)):
         chunk_rng = np.random.default_rng([seed, 1, chunk])
-        users, items = _distinct_pairs(counts[lo:hi], lo, item_p, item_cdf, chunk_rng)
+        want = counts[lo:hi]
+        candidates = np.minimum(_CANDIDATES_PER_RATING * want, n_items) if selection else want
+        users, items = _distinct_pairs(candidates, lo, item_p, item_cdf, chunk_rng)
         signal = (
             mean
             + user_bias[users]
             + item_bias[items]
             + np.einsum("ij,ij->i", user_factors[users], item_factors[items])
         )
+        if selection:
+            chosen = _top_per_group(
+                users - lo, selection * signal + chunk_rng.gumbel(size=len(signal)), want
+            )
+            users, items, signal = users[chosen], items[chosen], signal[chosen]
         observed = signal + chunk_rng.normal(0.0, noise, len(signal)).astype(np.float32)
         if rounded:
             observed = np.round(observed)
@@ -162,7 +179,8 @@ def planted(
     params = {
         "n_users": n_users, "n_items": n_items, "n_ratings": n_ratings, "rank": rank,
         "noise": noise, "mean": mean, "bias_std": bias_std, "interaction_std": interaction_std,
-        "user_skew": user_skew, "item_skew": item_skew, "rounded": rounded,
+        "user_skew": user_skew, "item_skew": item_skew, "selection": selection,
+        "rounded": rounded,
         "clip": None if clip is None else list(clip), "seed": seed, "chunk_size": chunk_size,
     }  # fmt: skip
     return Ratings(
@@ -242,7 +260,20 @@ def _distinct_pairs(
     return (keys // n_items).astype(np.int32), (keys % n_items).astype(np.int32)
 
 
+def _top_per_group(group: np.ndarray, score: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """Indices of the ``keep[g]`` highest-scoring entries of each group ``g``, in input order.
+
+    With Gumbel noise added to ``score`` this samples without replacement with probability
+    ∝ ``exp(score)`` (the Gumbel-top-k trick).
+    """
+    order = np.lexsort((-score, group))
+    sorted_group = group[order]
+    starts = np.searchsorted(sorted_group, np.arange(len(keep)))
+    rank = np.arange(len(order)) - starts[sorted_group]
+    return np.sort(order[rank < keep[sorted_group]])
+
+
 def _sorted_unique(keys: np.ndarray) -> np.ndarray:
     """``np.unique`` by sorting (NumPy 2.4's hash-based unique is far slower on int64 keys)."""
     keys = np.sort(keys)
-    return keys[np.concatenate([[True], keys[1:] != keys[:-1]])]
+    return keys[np.concatenate([keys[:1] == keys[:1], keys[1:] != keys[:-1]])]

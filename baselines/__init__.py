@@ -1,0 +1,1 @@
+"""The contenders the PyTorch models are compared with, one module each."""

@@ -1,0 +1,136 @@
+"""LightFM with the WARP and BPR ranking losses, on the positive ratings."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from typing import ClassVar
+
+import numpy as np
+import scipy.sparse as sp
+
+from suite.data.ratings import Ratings
+from suite.errors import InputError
+from suite.models.base import EpochCallback, Model
+
+
+class _LightFM(Model):
+    """LightFM (Kula, "Metadata Embeddings for User and Item Cold-start Recommendations",
+    CBRecSys 2015) without side features: a factorization trained for ranking.
+
+    Ratings ``>= min_rating`` are the positive interactions (default 4: "liked" on a 1-5
+    scale, as in LightFM's own MovieLens example); the rest are dropped. Scores are
+    ``p_u · q_i + b_i`` from LightFM's learned representations. Trained one epoch at a time
+    with ``fit_partial`` so that convergence curves can be taken. With ``n_threads > 1``
+    LightFM trains Hogwild-style and runs are not bit-for-bit repeatable.
+
+    Parameters
+    ----------
+    factors : int
+        ``no_components``.
+    epochs : int
+        Passes over the positives.
+    learning_rate : float
+        Initial learning rate.
+    learning_schedule : {"adagrad", "adadelta"}
+        LightFM's per-parameter schedule.
+    item_alpha, user_alpha : float
+        L2 penalties on item and user embeddings.
+    min_rating : float
+        Smallest rating that counts as a positive.
+    backend, n_threads, seed
+        CPU only; ``num_threads``; ``random_state``.
+    """
+
+    loss: ClassVar[str]
+    predicts_ratings = False
+
+    def __init__(
+        self,
+        *,
+        factors: int = 64,
+        epochs: int = 30,
+        learning_rate: float = 0.05,
+        learning_schedule: str = "adagrad",
+        item_alpha: float = 0.0,
+        user_alpha: float = 0.0,
+        min_rating: float = 4.0,
+        backend: str = "cpu",
+        n_threads: int | None = None,
+        seed: int = 0,
+    ) -> None:
+        self.factors = factors
+        self.epochs = epochs
+        self.learning_rate = learning_rate
+        self.learning_schedule = learning_schedule
+        self.item_alpha = item_alpha
+        self.user_alpha = user_alpha
+        self.min_rating = min_rating
+        self.backend = backend
+        self.n_threads = n_threads
+        self.seed = seed
+
+    @classmethod
+    def available(cls, backend: str = "cpu") -> tuple[bool, str]:
+        ok, reason = super().available(backend)
+        if ok and importlib.util.find_spec("lightfm") is None:
+            return False, "lightfm is not installed (see the Makefile for how to build it)"
+        return ok, reason
+
+    def _fit(self, train: Ratings, on_epoch: EpochCallback | None) -> None:
+        from lightfm import LightFM
+
+        liked = train.rating >= self.min_rating
+        if not liked.any():
+            raise InputError(f"{self.name}: no training rating >= min_rating={self.min_rating}")
+        positives = sp.coo_matrix(
+            (np.ones(int(liked.sum()), dtype=np.float32), (train.user[liked], train.item[liked])),
+            shape=(train.n_users, train.n_items),
+        )
+        self.model_ = LightFM(
+            no_components=self.factors,
+            loss=self.loss,
+            learning_rate=self.learning_rate,
+            learning_schedule=self.learning_schedule,
+            item_alpha=self.item_alpha,
+            user_alpha=self.user_alpha,
+            random_state=np.random.RandomState(self.seed),
+        )
+        threads = self.n_threads or os.cpu_count() or 1
+        for epoch in range(1, self.epochs + 1):
+            self.model_.fit_partial(positives, epochs=1, num_threads=threads)
+            if not np.isfinite(self.model_.item_embeddings).all():
+                self._check_loss(epoch, float("nan"))
+            self._epoch_done(epoch, positives.nnz, on_epoch)
+
+    def _score_items(self, users: np.ndarray) -> np.ndarray:
+        _, user_embeddings = self.model_.get_user_representations()
+        item_biases, item_embeddings = self.model_.get_item_representations()
+        return user_embeddings[users] @ item_embeddings.T + item_biases
+
+    def _state_arrays(self) -> list[np.ndarray]:
+        return [self.model_.user_embeddings, self.model_.item_embeddings]
+
+
+class LightFMWarp(_LightFM):
+    __doc__ = (
+        (_LightFM.__doc__ or "")
+        + """
+    ``lightfm-warp``: the WARP loss (Weston, Bengio & Usunier, "WSABIE: Scaling Up to Large
+    Vocabulary Image Annotation", IJCAI 2011), which optimises the top of the ranking.
+    """
+    )
+    name = "lightfm-warp"
+    loss = "warp"
+
+
+class LightFMBPR(_LightFM):
+    __doc__ = (
+        (_LightFM.__doc__ or "")
+        + """
+    ``lightfm-bpr``: Bayesian Personalised Ranking (Rendle et al., "BPR: Bayesian
+    Personalized Ranking from Implicit Feedback", UAI 2009).
+    """
+    )
+    name = "lightfm-bpr"
+    loss = "bpr"

@@ -1,0 +1,179 @@
+"""The Model protocol every contender implements, and what the harness relies on."""
+
+from __future__ import annotations
+
+import inspect
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import numpy as np
+
+from suite.data.ratings import Ratings
+from suite.errors import InputError
+from suite.measure import thread_limits
+
+#: ``on_epoch(epoch, model)``: called after each epoch (1-based) with the model in its
+#: current state, e.g. to take a convergence curve. Time spent inside it is not fit time.
+EpochCallback = Callable[[int, "Model"], None]
+
+
+class ModelFitError(RuntimeError):
+    """Training went numerically wrong (NaN or infinite loss or factors)."""
+
+
+class Model(ABC):
+    """A recommender under benchmark (scikit-learn / implicit style).
+
+    Required of a subclass
+    ----------------------
+    ``name`` : str (class attribute)
+        Registry name, e.g. ``"torch-biased-mf"``.
+    ``backends`` : tuple of str (class attribute)
+        Devices it can run on, e.g. ``("cpu", "cuda")``.
+    ``predicts_ratings`` : bool (class attribute)
+        True when ``predict`` returns ratings on the data's scale (then RMSE/MAE apply);
+        False for ranking models, which only implement ``_score_items``.
+    ``__init__(self, *, <hyperparameters>, backend="cpu", n_threads=None, seed=0)``
+        Stores each argument verbatim under its own name and does nothing else.
+    ``_fit(self, train, on_epoch) -> None``
+        All the work: learns state in attributes ending in ``_``; calls ``on_epoch`` after
+        every epoch/iteration and ``self._check_loss(epoch, loss)`` where it has a loss.
+    ``_score_items(self, users) -> ndarray``
+        float32 array ``len(users) × n_items``: higher = recommend first.
+
+    Optional
+    --------
+    ``_predict(self, users, items) -> ndarray``
+        float32 predicted ratings, one per pair (required when ``predicts_ratings``).
+    ``available(backend) -> (bool, reason)`` (classmethod)
+        Whether the library/device is usable here; the harness records a skipped run with
+        the reason instead of crashing. The default checks ``backend in backends``.
+    ``_state_arrays(self) -> list of ndarray``
+        Learned arrays checked for NaN/inf after fitting (default: none).
+
+    What callers get
+    ----------------
+    ``fit(train, *, on_epoch=None) -> self``; ``predict(users, items)`` and
+    ``score_items(users)`` take integer code arrays. ``n_ratings_processed_`` counts the
+    training examples visited (for ratings/s); ``epochs_run_`` the epochs completed.
+
+    Unknown users and items (one policy for every model)
+    ----------------------------------------------------
+    A code outside ``[0, n_users)`` / ``[0, n_items)`` of the training data raises
+    ``InputError``. A user or item in range but without a training rating is *cold*:
+    ``predict`` returns the training mean rating for any pair involving one, and
+    ``score_items`` gives cold items ``-inf`` (never recommended) and cold users the training
+    popularity of each item. The shared splits already remove cold pairs from test sets
+    (``suite.data.splits``), so this only defines behaviour outside the harness.
+    """
+
+    name: ClassVar[str]
+    backends: ClassVar[tuple[str, ...]] = ("cpu",)
+    predicts_ratings: ClassVar[bool] = True
+
+    backend: str
+    n_threads: int | None
+    seed: int
+
+    # -- the contract ------------------------------------------------------------------------
+    @classmethod
+    def available(cls, backend: str = "cpu") -> tuple[bool, str]:
+        """``(True, "")`` when this model can run on ``backend`` here, else ``(False, why)``."""
+        if backend not in cls.backends:
+            return False, f"{cls.name} has no {backend!r} backend (has {', '.join(cls.backends)})"
+        return True, ""
+
+    @abstractmethod
+    def _fit(self, train: Ratings, on_epoch: EpochCallback | None) -> None:
+        """Learn from ``train`` (see the class docstring)."""
+
+    @abstractmethod
+    def _score_items(self, users: np.ndarray) -> np.ndarray:
+        """Scores of every item for each of ``users`` (see the class docstring)."""
+
+    def _predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        raise NotImplementedError(f"{self.name} ranks items; it does not predict ratings")
+
+    def _state_arrays(self) -> list[np.ndarray]:
+        return []
+
+    # -- what callers use ----------------------------------------------------------------------
+    def fit(self, train: Ratings, *, on_epoch: EpochCallback | None = None) -> Model:
+        """Train on ``train`` with ``n_threads`` threads; returns ``self``."""
+        ok, reason = self.available(self.backend)
+        if not ok:
+            raise InputError(reason)
+        self.n_users_, self.n_items_ = train.n_users, train.n_items
+        self.global_mean_ = float(train.rating.mean())
+        self.cold_users_ = ~train.users_seen()
+        self.cold_items_ = ~train.items_seen()
+        self.item_popularity_ = np.bincount(train.item, minlength=train.n_items).astype(np.float32)
+        self.n_ratings_processed_ = 0
+        self.epochs_run_ = 0
+        with thread_limits(self.n_threads):
+            self._fit(train, on_epoch)
+        for array in self._state_arrays():
+            if not np.isfinite(array).all():
+                raise ModelFitError(f"{self.name}: fitting produced NaN or infinite parameters")
+        return self
+
+    def predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """Predicted ratings (float32) of the pairs ``(users[k], items[k])``."""
+        if not self.predicts_ratings:
+            raise InputError(f"{self.name} is a ranking model: it does not predict ratings")
+        users, items = self._codes(users, "user"), self._codes(items, "item")
+        if len(users) != len(items):
+            raise InputError(f"{self.name}.predict: {len(users)} users but {len(items)} items")
+        with thread_limits(self.n_threads):
+            predicted = np.asarray(self._predict(users, items), dtype=np.float32)
+        cold = self.cold_users_[users] | self.cold_items_[items]
+        predicted[cold] = self.global_mean_
+        return predicted
+
+    def score_items(self, users: np.ndarray) -> np.ndarray:
+        """Scores (float32), ``len(users) × n_items``; higher means recommend first."""
+        users = self._codes(users, "user")
+        with thread_limits(self.n_threads):
+            scores = np.asarray(self._score_items(users), dtype=np.float32)
+        cold_users = self.cold_users_[users]
+        if cold_users.any():
+            scores[cold_users] = self.item_popularity_
+        scores[:, self.cold_items_] = -np.inf
+        return scores
+
+    def params(self) -> dict[str, Any]:
+        """The constructor arguments, as stored (what a results row records)."""
+        return {name: getattr(self, name) for name in inspect.signature(type(self)).parameters}
+
+    # -- helpers for subclasses ------------------------------------------------------------------
+    def _check_loss(self, epoch: int, loss: float) -> None:
+        """Raise ``ModelFitError`` naming the model and epoch when ``loss`` is not finite."""
+        if not np.isfinite(loss):
+            raise ModelFitError(
+                f"{self.name}: training loss became {loss} in epoch {epoch} "
+                f"(params {self.params()}); try a smaller learning rate"
+            )
+
+    def _epoch_done(self, epoch: int, n_ratings: int, on_epoch: EpochCallback | None) -> None:
+        """Book-keeping after an epoch: counters, then the caller's callback."""
+        self.epochs_run_ = epoch
+        self.n_ratings_processed_ += n_ratings
+        if on_epoch is not None:
+            on_epoch(epoch, self)
+
+    def _codes(self, codes: np.ndarray, what: str) -> np.ndarray:
+        if not hasattr(self, "n_users_"):
+            raise InputError(f"{self.name}: call fit() before predicting")
+        codes = np.asarray(codes)
+        if codes.ndim != 1 or not np.issubdtype(codes.dtype, np.integer):
+            raise InputError(f"{self.name}: {what} codes must be a 1-d integer array")
+        size = self.n_users_ if what == "user" else self.n_items_
+        if len(codes) and (codes.min() < 0 or codes.max() >= size):
+            bad = codes[(codes < 0) | (codes >= size)][0]
+            raise InputError(f"{self.name}: unknown {what} code {bad} (trained on {size} {what}s)")
+        return codes.astype(np.int64, copy=False)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
+        return f"{type(self).__name__}({args})"

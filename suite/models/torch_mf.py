@@ -1,0 +1,387 @@
+"""The PyTorch models under study: the seed post's MF and biased MF, trained by autograd.
+
+Representation (``nn.Module``s of embedding layers), loss (plain functions) and training
+(``MinibatchTrainer``: optimizer, device, batching) are kept apart, so swapping the optimizer
+or adding weight decay is one argument — as the post promises.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from suite.data.ratings import Ratings
+from suite.errors import InputError
+from suite.models.base import EpochCallback, Model
+
+# -- representation ---------------------------------------------------------------------------
+
+
+class MatrixFactorization(nn.Module):
+    """The post's model: a rating is the dot product of a user and an item embedding."""
+
+    def __init__(self, n_users: int, n_items: int, n_factors: int = 20, sparse: bool = False):
+        super().__init__()
+        self.user_factors = nn.Embedding(n_users, n_factors, sparse=sparse)
+        self.item_factors = nn.Embedding(n_items, n_factors, sparse=sparse)
+
+    def forward(self, user: torch.Tensor, item: torch.Tensor) -> torch.Tensor:
+        return (self.user_factors(user) * self.item_factors(item)).sum(1)
+
+    def score_all(self, user: torch.Tensor) -> torch.Tensor:
+        """Predicted rating of every item for each user: ``len(user) × n_items``."""
+        return self.user_factors(user) @ self.item_factors.weight.T
+
+
+class BiasedMatrixFactorization(MatrixFactorization):
+    """The post's biased model: dot product plus user and item biases (1-dim embeddings).
+
+    Two changes from the post, both needed for a correct model: the biases are squeezed to
+    shape ``(batch,)`` (the post adds ``(batch, 1)`` to ``(batch,)``, which broadcasts to a
+    ``batch × batch`` matrix), and a fixed global offset (the training mean, a buffer, not
+    learned) is added, as in Koren, Bell & Volinsky (2009), so the factors model deviations.
+    """
+
+    def __init__(self, n_users: int, n_items: int, n_factors: int = 20, sparse: bool = False):
+        super().__init__(n_users, n_items, n_factors, sparse)
+        self.user_biases = nn.Embedding(n_users, 1, sparse=sparse)
+        self.item_biases = nn.Embedding(n_items, 1, sparse=sparse)
+        self.register_buffer("global_bias", torch.zeros(()))
+
+    def forward(self, user: torch.Tensor, item: torch.Tensor) -> torch.Tensor:
+        biases = self.user_biases(user).squeeze(-1) + self.item_biases(item).squeeze(-1)
+        return self.global_bias + biases + super().forward(user, item)
+
+    def score_all(self, user: torch.Tensor) -> torch.Tensor:
+        user_part = self.global_bias + self.user_biases(user)  # (batch, 1)
+        return user_part + super().score_all(user) + self.item_biases.weight.T
+
+
+# -- loss -------------------------------------------------------------------------------------
+
+
+def mse(predicted: torch.Tensor, actual: torch.Tensor) -> torch.Tensor:
+    """Mean squared error, the post's ``nn.MSELoss()``."""
+    return torch.mean((predicted - actual) ** 2)
+
+
+def per_example_l2(module: nn.Module, user: torch.Tensor, item: torch.Tensor) -> torch.Tensor:
+    """Mean over the batch of the squared norms of the parameters each example touches.
+
+    ``mse + l2 * per_example_l2`` is, example by example, the loss of classic SGD matrix
+    factorization (Funk 2006; Koren et al. 2009): ``(r - r̂)² + λ(‖p_u‖² + ‖q_i‖² + b_u² + b_i²)``.
+    Unlike ``weight_decay``, it shrinks only the rows in the batch, so frequent users and
+    items are regularised more — the objective that ``numpy-sgd`` and ``numpy-als`` share.
+    """
+    rows = [module.user_factors(user), module.item_factors(item)]
+    if isinstance(module, BiasedMatrixFactorization):
+        rows += [module.user_biases(user), module.item_biases(item)]
+    return sum((row**2).sum(1) for row in rows).mean()
+
+
+# -- trainer ----------------------------------------------------------------------------------
+
+OPTIMIZERS = ("sgd", "adagrad", "adam", "sparse_adam")
+
+
+@dataclass
+class MinibatchTrainer:
+    """Shuffled minibatch training by autograd: the optimizer, batching and loss weights.
+
+    ``weight_decay`` is the optimizer's (the post's way of adding L2); ``l2`` weights
+    ``per_example_l2``. Data stay on the device; each epoch draws one permutation.
+    """
+
+    optimizer: str = "adam"
+    lr: float = 1e-2
+    weight_decay: float = 0.0
+    l2: float = 0.0
+    batch_size: int = 1024
+
+    def make_optimizer(self, module: nn.Module, sparse: bool) -> torch.optim.Optimizer:
+        """The optimizer, after checking it can take the module's gradients."""
+        params = list(module.parameters())
+        if self.optimizer == "sgd":
+            return torch.optim.SGD(params, lr=self.lr, weight_decay=self.weight_decay)
+        if self.optimizer == "adagrad":
+            return torch.optim.Adagrad(params, lr=self.lr, weight_decay=self.weight_decay)
+        if self.optimizer == "adam":
+            return torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
+        return torch.optim.SparseAdam(params, lr=self.lr)
+
+    def epoch(
+        self,
+        module: nn.Module,
+        optimizer: torch.optim.Optimizer,
+        data: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+        order: torch.Tensor,
+    ) -> float:
+        """One pass over ``data`` (users, items, ratings) in ``order``; the mean loss."""
+        users, items, ratings = data
+        total = torch.zeros((), device=ratings.device, dtype=torch.float64)
+        for start in range(0, len(order), self.batch_size):
+            batch = order[start : start + self.batch_size]
+            user, item = users[batch], items[batch]
+            loss = mse(module(user, item), ratings[batch])
+            if self.l2:
+                loss = loss + self.l2 * per_example_l2(module, user, item)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total += loss.detach() * len(batch)
+        return float(total) / len(order)
+
+
+def check_torch_options(name: str, optimizer: str, sparse: bool, weight_decay: float) -> None:
+    """Refuse optimizer/sparse/weight-decay combinations PyTorch cannot train."""
+    if optimizer not in OPTIMIZERS:
+        raise InputError(f"{name}: optimizer={optimizer!r}; choose from {', '.join(OPTIMIZERS)}")
+    if optimizer == "sparse_adam" and not sparse:
+        raise InputError(f"{name}: optimizer='sparse_adam' needs sparse=True")
+    if optimizer == "adam" and sparse:
+        raise InputError(f"{name}: optimizer='adam' cannot take sparse gradients; use sparse_adam")
+    if sparse and weight_decay:
+        raise InputError(f"{name}: weight_decay needs dense gradients (sparse=False); or use l2")
+
+
+def torch_available(backend: str) -> tuple[bool, str]:
+    """Whether PyTorch can run on ``backend`` here, and why not."""
+    if backend == "cuda" and not torch.cuda.is_available():
+        build = "built without CUDA" if torch.version.cuda is None else "no GPU visible"
+        return False, f"CUDA unavailable (torch {torch.__version__}: {build})"
+    if backend == "mps" and not torch.backends.mps.is_available():
+        return False, "MPS (Apple GPU) unavailable"
+    return True, ""
+
+
+# -- the contenders ---------------------------------------------------------------------------
+
+
+class _TorchModel(Model):
+    """What the PyTorch contenders share: device checks, seeded init, output from ``module_``."""
+
+    backends = ("cpu", "cuda", "mps")
+    predicts_ratings = True
+
+    @classmethod
+    def available(cls, backend: str = "cpu") -> tuple[bool, str]:
+        ok, reason = super().available(backend)
+        return torch_available(backend) if ok else (ok, reason)
+
+    def _init_module(
+        self, module_class: type[MatrixFactorization], train: Ratings, sparse: bool
+    ) -> MatrixFactorization:
+        """A module on the model's device: factors ~ N(0, init_std²), biases 0, seeded."""
+        generator = torch.Generator().manual_seed(self.seed)
+        module = module_class(train.n_users, train.n_items, self.factors, sparse)
+        with torch.no_grad():
+            for embedding in (module.user_factors, module.item_factors):
+                embedding.weight.normal_(0.0, self.init_std, generator=generator)
+            if isinstance(module, BiasedMatrixFactorization):
+                module.user_biases.weight.zero_()
+                module.item_biases.weight.zero_()
+                module.global_bias.fill_(float(train.rating.mean()))
+        return module.to(self.backend)
+
+    @torch.no_grad()
+    def _predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        user = torch.from_numpy(users).to(self.backend)
+        item = torch.from_numpy(items).to(self.backend)
+        return self.module_(user, item).float().cpu().numpy()
+
+    @torch.no_grad()
+    def _score_items(self, users: np.ndarray) -> np.ndarray:
+        scores = self.module_.score_all(torch.from_numpy(users).to(self.backend))
+        return scores.float().cpu().numpy()
+
+    def _state_arrays(self) -> list[np.ndarray]:
+        return [p.detach().cpu().numpy() for p in self.module_.parameters()]
+
+
+class TorchMF(_TorchModel):
+    """Matrix factorization in PyTorch (``torch-mf``): the post's ``MatrixFactorization``.
+
+    A rating is ``p_u · q_i``, learned by minimising MSE with a PyTorch optimizer through
+    autograd (Rosenthal, "Matrix Factorization in PyTorch", 2017; the model is Funk's 2006
+    SVD without biases). See ``TorchBiasedMF`` for the biased variant.
+
+    Parameters
+    ----------
+    factors : int
+        Embedding size.
+    epochs : int
+        Passes over the training data.
+    lr : float
+        Learning rate.
+    optimizer : {"sgd", "adagrad", "adam", "sparse_adam"}
+        PyTorch optimizer.
+    weight_decay : float
+        The optimizer's weight decay (the post's L2; needs ``sparse=False``).
+    l2 : float
+        Weight of the per-example L2 penalty (see ``per_example_l2``).
+    batch_size : int
+        Ratings per optimizer step.
+    sparse : bool
+        Sparse embedding gradients (``nn.Embedding(sparse=True)``, as in the post).
+    init_std : float
+        Standard deviation of the normal initialisation of the factors (biases start at 0).
+    backend : {"cpu", "cuda", "mps"}
+        Device.
+    n_threads : int, optional
+        CPU threads (torch intra-op).
+    seed : int
+        Seeds initialisation and shuffling (a ``torch.Generator``; no global RNG). On CUDA,
+        scatter-add in the embedding backward pass may make runs differ in the last bits.
+    """
+
+    name = "torch-mf"
+    module_class: ClassVar[type[MatrixFactorization]] = MatrixFactorization
+
+    def __init__(
+        self,
+        *,
+        factors: int = 32,
+        epochs: int = 20,
+        lr: float = 5e-3,
+        optimizer: str = "adam",
+        weight_decay: float = 0.0,
+        l2: float = 0.1,
+        batch_size: int = 1024,
+        sparse: bool = False,
+        init_std: float = 0.1,
+        backend: str = "cpu",
+        n_threads: int | None = None,
+        seed: int = 0,
+    ) -> None:
+        self.factors = factors
+        self.epochs = epochs
+        self.lr = lr
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.l2 = l2
+        self.batch_size = batch_size
+        self.sparse = sparse
+        self.init_std = init_std
+        self.backend = backend
+        self.n_threads = n_threads
+        self.seed = seed
+
+    def trainer(self) -> MinibatchTrainer:
+        """The trainer these hyperparameters describe."""
+        return MinibatchTrainer(
+            self.optimizer, self.lr, self.weight_decay, self.l2, self.batch_size
+        )
+
+    def _fit(self, train: Ratings, on_epoch: EpochCallback | None) -> None:
+        check_torch_options(self.name, self.optimizer, self.sparse, self.weight_decay)
+        self.module_ = self._init_module(self.module_class, train, self.sparse)
+        trainer = self.trainer()
+        optimizer = trainer.make_optimizer(self.module_, self.sparse)
+        data = train.to_torch(self.backend)
+        shuffle = torch.Generator(device=self.backend).manual_seed(self.seed + 1)
+        self.loss_history_ = []
+        for epoch in range(1, self.epochs + 1):
+            order = torch.randperm(len(train), generator=shuffle, device=self.backend)
+            loss = trainer.epoch(self.module_, optimizer, data, order)
+            self._check_loss(epoch, loss)
+            self.loss_history_.append(loss)
+            self._epoch_done(epoch, len(train), on_epoch)
+
+
+class TorchBiasedMF(TorchMF):
+    """Biased matrix factorization in PyTorch (``torch-biased-mf``).
+
+    ``r̂ = μ + b_u + b_i + p_u · q_i`` (Koren, Bell & Volinsky, "Matrix Factorization
+    Techniques for Recommender Systems", IEEE Computer 2009), built as the post's
+    ``BiasedMatrixFactorization`` of embedding layers and trained by autograd. With
+    ``optimizer="sgd"``, ``batch_size=1`` and ``l2`` it is update-for-update the
+    hand-derived ``numpy-sgd``. Parameters as ``TorchMF``.
+    """
+
+    name = "torch-biased-mf"
+    module_class = BiasedMatrixFactorization
+
+
+class TorchMFSeed(_TorchModel):
+    """The post's training loop as written (``torch-mf-seed``): one rating at a time.
+
+    Every step builds three one-element tensors from Python numbers, predicts, takes
+    ``MSELoss``, back-propagates and steps plain SGD, over a shuffled order — Rosenthal,
+    "Matrix Factorization in PyTorch" (2017), modernised only where today's PyTorch needs it
+    (no ``Variable``). It is the "before" picture: slow by design.
+
+    The post never calls ``optimizer.zero_grad()``, so its gradients accumulate from step to
+    step; ``zero_grad=True`` (default) clears them as intended, ``zero_grad=False``
+    reproduces the post exactly. The post's own settings were ``init_std=1.0`` (PyTorch's
+    default embedding init) and ``lr=1e-6``, at which nothing is learned in one epoch; the
+    defaults here learn. ``max_ratings`` caps the ratings visited per epoch so the loop stays
+    usable on large data.
+
+    Parameters
+    ----------
+    factors, epochs, lr, init_std, backend, n_threads, seed
+        As ``TorchMF``.
+    biased : bool
+        Train the post's ``BiasedMatrixFactorization`` instead of ``MatrixFactorization``.
+    zero_grad : bool
+        Clear gradients before each step (the post does not).
+    max_ratings : int or None
+        Ratings visited per epoch (the first of the shuffled order); None = all.
+    """
+
+    name = "torch-mf-seed"
+
+    def __init__(
+        self,
+        *,
+        factors: int = 20,
+        epochs: int = 1,
+        lr: float = 1e-2,
+        init_std: float = 0.1,
+        biased: bool = False,
+        zero_grad: bool = True,
+        max_ratings: int | None = 20_000,
+        backend: str = "cpu",
+        n_threads: int | None = None,
+        seed: int = 0,
+    ) -> None:
+        self.factors = factors
+        self.epochs = epochs
+        self.lr = lr
+        self.init_std = init_std
+        self.biased = biased
+        self.zero_grad = zero_grad
+        self.max_ratings = max_ratings
+        self.backend = backend
+        self.n_threads = n_threads
+        self.seed = seed
+
+    def _fit(self, train: Ratings, on_epoch: EpochCallback | None) -> None:
+        module_class = BiasedMatrixFactorization if self.biased else MatrixFactorization
+        self.module_ = self._init_module(module_class, train, sparse=True)  # as in the post
+        loss_func = torch.nn.MSELoss()
+        optimizer = torch.optim.SGD(self.module_.parameters(), lr=self.lr)
+        rng = np.random.default_rng(self.seed)
+        rows, cols, values = train.user.tolist(), train.item.tolist(), train.rating.tolist()
+        self.loss_history_ = []
+        for epoch in range(1, self.epochs + 1):
+            order = rng.permutation(len(train))[: self.max_ratings]
+            total = 0.0
+            for index in order.tolist():
+                rating = torch.tensor([values[index]], device=self.backend)
+                row = torch.tensor([rows[index]], device=self.backend)
+                col = torch.tensor([cols[index]], device=self.backend)
+                prediction = self.module_(row, col)
+                loss = loss_func(prediction, rating)
+                if self.zero_grad:
+                    optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                total += loss.item()
+            self._check_loss(epoch, total / len(order))
+            self.loss_history_.append(total / len(order))
+            self._epoch_done(epoch, len(order), on_epoch)

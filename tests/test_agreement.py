@@ -1,0 +1,121 @@
+"""Hand-derived updates agree with autograd; ALS solves its normal equations monotonically."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from model_helpers import tiny_ratings
+
+from baselines import numpy_als, numpy_sgd
+from suite import models
+from suite.models.torch_mf import BiasedMatrixFactorization, MinibatchTrainer, mse, per_example_l2
+
+N_USERS, N_ITEMS, K, L2, LR = 41, 31, 6, 0.07, 0.02
+
+
+def random_state(rng: np.random.Generator) -> dict[str, np.ndarray]:
+    return {
+        "P": rng.normal(0, 0.5, (N_USERS, K)),
+        "Q": rng.normal(0, 0.5, (N_ITEMS, K)),
+        "bu": rng.normal(0, 0.3, N_USERS),
+        "bi": rng.normal(0, 0.3, N_ITEMS),
+    }
+
+
+def torch_twin(state: dict[str, np.ndarray], mean: float) -> BiasedMatrixFactorization:
+    """The post's biased MF module, in float64, holding ``state``."""
+    module = BiasedMatrixFactorization(N_USERS, N_ITEMS, K).double()
+    with torch.no_grad():
+        module.user_factors.weight.copy_(torch.from_numpy(state["P"]))
+        module.item_factors.weight.copy_(torch.from_numpy(state["Q"]))
+        module.user_biases.weight.copy_(torch.from_numpy(state["bu"])[:, None])
+        module.item_biases.weight.copy_(torch.from_numpy(state["bi"])[:, None])
+        module.global_bias.fill_(mean)
+    return module
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_hand_derived_gradients_equal_autograd(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    state, mean = random_state(rng), 3.5
+    u, i, r = int(rng.integers(N_USERS)), int(rng.integers(N_ITEMS)), float(rng.uniform(1, 5))
+    error = r - (mean + state["bu"][u] + state["bi"][i] + state["P"][u] @ state["Q"][i])
+    by_hand = numpy_sgd.gradients(error, state["P"][u], state["Q"][i], state["bu"][u],
+                                  state["bi"][i], L2)  # fmt: skip
+
+    module = torch_twin(state, mean)
+    user, item = torch.tensor([u]), torch.tensor([i])
+    loss = mse(module(user, item), torch.tensor([r], dtype=torch.float64))
+    (loss + L2 * per_example_l2(module, user, item)).backward()
+    autograd = (
+        module.user_biases.weight.grad[u, 0].item(),
+        module.item_biases.weight.grad[i, 0].item(),
+        module.user_factors.weight.grad[u].numpy(),
+        module.item_factors.weight.grad[i].numpy(),
+    )
+    for hand, auto in zip(by_hand, autograd, strict=True):
+        np.testing.assert_allclose(hand, auto, rtol=1e-5, atol=1e-12)
+
+
+def test_one_sgd_epoch_equals_autograd_twin_update_for_update() -> None:
+    train = tiny_ratings()
+    rng = np.random.default_rng(0)
+    state, mean = random_state(rng), float(train.rating.mean())
+    order = rng.permutation(len(train))
+
+    by_hand = {key: value.copy() for key, value in state.items()}
+    numpy_sgd.sgd_epoch(by_hand["P"], by_hand["Q"], by_hand["bu"], by_hand["bi"], mean, train,
+                        order, LR, L2)  # fmt: skip
+
+    module = torch_twin(state, mean)
+    trainer = MinibatchTrainer(optimizer="sgd", lr=LR, l2=L2, batch_size=1)
+    users, items, ratings = train.to_torch()
+    trainer.epoch(module, trainer.make_optimizer(module, sparse=False),
+                  (users, items, ratings.double()), torch.from_numpy(order))  # fmt: skip
+
+    np.testing.assert_allclose(module.user_factors.weight.detach().numpy(), by_hand["P"], rtol=1e-9)
+    np.testing.assert_allclose(module.item_factors.weight.detach().numpy(), by_hand["Q"], rtol=1e-9)
+    np.testing.assert_allclose(module.user_biases.weight.detach()[:, 0].numpy(), by_hand["bu"],
+                               rtol=1e-9, atol=1e-12)  # fmt: skip
+    np.testing.assert_allclose(module.item_biases.weight.detach()[:, 0].numpy(), by_hand["bi"],
+                               rtol=1e-9, atol=1e-12)  # fmt: skip
+    assert not np.allclose(by_hand["P"], state["P"])  # the epoch did move the factors
+
+
+def test_als_rows_satisfy_their_normal_equations() -> None:
+    rng = np.random.default_rng(1)
+    targets = sp.random(30, 20, density=0.3, format="csr", random_state=2)
+    targets.data = rng.normal(size=targets.nnz)
+    features = rng.normal(size=(20, 5))
+    solution = numpy_als.solve_rows(targets, features, l2=0.3)
+    for row in range(30):
+        cols = targets.indices[targets.indptr[row] : targets.indptr[row + 1]]
+        if len(cols) == 0:
+            assert not solution[row].any()
+            continue
+        observed = features[cols]
+        lhs = (observed.T @ observed + 0.3 * len(cols) * np.eye(5)) @ solution[row]
+        np.testing.assert_allclose(lhs, observed.T @ targets[row].data, rtol=1e-8, atol=1e-10)
+
+
+def test_fitted_als_items_solve_their_normal_equations() -> None:
+    train = tiny_ratings()
+    model = models.create("numpy-als", factors=4, iterations=3, l2=0.1).fit(train)
+    item = int(np.bincount(train.item).argmax())
+    raters = train.item == item
+    users = train.user[raters]
+    features = np.hstack([model.user_factors_[users], np.ones((len(users), 1))])
+    targets = train.rating[raters] - model.global_mean_ - model.user_bias_[users]
+    solution = np.append(model.item_factors_[item], model.item_bias_[item])
+    lhs = (features.T @ features + 0.1 * len(users) * np.eye(5)) @ solution
+    np.testing.assert_allclose(lhs, features.T @ targets, rtol=1e-6, atol=1e-8)
+
+
+def test_als_objective_never_increases() -> None:
+    train = tiny_ratings(seed=4)
+    model = models.create("numpy-als", factors=6, iterations=12, l2=0.05).fit(train)
+    history = np.array(model.loss_history_)
+    assert (np.diff(history) <= 1e-9 * history[:-1]).all(), history
+    assert history[-1] < 0.9 * history[0]  # and it does descend
