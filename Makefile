@@ -20,10 +20,9 @@ $(STAMP): pyproject.toml requirements.lock Makefile
 	$(PIP) install -q --no-build-isolation --no-deps -e .
 	touch $(STAMP)
 
+# The default suite (suite/configs/default.toml) into results/runs/<UTC stamp>/.
 bench: install
-	$(VENV)/bin/mfbench data fetch ml-100k
-	$(VENV)/bin/mfbench data info ml-100k
-	$(VENV)/bin/mfbench data info synthetic-1m
+	$(VENV)/bin/mfbench run $(BENCH_ARGS)
 
 test: install
 	$(PY) -m pytest -q

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 
 import numpy as np
+import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from suite.data.ratings import Ratings
@@ -76,11 +77,15 @@ class ImplicitALS(Model):
                 return False, "implicit was built without CUDA (its PyPI wheel is CPU-only)"
         return True, ""
 
+    def _prepare(self, train: Ratings) -> sp.csr_matrix:
+        confidence = train.to_csr()
+        confidence.data = 1.0 + self.alpha * confidence.data
+        return confidence
+
     def _fit(self, train: Ratings, on_epoch: EpochCallback | None) -> None:
         from implicit.als import AlternatingLeastSquares
 
-        confidence = train.to_csr()
-        confidence.data = 1.0 + self.alpha * confidence.data
+        confidence = self._inputs(train)
         with threadpool_limits(limits=1, user_api="blas"):
             self.model_ = AlternatingLeastSquares(
                 factors=self.factors,

@@ -77,16 +77,19 @@ class _LightFM(Model):
             return False, "lightfm is not installed (see the Makefile for how to build it)"
         return ok, reason
 
-    def _fit(self, train: Ratings, on_epoch: EpochCallback | None) -> None:
-        from lightfm import LightFM
-
+    def _prepare(self, train: Ratings) -> sp.coo_matrix:
         liked = train.rating >= self.min_rating
         if not liked.any():
             raise InputError(f"{self.name}: no training rating >= min_rating={self.min_rating}")
-        positives = sp.coo_matrix(
+        return sp.coo_matrix(
             (np.ones(int(liked.sum()), dtype=np.float32), (train.user[liked], train.item[liked])),
             shape=(train.n_users, train.n_items),
         )
+
+    def _fit(self, train: Ratings, on_epoch: EpochCallback | None) -> None:
+        from lightfm import LightFM
+
+        positives = self._inputs(train)
         self.model_ = LightFM(
             no_components=self.factors,
             loss=self.loss,

@@ -76,11 +76,14 @@ class NumpyALS(Model):
         self.n_threads = n_threads
         self.seed = seed
 
+    def _prepare(self, train: Ratings) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        by_user = train.to_csr().astype(np.float64)
+        by_user.data -= train.rating.mean(dtype=np.float64)  # r - μ
+        return by_user, by_user.T.tocsr()
+
     def _fit(self, train: Ratings, on_epoch: EpochCallback | None) -> None:
         rng = np.random.default_rng(self.seed)
-        by_user = train.to_csr().astype(np.float64)
-        by_user.data -= self.global_mean_
-        by_item = by_user.T.tocsr()
+        by_user, by_item = self._inputs(train)
         # Augmented rows: a user is [p_u, b_u], an item [q_i, b_i].
         items = np.zeros((train.n_items, self.factors + 1))
         items[:, :-1] = rng.normal(0, self.init_std, (train.n_items, self.factors))

@@ -98,8 +98,8 @@ class NumpySGD(Model):
         self,
         *,
         factors: int = 32,
-        epochs: int = 20,
-        lr: float = 0.005,
+        epochs: int = 10,
+        lr: float = 0.01,
         l2: float = 0.05,
         init_std: float = 0.1,
         backend: str = "cpu",
@@ -129,9 +129,16 @@ class NumpySGD(Model):
         self.loss_history_ = []
         for epoch in range(1, self.epochs + 1):
             loss = sgd_epoch(
-                self.user_factors_, self.item_factors_, self.user_bias_, self.item_bias_,
-                self.global_mean_, train, rng.permutation(len(train)), self.lr, self.l2,
-            )  # fmt: skip
+                self.user_factors_,
+                self.item_factors_,
+                self.user_bias_,
+                self.item_bias_,
+                self.global_mean_,
+                train,
+                rng.permutation(len(train)),
+                self.lr,
+                self.l2,
+            )
             self._check_loss(epoch, loss)
             self.loss_history_.append(loss)
             self._epoch_done(epoch, len(train), on_epoch)

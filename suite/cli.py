@@ -60,7 +60,129 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--format", help="force the file format (u.data, ratings.dat, ...)")
     info.add_argument("--seed", type=int, default=0, help="seed of a synthetic data set")
     info.set_defaults(handler=_data_info)
+
+    run = commands.add_parser("run", help="run a benchmark grid (a config and/or flags)")
+    _add_run_arguments(run)
+    run.set_defaults(handler=_run)
+
+    report = commands.add_parser("report", help="write REPORT.md and plots for a run folder")
+    report.add_argument("folder", help="a run folder (results.jsonl or results.csv)")
+    report.add_argument(
+        "--reference-model",
+        default="torch-biased-mf",
+        help="contender the speed-up table compares with",
+    )
+    report.set_defaults(handler=_report)
+
+    listing = commands.add_parser("list", help="contenders, data sets and configs")
+    listing.set_defaults(handler=_list)
     return parser
+
+
+def _add_run_arguments(run: argparse.ArgumentParser) -> None:
+    many = {"action": "append", "metavar": "A,B"}
+    run.add_argument(
+        "--config",
+        help="config name (see `mfbench list`) or TOML file; "
+        "default: 'default' unless --dataset is given",
+    )
+    run.add_argument("--dataset", **many, help="data set names or files (replaces the config's)")
+    run.add_argument("--model", **many, help="contenders to run (default: the config's, or all)")
+    run.add_argument("--backend", **many, help="backends for every model, e.g. cpu,cuda")
+    run.add_argument("--split", choices=["holdout", "kfold", "temporal"], help="split method")
+    run.add_argument("--folds", type=int, help="k of k-fold")
+    run.add_argument("--seeds", type=int, metavar="N", help="seeds 0..N-1")
+    run.add_argument("--threads", type=int, help="threads per run (default: every core)")
+    run.add_argument("--epochs", type=int, help="epochs (or iterations) of every model")
+    run.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="MODEL.KEY=VALUE",
+        help="set one hyperparameter, e.g. torch-mf.lr=0.01 (repeatable)",
+    )
+    run.add_argument("--format", help="force the format of data set files")
+    run.add_argument("--out", help="run folder (default: results/runs/<UTC stamp>)")
+    run.add_argument("--resume", action="store_true", help="skip runs already in --out")
+    run.add_argument(
+        "--in-process",
+        action="store_true",
+        help="run everything in this process (debugging; memory figures then mix)",
+    )
+    run.add_argument("--no-report", action="store_true", help="skip REPORT.md and plots")
+
+
+def _run(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from suite import report, runner
+    from suite.config import Grid, grid_from_arguments
+
+    if args.resume and not args.out:
+        raise InputError("--resume needs --out DIR (the folder of the run to continue)")
+    out = Path(args.out) if args.out else _new_run_folder()
+    saved = out / "grid.json"
+    if args.resume and saved.exists() and not _grid_flags_given(args):
+        grid = Grid.from_json(saved.read_text())
+    else:
+        grid = grid_from_arguments(args)
+    runner.run_grid(grid, out, resume=args.resume, in_process=args.in_process)
+    if not args.no_report:
+        print(report.write_report(out).main_tables)
+    print(f"results: {out}")
+
+
+def _grid_flags_given(args: argparse.Namespace) -> bool:
+    flags = (
+        "config",
+        "dataset",
+        "model",
+        "backend",
+        "split",
+        "folds",
+        "seeds",
+        "threads",
+        "epochs",
+        "format",
+    )
+    return any(getattr(args, flag) for flag in flags) or bool(args.param)
+
+
+def _new_run_folder():
+    import time
+    from pathlib import Path
+
+    return Path("results") / "runs" / time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+
+
+def _report(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from suite import report
+
+    written = report.write_report(Path(args.folder), reference_model=args.reference_model)
+    print(written.main_tables)
+    print(f"report: {written.path}")
+
+
+def _list(_args: argparse.Namespace) -> None:
+    from tabulate import tabulate
+
+    from suite import data, models
+    from suite.config import config_names
+
+    rows = []
+    for name in models.names():
+        model = models.get(name)
+        for backend in model.backends:
+            ok, reason = model.available(backend)
+            kind = "ratings" if model.predicts_ratings else "ranking"
+            rows.append([name, backend, kind, "yes" if ok else f"no: {reason}"])
+    print(
+        tabulate(rows, headers=["contender", "backend", "predicts", "available"], tablefmt="github")
+    )
+    print("\ndata sets: " + ", ".join(data.names()) + " (or a ratings file)")
+    print("configs: " + ", ".join(config_names()))
 
 
 def _data_fetch(args: argparse.Namespace) -> None:

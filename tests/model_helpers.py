@@ -31,8 +31,7 @@ QUICK = {"epochs": 3, "iterations": 3, "factors": 8, "batch_size": 64, "max_rati
 def tiny_ratings(seed: int = 0) -> Ratings:
     """A planted 40-user × 30-item set, plus user 40 and item 30 with no rating (cold)."""
     planted = synthetic.planted(40, 30, 500, rank=3, seed=seed)
-    return Ratings(planted.user, planted.item, planted.rating, n_users=41, n_items=31,
-                   name="tiny")  # fmt: skip
+    return Ratings(planted.user, planted.item, planted.rating, n_users=41, n_items=31, name="tiny")
 
 
 def fitted_output(model: models.Model, ratings: Ratings) -> np.ndarray:

@@ -42,8 +42,9 @@ def test_hand_derived_gradients_equal_autograd(seed: int) -> None:
     state, mean = random_state(rng), 3.5
     u, i, r = int(rng.integers(N_USERS)), int(rng.integers(N_ITEMS)), float(rng.uniform(1, 5))
     error = r - (mean + state["bu"][u] + state["bi"][i] + state["P"][u] @ state["Q"][i])
-    by_hand = numpy_sgd.gradients(error, state["P"][u], state["Q"][i], state["bu"][u],
-                                  state["bi"][i], L2)  # fmt: skip
+    by_hand = numpy_sgd.gradients(
+        error, state["P"][u], state["Q"][i], state["bu"][u], state["bi"][i], L2
+    )
 
     module = torch_twin(state, mean)
     user, item = torch.tensor([u]), torch.tensor([i])
@@ -66,21 +67,28 @@ def test_one_sgd_epoch_equals_autograd_twin_update_for_update() -> None:
     order = rng.permutation(len(train))
 
     by_hand = {key: value.copy() for key, value in state.items()}
-    numpy_sgd.sgd_epoch(by_hand["P"], by_hand["Q"], by_hand["bu"], by_hand["bi"], mean, train,
-                        order, LR, L2)  # fmt: skip
+    numpy_sgd.sgd_epoch(
+        by_hand["P"], by_hand["Q"], by_hand["bu"], by_hand["bi"], mean, train, order, LR, L2
+    )
 
     module = torch_twin(state, mean)
     trainer = MinibatchTrainer(optimizer="sgd", lr=LR, l2=L2, batch_size=1)
     users, items, ratings = train.to_torch()
-    trainer.epoch(module, trainer.make_optimizer(module, sparse=False),
-                  (users, items, ratings.double()), torch.from_numpy(order))  # fmt: skip
+    trainer.epoch(
+        module,
+        trainer.make_optimizer(module, sparse=False),
+        (users, items, ratings.double()),
+        torch.from_numpy(order),
+    )
 
     np.testing.assert_allclose(module.user_factors.weight.detach().numpy(), by_hand["P"], rtol=1e-9)
     np.testing.assert_allclose(module.item_factors.weight.detach().numpy(), by_hand["Q"], rtol=1e-9)
-    np.testing.assert_allclose(module.user_biases.weight.detach()[:, 0].numpy(), by_hand["bu"],
-                               rtol=1e-9, atol=1e-12)  # fmt: skip
-    np.testing.assert_allclose(module.item_biases.weight.detach()[:, 0].numpy(), by_hand["bi"],
-                               rtol=1e-9, atol=1e-12)  # fmt: skip
+    np.testing.assert_allclose(
+        module.user_biases.weight.detach()[:, 0].numpy(), by_hand["bu"], rtol=1e-9, atol=1e-12
+    )
+    np.testing.assert_allclose(
+        module.item_biases.weight.detach()[:, 0].numpy(), by_hand["bi"], rtol=1e-9, atol=1e-12
+    )
     assert not np.allclose(by_hand["P"], state["P"])  # the epoch did move the factors
 
 

@@ -11,8 +11,12 @@ from suite import data
 from suite.data.files import read_ratings
 from suite.errors import InputError
 
-ROWS = [(196, 242, 3.0, 881250949), (186, 302, 3.0, 891717742), (22, 377, 1.0, 878887116),
-        (196, 377, 4.5, 881250950)]  # fmt: skip
+ROWS = [
+    (196, 242, 3.0, 881250949),
+    (186, 302, 3.0, 891717742),
+    (22, 377, 1.0, 878887116),
+    (196, 377, 4.5, 881250950),
+]
 RECBOLE_HEADER = "user_id:token\titem_id:token\trating:float\ttimestamp:float"
 
 

@@ -25,8 +25,9 @@ LEARNING_PARAMS = {
 @pytest.fixture(scope="module")
 def planted_split():
     """Continuous ratings, noise σ = 0.1; users rate what they like (selection = 2)."""
-    ratings = synthetic.planted(100, 60, 2000, rank=2, noise=0.1, rounded=False, clip=None,
-                                selection=2.0, seed=0)  # fmt: skip
+    ratings = synthetic.planted(
+        100, 60, 2000, rank=2, noise=0.1, rounded=False, clip=None, selection=2.0, seed=0
+    )
     train, test = splits.holdout(ratings, 0.2, seed=0)
     return ratings.metadata["noise_floor_rmse"], train, test
 

@@ -111,9 +111,12 @@ def test_fitting_on_empty_data_fails_clearly(train) -> None:
 
 @pytest.mark.parametrize(
     ("name", "params"),
-    [("torch-biased-mf", {"optimizer": "sgd", "lr": 1e6}), ("numpy-sgd", {"lr": 1e3}),
-     ("torch-mf-seed", {"lr": 1e6})],
-)  # fmt: skip
+    [
+        ("torch-biased-mf", {"optimizer": "sgd", "lr": 1e6}),
+        ("numpy-sgd", {"lr": 1e3}),
+        ("torch-mf-seed", {"lr": 1e6}),
+    ],
+)
 def test_nan_loss_names_model_and_epoch(name, params, train) -> None:
     with pytest.raises(
         models.base.ModelFitError, match=rf"{name}: training loss became .* epoch 1"

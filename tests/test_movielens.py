@@ -54,8 +54,11 @@ def test_second_load_comes_from_the_parsed_cache(mirror: Path, monkeypatch) -> N
 
 def test_checksum_mismatch_refetches_then_refuses(mirror: Path, monkeypatch) -> None:
     release = movielens.RELEASES["ml-100k"]
-    monkeypatch.setitem(movielens.RELEASES, "ml-100k", movielens.Release(
-        "ml-100k", release.member, "0" * 32, 3, 2, 2))  # fmt: skip
+    monkeypatch.setitem(
+        movielens.RELEASES,
+        "ml-100k",
+        movielens.Release("ml-100k", release.member, "0" * 32, 3, 2, 2),
+    )
     downloads = []
     real_download = movielens._download
     monkeypatch.setattr(movielens, "_download", lambda *a: downloads.append(a) or real_download(*a))
@@ -73,8 +76,11 @@ def test_corrupted_download_is_fetched_again(mirror: Path, caplog) -> None:
 
 def test_wrong_counts_are_refused(mirror: Path, monkeypatch) -> None:
     release = movielens.RELEASES["ml-100k"]
-    monkeypatch.setitem(movielens.RELEASES, "ml-100k", movielens.Release(
-        "ml-100k", release.member, release.md5, 4, 2, 2))  # fmt: skip
+    monkeypatch.setitem(
+        movielens.RELEASES,
+        "ml-100k",
+        movielens.Release("ml-100k", release.member, release.md5, 4, 2, 2),
+    )
     with pytest.raises(InputError, match="ml-100k: parsed 3 ratings, the release has 4"):
         data.load("ml-100k")
 

@@ -48,9 +48,13 @@ def test_from_frame_codes_raw_ids_in_sorted_order() -> None:
 
 def test_duplicates_keep_latest_by_timestamp() -> None:
     frame = pd.DataFrame(
-        {"user": [1, 1, 1, 2], "item": [5, 5, 5, 5], "rating": [1.0, 2, 3, 4],
-         "timestamp": [100, 300, 200, 50]}
-    )  # fmt: skip
+        {
+            "user": [1, 1, 1, 2],
+            "item": [5, 5, 5, 5],
+            "rating": [1.0, 2, 3, 4],
+            "timestamp": [100, 300, 200, 50],
+        }
+    )
     ratings = Ratings.from_frame(frame)
     assert ratings.metadata["n_duplicates_dropped"] == 2
     kept = dict(zip(ratings.user.tolist(), ratings.rating.tolist(), strict=True))

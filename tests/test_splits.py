@@ -81,8 +81,12 @@ def test_temporal_leaves_each_users_latest_ratings() -> None:
 
 def test_cold_pairs_are_removed_and_counted() -> None:
     # Item 3 appears once: when that rating is tested, the item is unseen in train.
-    ratings = Ratings(user=[0, 0, 1, 1, 2], item=[0, 1, 0, 3, 1], rating=[1, 2, 3, 4, 5],
-                      timestamp=[1, 2, 1, 9, 1])  # fmt: skip
+    ratings = Ratings(
+        user=[0, 0, 1, 1, 2],
+        item=[0, 1, 0, 3, 1],
+        rating=[1, 2, 3, 4, 5],
+        timestamp=[1, 2, 1, 9, 1],
+    )
     train, test = splits.temporal(ratings, leave_last=1)
     info = test.metadata["split"]
     assert info["n_test_cold_dropped"] == 1 and info["n_cold_items"] == 1

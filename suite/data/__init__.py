@@ -72,8 +72,12 @@ def _load_release(name: str, use_cache: bool) -> Ratings:
 def _load_file(path: Path, format: str | None, use_cache: bool) -> Ratings:
     stat = path.stat()
     resolved = str(path.resolve())
-    fingerprint = {"path": resolved, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
-                   "format": format}  # fmt: skip
+    fingerprint = {
+        "path": resolved,
+        "size": stat.st_size,
+        "mtime_ns": stat.st_mtime_ns,
+        "format": format,
+    }
     digest = hashlib.sha1(resolved.encode()).hexdigest()[:16]
     parsed = cache.cache_dir() / "parsed" / f"file-{digest}.npz"
     ratings = cache.load_parsed(parsed, fingerprint) if use_cache else None

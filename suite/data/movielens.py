@@ -54,20 +54,45 @@ class Release:
 RELEASES: dict[str, Release] = {
     r.name: r
     for r in (
-        Release("ml-100k", "ml-100k/u.data", "0e33842e24a9c977be4e0107933c0723",
-                100_000, 943, 1_682),
-        Release("ml-1m", "ml-1m/ratings.dat", "c4d9eecfca2ab87c1945afe126590906",
-                1_000_209, 6_040, 3_706),
-        Release("ml-10m", "ml-10M100K/ratings.dat", "ce571fd55effeba0271552578f2648bd",
-                10_000_054, 69_878, 10_677),
-        Release("ml-20m", "ml-20m/ratings.csv", "cd245b17a1ae2cc31bb14903e1204af3",
-                20_000_263, 138_493, 26_744),
-        Release("ml-25m", "ml-25m/ratings.csv", "6b51fb2759a8657d3bfcbfc42b592ada",
-                25_000_095, 162_541, 59_047),
+        Release(
+            "ml-100k", "ml-100k/u.data", "0e33842e24a9c977be4e0107933c0723", 100_000, 943, 1_682
+        ),
+        Release(
+            "ml-1m",
+            "ml-1m/ratings.dat",
+            "c4d9eecfca2ab87c1945afe126590906",
+            1_000_209,
+            6_040,
+            3_706,
+        ),
+        Release(
+            "ml-10m",
+            "ml-10M100K/ratings.dat",
+            "ce571fd55effeba0271552578f2648bd",
+            10_000_054,
+            69_878,
+            10_677,
+        ),
+        Release(
+            "ml-20m",
+            "ml-20m/ratings.csv",
+            "cd245b17a1ae2cc31bb14903e1204af3",
+            20_000_263,
+            138_493,
+            26_744,
+        ),
+        Release(
+            "ml-25m",
+            "ml-25m/ratings.csv",
+            "6b51fb2759a8657d3bfcbfc42b592ada",
+            25_000_095,
+            162_541,
+            59_047,
+        ),
         Release("ml-32m", "ml-32m/ratings.csv", None, 32_000_204, 200_948, 84_432),
         Release("ml-latest-small", "ml-latest-small/ratings.csv", None),
     )
-}  # fmt: skip
+}
 
 #: ML-100K as shipped in the RecBole 1.2.1 wheel on PyPI (same rows, same order as u.data).
 RECBOLE_REQUIREMENT = "recbole==1.2.1"
@@ -102,8 +127,12 @@ def fetch(name: str, *, force: bool = False) -> Path:
                 f"{name}: cannot download {release.url} ({exc.reason}); download it elsewhere "
                 f"and pass the path of its {release.format} instead of the name"
             ) from exc
-        log.info("%s: GroupLens unreachable (%s); using the %s wheel from PyPI",
-                 name, exc.reason, RECBOLE_REQUIREMENT)  # fmt: skip
+        log.info(
+            "%s: GroupLens unreachable (%s); using the %s wheel from PyPI",
+            name,
+            exc.reason,
+            RECBOLE_REQUIREMENT,
+        )
         source = _fetch_ml100k_from_pypi(target)
     source["sha256"] = _sha256(target)
     (folder / _SOURCE_FILE).write_text(json.dumps(source, indent=1))
@@ -152,8 +181,11 @@ def _fetch_from_grouplens(release: Release, target: Path) -> dict[str, str]:
                 "(twice); refusing the download"
             )
         log.warning("%s: MD5 mismatch, downloading again", release.url)
-    with zipfile.ZipFile(archive) as zipped, zipped.open(release.member) as member, \
-            target.open("wb") as out:  # fmt: skip
+    with (
+        zipfile.ZipFile(archive) as zipped,
+        zipped.open(release.member) as member,
+        target.open("wb") as out,
+    ):
         shutil.copyfileobj(member, out)
     archive.unlink()
     return {"source": release.url, "md5": digest}
@@ -168,8 +200,18 @@ def _download(url: str, path: Path) -> None:
 
 def _fetch_ml100k_from_pypi(target: Path) -> dict[str, str]:
     with tempfile.TemporaryDirectory(prefix="mfbench-recbole-") as tmp:
-        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
-                   "--disable-pip-version-check", RECBOLE_REQUIREMENT, "--dest", tmp]  # fmt: skip
+        command = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--quiet",
+            "--disable-pip-version-check",
+            RECBOLE_REQUIREMENT,
+            "--dest",
+            tmp,
+        ]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         wheels = list(Path(tmp).glob("recbole-*.whl"))
         if done.returncode != 0 or len(wheels) != 1:

@@ -29,8 +29,9 @@ def holdout(ratings: Ratings, test_fraction: float = 0.2, seed: int = 0) -> tupl
     n_test = max(1, round(test_fraction * len(ratings)))
     is_test = np.zeros(len(ratings), dtype=bool)
     is_test[order[:n_test]] = True
-    return _split(ratings, is_test, {"method": "holdout", "test_fraction": test_fraction,
-                                     "seed": seed})  # fmt: skip
+    return _split(
+        ratings, is_test, {"method": "holdout", "test_fraction": test_fraction, "seed": seed}
+    )
 
 
 def kfold_assignment(n_ratings: int, k: int, seed: int = 0) -> np.ndarray:

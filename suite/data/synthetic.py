@@ -177,12 +177,22 @@ def planted(
         rating_out = rating_out[:filled].copy()
 
     params = {
-        "n_users": n_users, "n_items": n_items, "n_ratings": n_ratings, "rank": rank,
-        "noise": noise, "mean": mean, "bias_std": bias_std, "interaction_std": interaction_std,
-        "user_skew": user_skew, "item_skew": item_skew, "selection": selection,
+        "n_users": n_users,
+        "n_items": n_items,
+        "n_ratings": n_ratings,
+        "rank": rank,
+        "noise": noise,
+        "mean": mean,
+        "bias_std": bias_std,
+        "interaction_std": interaction_std,
+        "user_skew": user_skew,
+        "item_skew": item_skew,
+        "selection": selection,
         "rounded": rounded,
-        "clip": None if clip is None else list(clip), "seed": seed, "chunk_size": chunk_size,
-    }  # fmt: skip
+        "clip": None if clip is None else list(clip),
+        "seed": seed,
+        "chunk_size": chunk_size,
+    }
     return Ratings(
         user_out,
         item_out,

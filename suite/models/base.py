@@ -46,6 +46,13 @@ class Model(ABC):
     --------
     ``_predict(self, users, items) -> ndarray``
         float32 predicted ratings, one per pair (required when ``predicts_ratings``).
+    ``_prepare(self, train) -> object``
+        Convert ``train`` to the model's input form (CSR, COO, tensors on the device).
+        ``_fit`` gets it through ``self._inputs(train)``; the harness calls ``prepare``
+        beforehand so that conversion and host→device copies are timed apart from fitting.
+    ``warm_up(self) -> None``
+        One-off costs that are not training (CUDA context, kernel selection, JIT
+        compilation), run and timed by the harness before ``fit``.
     ``available(backend) -> (bool, reason)`` (classmethod)
         Whether the library/device is usable here; the harness records a skipped run with
         the reason instead of crashing. The default checks ``backend in backends``.
@@ -98,6 +105,12 @@ class Model(ABC):
     def _state_arrays(self) -> list[np.ndarray]:
         return []
 
+    def _prepare(self, train: Ratings) -> Any:
+        return train
+
+    def warm_up(self) -> None:  # noqa: B027 (optional hook, empty by default)
+        """Pay one-off start-up costs now, outside the timed fit (default: none)."""
+
     # -- what callers use ----------------------------------------------------------------------
     def fit(self, train: Ratings, *, on_epoch: EpochCallback | None = None) -> Model:
         """Train on ``train`` with ``n_threads`` threads; returns ``self``."""
@@ -105,7 +118,7 @@ class Model(ABC):
         if not ok:
             raise InputError(reason)
         self.n_users_, self.n_items_ = train.n_users, train.n_items
-        self.global_mean_ = float(train.rating.mean())
+        self.global_mean_ = float(train.rating.mean(dtype=np.float64))
         self.cold_users_ = ~train.users_seen()
         self.cold_items_ = ~train.items_seen()
         self.item_popularity_ = np.bincount(train.item, minlength=train.n_items).astype(np.float32)
@@ -113,10 +126,23 @@ class Model(ABC):
         self.epochs_run_ = 0
         with thread_limits(self.n_threads):
             self._fit(train, on_epoch)
+        self._prepared = None  # the converted copy is not needed any more
         for array in self._state_arrays():
             if not np.isfinite(array).all():
                 raise ModelFitError(f"{self.name}: fitting produced NaN or infinite parameters")
         return self
+
+    def prepare(self, train: Ratings) -> None:
+        """Convert ``train`` to this model's input form ahead of ``fit(train)``."""
+        with thread_limits(self.n_threads):
+            self._prepared = (train, self._prepare(train))
+
+    def _inputs(self, train: Ratings) -> Any:
+        """``train`` in the model's input form: the prepared copy, or converted now."""
+        prepared = getattr(self, "_prepared", None)
+        if prepared is not None and prepared[0] is train:
+            return prepared[1]
+        return self._prepare(train)
 
     def predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         """Predicted ratings (float32) of the pairs ``(users[k], items[k])``."""

@@ -184,8 +184,19 @@ class _TorchModel(Model):
             if isinstance(module, BiasedMatrixFactorization):
                 module.user_biases.weight.zero_()
                 module.item_biases.weight.zero_()
-                module.global_bias.fill_(float(train.rating.mean()))
+                module.global_bias.fill_(float(train.rating.mean(dtype=np.float64)))
         return module.to(self.backend)
+
+    def _prepare(self, train: Ratings) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        return train.to_torch(self.backend)
+
+    def warm_up(self) -> None:
+        """Create the device context and run one training step on a tiny model."""
+        module = BiasedMatrixFactorization(4, 4, 2).to(self.backend)
+        index = torch.arange(4, device=self.backend)
+        loss = mse(module(index, index), torch.ones(4, device=self.backend))
+        loss.backward()
+        torch.optim.Adam(module.parameters()).step()
 
     @torch.no_grad()
     def _predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
@@ -281,7 +292,7 @@ class TorchMF(_TorchModel):
         self.module_ = self._init_module(self.module_class, train, self.sparse)
         trainer = self.trainer()
         optimizer = trainer.make_optimizer(self.module_, self.sparse)
-        data = train.to_torch(self.backend)
+        data = self._inputs(train)
         shuffle = torch.Generator(device=self.backend).manual_seed(self.seed + 1)
         self.loss_history_ = []
         for epoch in range(1, self.epochs + 1):
@@ -344,7 +355,7 @@ class TorchMFSeed(_TorchModel):
         init_std: float = 0.1,
         biased: bool = False,
         zero_grad: bool = True,
-        max_ratings: int | None = 20_000,
+        max_ratings: int | None = 10_000,
         backend: str = "cpu",
         n_threads: int | None = None,
         seed: int = 0,

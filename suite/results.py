@@ -1,0 +1,179 @@
+"""The results of a run folder: record schema, append-only JSON lines, pandas frames, CSV."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from suite.errors import InputError
+
+#: One row per run, as ARCHITECTURE.md requires; units are in the names.
+REQUIRED_COLUMNS = [
+    "run_id",
+    "dataset",
+    "split",
+    "fold",
+    "seed",
+    "model",
+    "backend",
+    "n_threads",
+    "params",
+    "status",
+    "reason",
+    "n_users",
+    "n_items",
+    "n_train",
+    "n_test",
+    "epochs",
+    "rmse",
+    "mae",
+    "precision_at_10",
+    "recall_at_10",
+    "ndcg_at_10",
+    "map_at_10",
+    "fit_s",
+    "predict_s",
+    "epoch_s_median",
+    "ratings_per_s",
+    "peak_rss_mb",
+    "peak_gpu_mb",
+    "started_at",
+]
+
+#: What mfbench records beyond the required schema (timings apart from fit, targets, ...).
+EXTRA_COLUMNS = [
+    "load_s",
+    "split_s",
+    "prepare_s",
+    "warmup_s",
+    "rank_eval_s",
+    "time_to_target_s",
+    "rmse_target",
+    "noise_floor_rmse",
+    "relevance_threshold",
+    "n_ranked_users",
+    "n_test_cold_dropped",
+    "ratings_processed",
+    "suite",
+]
+
+COLUMNS = REQUIRED_COLUMNS + EXTRA_COLUMNS
+TEXT_COLUMNS = {
+    "run_id",
+    "dataset",
+    "split",
+    "model",
+    "backend",
+    "params",
+    "status",
+    "reason",
+    "started_at",
+    "suite",
+}
+
+#: One row per (run, epoch): the convergence curves.
+CURVE_COLUMNS = [
+    "run_id",
+    "epoch",
+    "elapsed_s",
+    "epoch_s",
+    "train_loss",
+    "test_rmse",
+    "test_ndcg_at_10",
+]
+
+RESULTS_FILE, CURVES_FILE = "results.jsonl", "curves.jsonl"
+STATUSES = ("ok", "skipped", "failed")
+
+
+def append(path: Path, rows: list[dict[str, Any]]) -> None:
+    """Append ``rows`` as JSON lines and flush them to disk before returning."""
+    with path.open("a", encoding="utf-8") as out:
+        for row in rows:
+            clean = {key: None if _is_nan(value) else value for key, value in row.items()}
+            out.write(json.dumps(clean, default=_plain, allow_nan=False) + "\n")
+        out.flush()
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The rows of a JSON-lines file; a torn last line (a crash mid-write) is ignored."""
+    if not path.exists():
+        return []
+    rows = []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            if number == len(lines):
+                break  # an interrupted final write; the run it belonged to is redone
+            raise InputError(f"{path}:{number}: not a JSON record ({exc.msg})") from exc
+    return rows
+
+
+def finished_ids(folder: Path) -> set[str]:
+    """Run ids already recorded as ok or skipped (what ``--resume`` leaves out)."""
+    rows = read_jsonl(folder / RESULTS_FILE)
+    return {row["run_id"] for row in rows if row.get("status") in ("ok", "skipped")}
+
+
+def load(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(results, curves)`` frames of a run folder (JSON lines, else the CSV files)."""
+    folder = Path(folder)
+    records = read_jsonl(folder / RESULTS_FILE)
+    if records:
+        results = pd.DataFrame(records)
+        curves = pd.DataFrame(read_jsonl(folder / CURVES_FILE), columns=CURVE_COLUMNS)
+    elif (folder / "results.csv").exists():
+        results = pd.read_csv(folder / "results.csv")
+        curves_csv = folder / "curves.csv"
+        curves = (
+            pd.read_csv(curves_csv) if curves_csv.exists() else pd.DataFrame(columns=CURVE_COLUMNS)
+        )
+    else:
+        raise InputError(f"{folder}: no results.jsonl or results.csv (not a run folder?)")
+    missing = [column for column in REQUIRED_COLUMNS if column not in results]
+    if missing:
+        raise InputError(f"{folder}: results lack the columns {', '.join(missing)}")
+    for column in set(COLUMNS) - TEXT_COLUMNS:  # a column of nulls must still be numeric
+        if column in results:
+            results[column] = pd.to_numeric(results[column], errors="coerce")
+    results["reason"] = results["reason"].fillna("")
+    results["params"] = results["params"].map(
+        lambda p: json.dumps(p, sort_keys=True) if isinstance(p, dict) else p
+    )
+    # A run that was redone (failed, then resumed) keeps its latest record only.
+    results = results.drop_duplicates("run_id", keep="last").reset_index(drop=True)
+    curves = curves[curves["run_id"].isin(results["run_id"])]
+    return _ordered(results, COLUMNS), _ordered(curves, CURVE_COLUMNS)
+
+
+def write_csv(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Derive ``results.csv`` and ``curves.csv`` from the JSON lines; return the frames."""
+    results, curves = load(folder)
+    results.to_csv(folder / "results.csv", index=False)
+    curves.to_csv(folder / "curves.csv", index=False)
+    return results, curves
+
+
+def _ordered(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    extra = [column for column in frame.columns if column not in columns]
+    return frame.reindex(columns=[*columns, *extra])
+
+
+def _is_nan(value: Any) -> bool:
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _plain(value: Any) -> Any:
+    """JSON for numpy scalars (NaN becomes null, as for Python floats)."""
+    if hasattr(value, "item"):
+        value = value.item()
+        return None if _is_nan(value) else value
+    return str(value)

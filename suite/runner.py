@@ -1,0 +1,300 @@
+"""The grid runner: every (data set, split, fold, seed) × model × backend, one record each.
+
+Each data set is loaded once and each split made once; every model of that split gets the
+very same train/test arrays. Each run executes in a fresh worker process (forked from a
+server that has already imported the libraries), so no state or memory is shared between
+runs. Its record is appended to ``results.jsonl`` and flushed as soon as it finishes, so
+Ctrl-C or a crash loses no finished run, and ``--resume`` skips every run already recorded
+as ok or skipped (failed runs are tried again).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import multiprocessing
+import os
+import shutil
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from suite import data, execute, models, results
+from suite.config import DatasetSpec, Grid
+from suite.data import splits
+from suite.errors import InputError
+from suite.execute import Task
+from suite.measure import default_threads, write_environment
+
+log = logging.getLogger("mfbench")
+
+SPLIT_FOLDER = ".splits"
+
+
+@dataclass
+class SplitPlan:
+    """One (data set, fold, seed) and the tasks that share its split."""
+
+    dataset: DatasetSpec
+    fold: int
+    seed: int
+    tasks: list[Task]
+
+
+def plan(grid: Grid, out: Path) -> list[SplitPlan]:
+    """The grid expanded into tasks, grouped by the split they share."""
+    n_threads = grid.n_threads or default_threads()
+    plans = []
+    for dataset in grid.datasets:
+        for fold, seed in dataset.split_instances():
+            split_file = out / SPLIT_FOLDER / f"{_slug(dataset.name)}-f{fold}-s{seed}.npz"
+            tasks = [
+                Task(
+                    run_id=run_id(dataset, fold, seed, spec.name, backend, params, n_threads),
+                    suite=grid.name,
+                    dataset=dataset.name,
+                    split=dataset.split,
+                    fold=fold,
+                    seed=seed,
+                    model=spec.name,
+                    backend=backend,
+                    n_threads=n_threads,
+                    params=params,
+                    split_file=str(split_file),
+                    rmse_target=dataset.rmse_target,
+                    relevance_threshold=dataset.relevance_threshold,
+                    curve_users=grid.curve_users,
+                )
+                for spec in grid.models
+                if spec.datasets is None or dataset.name in spec.datasets
+                for params in [grid.resolved_params(dataset, spec)]
+                for backend in spec.backends
+            ]
+            plans.append(SplitPlan(dataset, fold, seed, tasks))
+    return plans
+
+
+def run_id(
+    dataset: DatasetSpec,
+    fold: int,
+    seed: int,
+    model: str,
+    backend: str,
+    params: dict[str, Any],
+    n_threads: int,
+) -> str:
+    """Stable id of a run: a hash of everything that defines it."""
+    split = {
+        "split": dataset.split,
+        "folds": dataset.folds if dataset.split == "kfold" else None,
+        "test_fraction": dataset.test_fraction if dataset.split == "holdout" else None,
+        "leave_last": dataset.leave_last if dataset.split == "temporal" else None,
+    }
+    key = json.dumps(
+        [dataset.name, split, fold, seed, model, params, backend, n_threads],
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha1(key.encode()).hexdigest()[:12]
+
+
+def run_grid(grid: Grid, out: Path, *, resume: bool = False, in_process: bool = False) -> Path:
+    """Run ``grid`` into the folder ``out``; return it. See the module docstring."""
+    out.mkdir(parents=True, exist_ok=True)
+    done = results.finished_ids(out) if resume else set()
+    if not resume and (out / results.RESULTS_FILE).exists():
+        raise InputError(f"--out {out}: already holds results; pass --resume or another --out")
+    (out / "grid.json").write_text(grid.to_json())
+    if not (out / "env.json").exists():
+        write_environment(out / "env.json")
+    plans = plan(grid, out)
+    total = sum(len(p.tasks) for p in plans)
+    pending = sum(task.run_id not in done for p in plans for task in p.tasks)
+    log.info("%s: %d runs (%d already recorded) -> %s", grid.name, total, total - pending, out)
+    with Progress(total, initial=total - pending) as progress:
+        for split_plan, ratings_facts in _splits_to_run(plans, done, out):
+            for task in split_plan.tasks:
+                if task.run_id in done:
+                    continue
+                task.facts = ratings_facts
+                record, curves = _execute(task, progress, in_process)
+                results.append(out / results.CURVES_FILE, curves)
+                results.append(out / results.RESULTS_FILE, [record])
+                progress.finished(record)
+            Path(split_plan.tasks[0].split_file).unlink(missing_ok=True)
+    shutil.rmtree(out / SPLIT_FOLDER, ignore_errors=True)
+    results.write_csv(out)
+    return out
+
+
+def _splits_to_run(
+    plans: list[SplitPlan], done: set[str], out: Path
+) -> Iterator[tuple[SplitPlan, dict[str, Any]]]:
+    """Each split that still has pending runs, saved for the workers, with its facts."""
+    (out / SPLIT_FOLDER).mkdir(exist_ok=True)
+    loaded: dict[str, tuple[Any, float]] = {}
+    for split_plan in plans:
+        if all(task.run_id in done for task in split_plan.tasks) or not split_plan.tasks:
+            continue
+        spec = split_plan.dataset
+        if spec.name not in loaded:
+            loaded.clear()  # hold one data set at a time
+            start = time.perf_counter()
+            ratings = data.load(spec.name, seed=0, format=spec.format)
+            loaded[spec.name] = (ratings, time.perf_counter() - start)
+        ratings, load_s = loaded[spec.name]
+        start = time.perf_counter()
+        train, test = splits.split(
+            ratings,
+            spec.split,
+            fold=split_plan.fold,
+            k=spec.folds,
+            seed=split_plan.seed,
+            test_fraction=spec.test_fraction,
+            leave_last=spec.leave_last,
+        )
+        split_s = time.perf_counter() - start
+        execute.save_split(Path(split_plan.tasks[0].split_file), train, test)
+        yield (
+            split_plan,
+            {
+                "n_users": ratings.n_users,
+                "n_items": ratings.n_items,
+                "n_train": len(train),
+                "n_test": len(test),
+                "load_s": load_s,
+                "split_s": split_s,
+                "n_test_cold_dropped": test.metadata["split"]["n_test_cold_dropped"],
+                "noise_floor_rmse": ratings.metadata.get("noise_floor_rmse", float("nan")),
+            },
+        )
+
+
+def _execute(task: Task, progress: Progress, in_process: bool) -> tuple[dict, list[dict]]:
+    progress.starting(task)
+    if in_process or not models.get(task.model).available(task.backend)[0]:
+        # In-process on request; an unavailable model/backend is recorded as skipped at once.
+        return execute.execute(task, progress.epoch)
+    return _execute_in_worker(task, progress)
+
+
+def _execute_in_worker(task: Task, progress: Progress) -> tuple[dict, list[dict]]:
+    """Run ``task`` in a fresh process; a worker that dies becomes a failed record."""
+    context = _worker_context()
+    receiver, sender = context.Pipe(duplex=False)
+    worker = context.Process(target=_worker_main, args=(sender, task), daemon=True)
+    worker.start()
+    sender.close()
+    outcome = None
+    try:
+        while outcome is None:
+            if receiver.poll(0.2):
+                try:
+                    message = receiver.recv()
+                except EOFError:
+                    break
+                if message[0] == "epoch":
+                    progress.epoch(*message[1:])
+                else:
+                    outcome = message[1], message[2]
+            elif not worker.is_alive() and not receiver.poll():
+                break
+    finally:
+        worker.join(timeout=30)
+        if worker.is_alive():
+            worker.terminate()
+            worker.join()
+    if outcome is None:  # killed (out of memory?) or crashed before it could report
+        failed = {
+            **execute.base_record(task),
+            "status": "failed",
+            "reason": f"worker process died (exit code {worker.exitcode})",
+        }
+        return failed, []
+    return outcome
+
+
+def _worker_main(sender: Any, task: Task) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    record, curves = execute.execute(
+        task, lambda epoch, total: sender.send(("epoch", epoch, total))
+    )
+    sender.send(("done", record, curves))
+    sender.close()
+
+
+_CONTEXT: Any = None
+
+
+def _worker_context() -> Any:
+    """A forkserver that has imported torch and every contender once, for fast clean workers."""
+    global _CONTEXT
+    if _CONTEXT is None:
+        _CONTEXT = multiprocessing.get_context("forkserver")
+        _CONTEXT.set_forkserver_preload(["suite.execute", "suite.runner"])
+    return _CONTEXT
+
+
+class Progress:
+    """A progress bar over runs (and epochs) on a terminal; one plain line per run otherwise."""
+
+    def __init__(self, total: int, initial: int = 0) -> None:
+        self.total, self.count = total, initial
+        self.interactive = sys.stderr.isatty() and not os.environ.get("CI")
+        self.bar = self.epochs = None
+
+    def __enter__(self) -> Progress:
+        if self.interactive:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=self.total, initial=self.count, unit="run", position=0)
+            self.epochs = tqdm(total=0, unit="epoch", position=1, leave=False)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        for bar in (self.epochs, self.bar):
+            if bar is not None:
+                bar.close()
+
+    def starting(self, task: Task) -> None:
+        if self.bar is not None:
+            self.bar.set_description(f"{task.dataset} f{task.fold} s{task.seed} {task.model}")
+            self.epochs.reset(total=None)
+
+    def epoch(self, epoch: int, total: int) -> None:
+        if self.epochs is not None:
+            self.epochs.total = total
+            self.epochs.n = epoch
+            self.epochs.refresh()
+
+    def finished(self, record: dict[str, Any]) -> None:
+        self.count += 1
+        if self.bar is not None:
+            self.bar.update(1)
+            return
+        summary = _summary(record)
+        print(
+            f"[{self.count}/{self.total}] {record['dataset']} {record['split']} "
+            f"f{record['fold']} s{record['seed']} {record['model']} {record['backend']}: "
+            f"{summary}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+def _summary(record: dict[str, Any]) -> str:
+    if record["status"] != "ok":
+        return f"{record['status']} ({record['reason']})"
+    parts = [f"fit {record['fit_s']:.2f}s", f"ndcg@10 {record['ndcg_at_10']:.4f}"]
+    if record["rmse"] == record["rmse"]:  # not NaN
+        parts.insert(1, f"rmse {record['rmse']:.4f}")
+    return "ok, " + ", ".join(parts)
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in Path(name).name)

@@ -1,0 +1,105 @@
+"""``mfbench run / report / list``: flags, and one-line errors with exit code 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from harness_helpers import TWO_MODELS, config_file, ratings_file
+
+from suite.cli import main
+
+
+def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
+    code = main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_run_with_flags_then_report(tmp_path: Path, capsys) -> None:
+    data = ratings_file(tmp_path)
+    out = tmp_path / "run"
+    code, stdout, _ = run_cli(
+        [
+            "run",
+            "--dataset",
+            str(data),
+            "--model",
+            "numpy-als,popularity",
+            "--seeds",
+            "2",
+            "--threads",
+            "1",
+            "--epochs",
+            "2",
+            "--param",
+            "numpy-als.factors=3",
+            "--out",
+            str(out),
+            "--in-process",
+        ],
+        capsys,
+    )
+    assert code == 0 and "| numpy-als" in stdout and (out / "REPORT.md").exists()
+    frame = pd.read_csv(out / "results.csv")
+    assert len(frame) == 4 and set(frame["seed"]) == {0, 1}
+    assert frame["params"].str.contains('"factors": 3').sum() == 2
+    assert frame["params"].str.contains('"iterations": 2').sum() == 2
+    code, stdout, _ = run_cli(["report", str(out)], capsys)
+    assert code == 0 and "report:" in stdout
+
+
+def test_list_shows_contenders_backends_and_availability(capsys) -> None:
+    code, stdout, _ = run_cli(["list"], capsys)
+    assert code == 0
+    assert "| torch-biased-mf | cuda" in stdout and "ml-100k" in stdout and "default" in stdout
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["run", "--model", "torch-svd"], "unknown model 'torch-svd'; choose from torch-mf"),
+        (["run", "--dataset", "ml-7k"], "data set 'ml-7k': not a file, and not one of"),
+        (["run", "--backend", "tpu"], "backend 'tpu'; choose from cpu, cuda, mps"),
+        (["run", "--config", "nightly"], "--config nightly: no such file, and not one of"),
+        (["run", "--param", "torch-mf.lr"], "expected MODEL.KEY=VALUE"),
+        (["run", "--param", "torch-mf.speed=3"], "unknown parameter 'speed'"),
+        (["run", "--threads", "0"], "--threads 0: must be at least 1"),
+        (["run", "--resume"], "--resume needs --out DIR"),
+        (["run", "--split", "random"], "argument --split: invalid choice: 'random'"),
+        (["report", "/nonexistent"], "no results.jsonl or results.csv"),
+    ],
+)
+def test_errors_are_one_line_with_exit_2(argv, message, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        raise SystemExit(main(argv))
+    err = capsys.readouterr().err.strip()
+    assert exit_info.value.code == 2, err
+    assert message in err and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("speed = 3", "grid.toml: unknown key 'speed'; valid: curve_users"),
+        ("[[datasets]]\nname = 'ml-100k'\nfold = 2", "[[datasets]] #1: unknown key 'fold'"),
+        (
+            "[[datasets]]\nname = 'ml-100k'\n[[models]]\nname = 'numpy-als'\nparams = { lr = 1 }",
+            "model 'numpy-als': unknown parameter 'lr'",
+        ),
+        ("n_threads = 1\nname = = 3\n", "grid.toml: Invalid value (at line 2, column 8)"),
+    ],
+)
+def test_config_errors_name_file_and_key(tmp_path: Path, text: str, message: str, capsys) -> None:
+    config = tmp_path / "grid.toml"
+    config.write_text(text)
+    code, _, err = run_cli(["run", "--config", str(config)], capsys)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_config_grid_runs_in_workers(tmp_path: Path, capsys) -> None:
+    config = config_file(tmp_path, ratings_file(tmp_path), TWO_MODELS, seeds="[0]")
+    code, _, err = run_cli(["run", "--config", str(config), "--out", str(tmp_path / "r")], capsys)
+    assert code == 0, err
+    assert "[3/3]" in err  # plain progress lines when not on a terminal

@@ -1,0 +1,187 @@
+"""The report: tables and findings computed from a small, hand-made results frame."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from suite import report, results
+
+
+def record(model: str, seed: int, **values) -> dict:
+    base = {column: float("nan") for column in results.COLUMNS}
+    base.update(
+        run_id=f"{model}-{values.get('backend', 'cpu')}-{seed}",
+        dataset="toy",
+        split="holdout",
+        fold=0,
+        seed=seed,
+        model=model,
+        backend="cpu",
+        n_threads=2,
+        params="{}",
+        status="ok",
+        reason="",
+        n_users=10,
+        n_items=20,
+        n_train=80,
+        n_test=20,
+        epochs=5,
+        started_at="2026-01-01T00:00:00Z",
+        suite="test",
+        rmse_target=0.9,
+        noise_floor_rmse=0.8,
+        relevance_threshold=4.0,
+    )
+    base.update(values)
+    return base
+
+
+@pytest.fixture
+def frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            record(
+                "torch-biased-mf",
+                0,
+                rmse=0.90,
+                mae=0.70,
+                ndcg_at_10=0.10,
+                precision_at_10=0.08,
+                fit_s=2.0,
+                ratings_per_s=1000.0,
+                peak_rss_mb=400,
+                time_to_target_s=1.0,
+            ),
+            record(
+                "torch-biased-mf",
+                1,
+                rmse=0.92,
+                mae=0.72,
+                ndcg_at_10=0.12,
+                precision_at_10=0.09,
+                fit_s=4.0,
+                ratings_per_s=500.0,
+                peak_rss_mb=420,
+                time_to_target_s=3.0,
+            ),
+            record(
+                "torch-biased-mf",
+                0,
+                backend="cuda",
+                rmse=0.90,
+                mae=0.70,
+                ndcg_at_10=0.10,
+                precision_at_10=0.08,
+                fit_s=0.5,
+                ratings_per_s=4000.0,
+                peak_rss_mb=900,
+            ),
+            record(
+                "implicit-als",
+                0,
+                ndcg_at_10=0.30,
+                precision_at_10=0.2,
+                fit_s=1.0,
+                ratings_per_s=8000.0,
+                peak_rss_mb=100,
+            ),
+            record(
+                "torch-mf-seed",
+                0,
+                rmse=3.0,
+                mae=2.9,
+                ndcg_at_10=0.01,
+                precision_at_10=0.01,
+                fit_s=10.0,
+                ratings_per_s=100.0,
+                peak_rss_mb=400,
+            ),
+            record(
+                "torch-mf",
+                0,
+                rmse=0.95,
+                mae=0.75,
+                ndcg_at_10=0.05,
+                precision_at_10=0.04,
+                fit_s=1.0,
+                ratings_per_s=20000.0,
+                peak_rss_mb=400,
+                time_to_target_s=float("nan"),
+            ),
+            record("lightfm-warp", 0, status="skipped", reason="lightfm is not installed"),
+        ]
+    )
+
+
+def test_summary_means_spreads_and_medians(frame) -> None:
+    summary = report.summarize(frame).set_index(["model", "backend"])
+    row = summary.loc[("torch-biased-mf", "cpu")]
+    assert row["runs"] == 2 and row["rmse_mean"] == pytest.approx(0.91)
+    assert row["rmse_std"] == pytest.approx(0.0141421, rel=1e-4)
+    assert (row["fit_median"], row["fit_min"], row["fit_max"]) == (3.0, 2.0, 4.0)
+    assert ("lightfm-warp", "cpu") not in summary.index  # skipped runs have no numbers
+
+
+def test_main_table_says_na_for_rmse_of_a_ranking_model(frame) -> None:
+    table = report.main_table(report.summarize(frame))
+    lines = {
+        line.split("|")[1].strip() + "/" + line.split("|")[2].strip(): line
+        for line in table.splitlines()[2:]
+    }
+    assert "0.9100 ± 0.0141" in lines["torch-biased-mf/cpu"]
+    assert "3.00 [2.00–4.00]" in lines["torch-biased-mf/cpu"]
+    assert "n/a (ranking model)" in lines["implicit-als/cpu"]
+    assert "8.00k" in lines["implicit-als/cpu"]
+
+
+def test_speedup_and_cuda_tables(frame) -> None:
+    summary = report.summarize(frame)
+    speedup = report.speedup_table(summary, "torch-biased-mf")
+    assert "| implicit-als" in speedup and "3.00×" in speedup  # 3.0 s ÷ 1.0 s
+    assert "not reached" in speedup  # torch-mf never hit the target
+    cuda = report.cuda_table(summary)
+    assert "6.0×" in cuda  # 3.0 s on CPU, 0.5 s on CUDA
+
+
+def test_findings_are_generated_from_the_numbers(frame) -> None:
+    said = " ".join(report.findings("toy", report.summarize(frame)))
+    assert "Most accurate rating model: **torch-biased-mf** (cuda), RMSE 0.9000" in said
+    assert "Best ranking: **implicit-als**" in said
+    assert "Fastest to RMSE ≤ 0.9: **torch-biased-mf** (cpu) after 2.00 s" in said
+    assert "trains at 100 ratings/s" in said and "200× faster" in said
+
+
+def test_noise_floor_distance(frame) -> None:
+    table = report.noise_floor_table(report.summarize(frame))
+    assert "+0.1100" in table  # 0.91 - 0.80
+
+
+def test_write_report_makes_markdown_and_plots(frame, tmp_path: Path) -> None:
+    frame.assign(params=[{}] * len(frame)).to_json(
+        tmp_path / "results.jsonl", orient="records", lines=True
+    )
+    curves = [
+        {
+            "run_id": "torch-biased-mf-cpu-0",
+            "epoch": e,
+            "elapsed_s": e * 0.4,
+            "epoch_s": 0.4,
+            "train_loss": 1.0 / e,
+            "test_rmse": 1.0 - e * 0.02,
+            "test_ndcg_at_10": 0.02 * e,
+        }
+        for e in range(1, 6)
+    ]
+    results.append(tmp_path / results.CURVES_FILE, curves)
+    (tmp_path / "env.json").write_text(json.dumps({"cpu": "Test CPU", "cores": 2}))
+    written = report.write_report(tmp_path)
+    text = written.path.read_text()
+    assert "Test CPU" in text and "## toy" in text and "Skipped and failed runs" in text
+    assert "lightfm is not installed" in text
+    assert (tmp_path / "convergence-toy.png").stat().st_size > 1000
+    assert (tmp_path / "epoch-time-toy.png").exists() is False  # no epoch times in this frame
+    assert "### toy" in written.main_tables
