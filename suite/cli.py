@@ -68,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="write REPORT.md and plots for a run folder")
     report.add_argument("folder", help="a run folder (results.jsonl or results.csv)")
     report.add_argument(
+        "--readme", metavar="FILE", help="also refresh FILE's headline block from this folder"
+    )
+    report.add_argument(
         "--reference-model",
         default="torch-biased-mf",
         help="contender the speed-up table compares with",
@@ -163,6 +166,9 @@ def _report(args: argparse.Namespace) -> None:
     written = report.write_report(Path(args.folder), reference_model=args.reference_model)
     print(written.main_tables)
     print(f"report: {written.path}")
+    if args.readme:
+        report.update_readme(Path(args.readme), Path(args.folder))
+        print(f"headline tables: {args.readme}")
 
 
 def _list(_args: argparse.Namespace) -> None:

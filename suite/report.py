@@ -12,6 +12,7 @@ import pandas as pd
 from tabulate import tabulate
 
 from suite import results as results_io
+from suite.errors import InputError
 
 REFERENCE_BACKEND = "cpu"
 #: The post's per-sample loop and the fast trainer of the same model (the "before → after").
@@ -79,6 +80,36 @@ def write_report(folder: Path, reference_model: str = "torch-biased-mf") -> Writ
     path = folder / "REPORT.md"
     path.write_text("\n\n".join(s for s in sections if s) + "\n")
     return Written(path, "\n\n".join(mains))
+
+
+README_START, README_END = "<!-- headline:start -->", "<!-- headline:end -->"
+
+
+def update_readme(readme: Path, folder: Path) -> None:
+    """Replace the block between the headline markers of ``readme`` with ``folder``'s tables."""
+    text = readme.read_text(encoding="utf-8")
+    if README_START not in text or README_END not in text:
+        raise InputError(f"{readme}: no {README_START} ... {README_END} block to fill")
+    results, _ = results_io.load(folder)
+    env_file = folder / "env.json"
+    env = json.loads(env_file.read_text()) if env_file.exists() else {}
+    summary = summarize(results)
+    threads = ", ".join(map(str, sorted(results["n_threads"].dropna().astype(int).unique())))
+    gpu = (env.get("gpu") or {}).get("name", "no GPU")
+    blocks = [
+        f"Measured on {env.get('cpu', '?')} ({env.get('cores', '?')} cores, {gpu}), "
+        f"{threads} thread(s) per run, torch {env.get('versions', {}).get('torch', '?')}, "
+        f"commit `{(env.get('git_commit') or '?')[:10]}`; full report: "
+        f"[{folder.as_posix()}/REPORT.md]({folder.as_posix()}/REPORT.md)."
+    ]
+    for dataset in dict.fromkeys(results["dataset"]):
+        rows = summary[summary["dataset"] == dataset]
+        said = "\n".join(f"- {line}" for line in findings(dataset, rows))
+        blocks.append(f"#### {dataset}\n\n{main_table(rows)}\n\n{said}")
+    head, rest = text.split(README_START, 1)
+    tail = rest.split(README_END, 1)[1]
+    body = "\n\n".join(blocks)
+    readme.write_text(f"{head}{README_START}\n{body}\n{README_END}{tail}", encoding="utf-8")
 
 
 # -- tables -------------------------------------------------------------------------------------

@@ -151,6 +151,7 @@ def load(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     # A run that was redone (failed, then resumed) keeps its latest record only.
     results = results.drop_duplicates("run_id", keep="last").reset_index(drop=True)
     curves = curves[curves["run_id"].isin(results["run_id"])]
+    curves = curves.drop_duplicates(["run_id", "epoch"], keep="last")  # a redone run's rows
     return _ordered(results, COLUMNS), _ordered(curves, CURVE_COLUMNS)
 
 

@@ -116,17 +116,28 @@ def run_grid(grid: Grid, out: Path, *, resume: bool = False, in_process: bool = 
     total = sum(len(p.tasks) for p in plans)
     pending = sum(task.run_id not in done for p in plans for task in p.tasks)
     log.info("%s: %d runs (%d already recorded) -> %s", grid.name, total, total - pending, out)
-    with Progress(total, initial=total - pending) as progress:
-        for split_plan, ratings_facts in _splits_to_run(plans, done, out):
-            for task in split_plan.tasks:
-                if task.run_id in done:
-                    continue
-                task.facts = ratings_facts
-                record, curves = _execute(task, progress, in_process)
-                results.append(out / results.CURVES_FILE, curves)
-                results.append(out / results.RESULTS_FILE, [record])
-                progress.finished(record)
-            Path(split_plan.tasks[0].split_file).unlink(missing_ok=True)
+    try:
+        with Progress(total, initial=total - pending) as progress:
+            for split_plan, ratings_facts in _splits_to_run(plans, done, out):
+                for task in split_plan.tasks:
+                    if task.run_id in done:
+                        continue
+                    task.facts = ratings_facts
+                    record, curves = _execute(task, progress, in_process)
+                    results.append(out / results.CURVES_FILE, curves)
+                    results.append(out / results.RESULTS_FILE, [record])
+                    progress.finished(record)
+                Path(split_plan.tasks[0].split_file).unlink(missing_ok=True)
+    except KeyboardInterrupt:
+        recorded = len(results.read_jsonl(out / results.RESULTS_FILE))
+        log.warning(
+            "interrupted: %d runs are recorded in %s; continue with "
+            "`mfbench run --resume --out %s`",
+            recorded,
+            out,
+            out,
+        )
+        raise
     shutil.rmtree(out / SPLIT_FOLDER, ignore_errors=True)
     results.write_csv(out)
     return out

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from suite import report, results
+from suite.errors import InputError
 
 
 def record(model: str, seed: int, **values) -> dict:
@@ -185,3 +186,20 @@ def test_write_report_makes_markdown_and_plots(frame, tmp_path: Path) -> None:
     assert (tmp_path / "convergence-toy.png").stat().st_size > 1000
     assert (tmp_path / "epoch-time-toy.png").exists() is False  # no epoch times in this frame
     assert "### toy" in written.main_tables
+
+
+def test_readme_headline_block_is_refreshed_from_results(frame, tmp_path: Path) -> None:
+    frame.to_csv(tmp_path / "results.csv", index=False)
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# x\n{report.README_START}\nold table\n{report.README_END}\ntail\n")
+    report.update_readme(readme, tmp_path)
+    text = readme.read_text()
+    assert "old table" not in text and text.endswith("tail\n")
+    assert "#### toy" in text and "0.9100 ± 0.0141" in text
+
+
+def test_readme_without_markers_is_refused(frame, tmp_path: Path) -> None:
+    frame.to_csv(tmp_path / "results.csv", index=False)
+    (tmp_path / "README.md").write_text("# no markers\n")
+    with pytest.raises(InputError, match="no <!-- headline:start -->"):
+        report.update_readme(tmp_path / "README.md", tmp_path)

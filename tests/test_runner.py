@@ -140,6 +140,7 @@ params = { iterations = 40 }
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
+    assert "continue with `mfbench run --resume --out" in err
     before = records.read_text().splitlines()
     assert 2 <= len(before) < 6
 
