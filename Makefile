@@ -6,7 +6,9 @@ STAMP := $(VENV)/.installed
 PIP := $(PY) -m pip --disable-pip-version-check
 BENCH_ARGS ?=
 
-.PHONY: install bench test lint clean
+STAMP_NOW := $(shell date -u +%Y%m%d-%H%M%S)
+
+.PHONY: install bench test benchmark lint clean
 
 install: $(STAMP)
 
@@ -24,8 +26,18 @@ $(STAMP): pyproject.toml requirements.lock Makefile
 bench: install
 	$(VENV)/bin/mfbench run $(BENCH_ARGS)
 
+# Unit tests (the pytest-benchmark suite runs once as tests: --benchmark-disable in
+# pyproject.toml), then the regression gate against results/ci.
 test: install
 	$(PY) -m pytest -q
+	$(VENV)/bin/mfbench check
+
+# The pytest-benchmark suite for real: JSON and a REPORT.md under results/runs/.
+benchmark: install
+	mkdir -p results/runs
+	$(PY) -m pytest -q tests/benchmarks --benchmark-enable --benchmark-only \
+		--benchmark-json=results/runs/benchmark-$(STAMP_NOW).json
+	$(VENV)/bin/mfbench report --pytest-benchmark results/runs/benchmark-$(STAMP_NOW).json
 
 lint: install
 	$(VENV)/bin/ruff check suite baselines tests

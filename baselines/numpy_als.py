@@ -6,7 +6,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from suite.data.ratings import Ratings
-from suite.models.base import EpochCallback, Model
+from suite.models.base import EpochCallback
+from suite.models.factors import BiasedFactorsModel
 
 
 def solve_rows(targets: sp.csr_matrix, features: np.ndarray, l2: float) -> np.ndarray:
@@ -30,7 +31,7 @@ def solve_rows(targets: sp.csr_matrix, features: np.ndarray, l2: float) -> np.nd
     return solution
 
 
-class NumpyALS(Model):
+class NumpyALS(BiasedFactorsModel):
     """Biased matrix factorization by alternating least squares (``numpy-als``).
 
     ``r̂ = μ + b_u + b_i + p_u · q_i`` on the same objective as ``numpy-sgd`` —
@@ -55,7 +56,6 @@ class NumpyALS(Model):
     """
 
     name = "numpy-als"
-    predicts_ratings = True
 
     def __init__(
         self,
@@ -109,17 +109,6 @@ class NumpyALS(Model):
         user_norms = (self.user_factors_**2).sum(1) + self.user_bias_**2
         item_norms = (self.item_factors_**2).sum(1) + self.item_bias_**2
         return float(error @ error + self.l2 * (n_user @ user_norms + n_item @ item_norms))
-
-    def _predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
-        dot = np.einsum("ij,ij->i", self.user_factors_[users], self.item_factors_[items])
-        return self.global_mean_ + self.user_bias_[users] + self.item_bias_[items] + dot
-
-    def _score_items(self, users: np.ndarray) -> np.ndarray:
-        scores = self.user_factors_[users] @ self.item_factors_.T + self.item_bias_
-        return scores + (self.global_mean_ + self.user_bias_[users])[:, None]
-
-    def _state_arrays(self) -> list[np.ndarray]:
-        return [self.user_factors_, self.item_factors_, self.user_bias_, self.item_bias_]
 
 
 def _residuals(matrix: sp.csr_matrix, column_bias: np.ndarray) -> sp.csr_matrix:

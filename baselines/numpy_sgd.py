@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from suite.data.ratings import Ratings
-from suite.models.base import EpochCallback, Model
+from suite.models.base import EpochCallback
+from suite.models.factors import BiasedFactorsModel
 
 
 def gradients(
@@ -63,7 +64,7 @@ def sgd_epoch(
     return total / max(len(order), 1)
 
 
-class NumpySGD(Model):
+class NumpySGD(BiasedFactorsModel):
     """Biased matrix factorization by per-sample SGD, gradients derived by hand (``numpy-sgd``).
 
     ``r̂ = μ + b_u + b_i + p_u · q_i`` trained on ``(r - r̂)² + λ(‖p_u‖² + ‖q_i‖² + b_u² + b_i²)``
@@ -92,7 +93,6 @@ class NumpySGD(Model):
     """
 
     name = "numpy-sgd"
-    predicts_ratings = True
 
     def __init__(
         self,
@@ -117,15 +117,7 @@ class NumpySGD(Model):
 
     def _fit(self, train: Ratings, on_epoch: EpochCallback | None) -> None:
         rng = np.random.default_rng(self.seed)
-        shape = (self.factors,)
-        self.user_factors_ = rng.normal(0, self.init_std, (train.n_users, *shape)).astype(
-            np.float32
-        )
-        self.item_factors_ = rng.normal(0, self.init_std, (train.n_items, *shape)).astype(
-            np.float32
-        )
-        self.user_bias_ = np.zeros(train.n_users, dtype=np.float32)
-        self.item_bias_ = np.zeros(train.n_items, dtype=np.float32)
+        self._init_factors(train, rng)
         self.loss_history_ = []
         for epoch in range(1, self.epochs + 1):
             loss = sgd_epoch(
@@ -142,14 +134,3 @@ class NumpySGD(Model):
             self._check_loss(epoch, loss)
             self.loss_history_.append(loss)
             self._epoch_done(epoch, len(train), on_epoch)
-
-    def _predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
-        dot = np.einsum("ij,ij->i", self.user_factors_[users], self.item_factors_[items])
-        return self.global_mean_ + self.user_bias_[users] + self.item_bias_[items] + dot
-
-    def _score_items(self, users: np.ndarray) -> np.ndarray:
-        scores = self.user_factors_[users] @ self.item_factors_.T + self.item_bias_
-        return scores + (self.global_mean_ + self.user_bias_[users])[:, None]
-
-    def _state_arrays(self) -> list[np.ndarray]:
-        return [self.user_factors_, self.item_factors_, self.user_bias_, self.item_bias_]

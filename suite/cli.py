@@ -66,7 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=_run)
 
     report = commands.add_parser("report", help="write REPORT.md and plots for a run folder")
-    report.add_argument("folder", help="a run folder (results.jsonl or results.csv)")
+    report.add_argument("folder", nargs="?", help="a run folder (results.jsonl or results.csv)")
+    report.add_argument(
+        "--pytest-benchmark",
+        metavar="FILE.json",
+        help="report a pytest-benchmark JSON file instead (into FOLDER, default FILE's name)",
+    )
     report.add_argument(
         "--readme", metavar="FILE", help="also refresh FILE's headline block from this folder"
     )
@@ -76,6 +81,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="contender the speed-up table compares with",
     )
     report.set_defaults(handler=_report)
+
+    check = commands.add_parser(
+        "check", help="regression gate: run a preset and compare it with the reference"
+    )
+    check.add_argument("--reference", default="results/ci", help="reference folder")
+    check.add_argument("--preset", default="ci", help="config name or file (default: ci)")
+    check.add_argument("--out", help="run folder (default: results/runs/check-<UTC stamp>)")
+    check.add_argument(
+        "--update",
+        action="store_true",
+        help="make this run the new reference (and say what changed)",
+    )
+    check.add_argument(
+        "--speed-factor", type=float, help="allowed growth of normalised fit time (default 1.3)"
+    )
+    check.add_argument(
+        "--accuracy-floor",
+        type=float,
+        help="allowed absolute loss of RMSE / NDCG@10 (default 0.002)",
+    )
+    check.set_defaults(handler=_check)
 
     listing = commands.add_parser("list", help="contenders, data sets and configs")
     listing.set_defaults(handler=_list)
@@ -151,11 +177,11 @@ def _grid_flags_given(args: argparse.Namespace) -> bool:
     return any(getattr(args, flag) for flag in flags) or bool(args.param)
 
 
-def _new_run_folder():
+def _new_run_folder(prefix: str = ""):
     import time
     from pathlib import Path
 
-    return Path("results") / "runs" / time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    return Path("results") / "runs" / (prefix + time.strftime("%Y%m%d-%H%M%S", time.gmtime()))
 
 
 def _report(args: argparse.Namespace) -> None:
@@ -163,12 +189,76 @@ def _report(args: argparse.Namespace) -> None:
 
     from suite import report
 
-    written = report.write_report(Path(args.folder), reference_model=args.reference_model)
+    if args.pytest_benchmark:
+        folder = Path(args.folder or Path(args.pytest_benchmark).with_suffix(""))
+        _convert_pytest_benchmark(Path(args.pytest_benchmark), folder)
+    elif args.folder:
+        folder = Path(args.folder)
+    else:
+        raise InputError("report needs a run FOLDER or --pytest-benchmark FILE.json")
+    written = report.write_report(folder, reference_model=args.reference_model)
     print(written.main_tables)
     print(f"report: {written.path}")
     if args.readme:
-        report.update_readme(Path(args.readme), Path(args.folder))
+        report.update_readme(Path(args.readme), folder)
         print(f"headline tables: {args.readme}")
+
+
+def _check(args: argparse.Namespace) -> int:
+    import dataclasses
+    import json
+    from pathlib import Path
+
+    from suite import regress, results, runner
+    from suite.config import load_config
+
+    grid = load_config(args.preset)
+    reference = Path(args.reference)
+    old = None
+    if not args.update or (reference / regress.CHECK_FILE).exists():
+        old = regress.load_reference(reference, grid.name)  # fails early, before any work
+    stored = {}
+    if (reference / regress.CHECK_FILE).exists():
+        stored = json.loads((reference / regress.CHECK_FILE).read_text()).get("tolerances", {})
+    tolerances = dataclasses.replace(
+        regress.Tolerances(**stored),
+        **{
+            key: value
+            for key, value in (
+                ("speed_factor", args.speed_factor),
+                ("accuracy_floor", args.accuracy_floor),
+            )
+            if value is not None
+        },
+    )
+    out = Path(args.out) if args.out else _new_run_folder("check-")
+    runner.run_grid(grid, out)
+    current, _ = results.load(out)
+    failed = False
+    if old is not None:
+        table = regress.compare(old, current, tolerances)
+        text = regress.render(table)
+        (out / "CHECK.md").write_text(text)
+        print(text)
+        failed = bool((table["verdict"] == "FAIL").any())
+    if args.update:
+        regress.write_reference(out, reference, grid.name, tolerances)
+        changed = "the comparison above shows what changed" if old is not None else "new"
+        print(f"reference updated: {reference} ({changed})")
+        return 0
+    print(f"check: {out / 'CHECK.md'}")
+    return 1 if failed else 0
+
+
+def _convert_pytest_benchmark(source, folder) -> None:
+    import json
+
+    from suite import results
+
+    frame, env = results.from_pytest_benchmark(source)
+    folder.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(folder / "results.csv", index=False)
+    (folder / "env.json").write_text(json.dumps(env, indent=2) + "\n")
 
 
 def _list(_args: argparse.Namespace) -> None:

@@ -79,6 +79,7 @@ class Grid:
     models: list[ModelSpec]
     n_threads: int | None = None  # None: every core
     curve_users: int = 2000  # users sampled for the per-epoch NDCG@10 of the curves
+    repeats: int = 1  # timed fits per run, each between calibration workloads
     cli_params: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def resolved_params(self, dataset: DatasetSpec, model: ModelSpec) -> dict[str, Any]:
@@ -131,7 +132,9 @@ def load_config(name_or_path: str) -> Grid:
 def parse_config(raw: dict[str, Any], label: str) -> Grid:
     """Build and validate a ``Grid`` from a parsed TOML document."""
     _check_keys(
-        raw, {"name", "description", "n_threads", "curve_users", "datasets", "models"}, label
+        raw,
+        {"name", "description", "n_threads", "curve_users", "repeats", "datasets", "models"},
+        label,
     )
     datasets = [
         _dataset(entry, f"{label}: [[datasets]] #{i + 1}")
@@ -150,7 +153,10 @@ def parse_config(raw: dict[str, Any], label: str) -> Grid:
         models=model_specs,
         n_threads=n_threads or None,
         curve_users=raw.get("curve_users", 2000),
+        repeats=raw.get("repeats", 1),
     )
+    if not isinstance(grid.repeats, int) or grid.repeats < 1:
+        raise InputError(f"{label}: repeats = {grid.repeats!r}; must be a whole number >= 1")
     validate(grid, label)
     return grid
 

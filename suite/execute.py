@@ -12,6 +12,9 @@ This is where a model is timed. The harness runs each ``Task`` in a fresh worker
 - ``predict_s``: predicting every test rating; ``rank_eval_s``: scoring all items for
   every test user and computing the ranking metrics.
 - ``ratings_per_s``: training examples the model visited divided by ``fit_s``.
+- ``calibration_s`` and ``fit_norm``: a fixed workload (``suite.measure.calibrate``) timed
+  before and after every fit, and fit time in units of it — the speed figure the regression
+  gate compares, so that a slower or busier machine does not read as a slower model.
 - ``peak_rss_mb``: the worker process's peak resident memory (it runs nothing else; the
   imported libraries are in ``rss_baseline_mb``); ``peak_gpu_mb``: PyTorch's peak allocation.
 """
@@ -30,7 +33,14 @@ import numpy as np
 
 from suite import metrics, models
 from suite.data.ratings import Ratings
-from suite.measure import Stopwatch, clock, peak_gpu_mb, peak_rss_mb, reset_gpu_peak
+from suite.measure import (
+    Stopwatch,
+    calibrate,
+    clock,
+    peak_gpu_mb,
+    peak_rss_mb,
+    reset_gpu_peak,
+)
 from suite.models.base import Model
 
 #: ``progress(epoch, total_epochs)``, called after each epoch.
@@ -55,6 +65,7 @@ class Task:
     rmse_target: float | None = None
     relevance_threshold: float = metrics.DEFAULT_RELEVANCE_THRESHOLD
     curve_users: int = 2000
+    repeats: int = 1  # timed fits, interleaved with calibration workloads (see ``_run``)
     facts: dict[str, Any] = field(default_factory=dict)  # dataset-level numbers for the record
 
 
@@ -67,14 +78,7 @@ def execute(task: Task, progress: Progress | None = None) -> tuple[dict[str, Any
     curve_rows: list[dict[str, Any]] = []
     try:
         train, test = load_split(Path(task.split_file))
-        model = models.create(
-            task.model,
-            backend=task.backend,
-            n_threads=task.n_threads,
-            seed=task.seed,
-            **task.params,
-        )
-        record.update(_run(model, train, test, task, curve_rows, progress))
+        record.update(_run(task, train, test, curve_rows, progress))
     except Exception as exc:  # the run is recorded as failed and the grid goes on
         lines = traceback.format_exception_only(exc)
         record.update(status="failed", reason=lines[-1].strip().splitlines()[0][:500])
@@ -83,24 +87,64 @@ def execute(task: Task, progress: Progress | None = None) -> tuple[dict[str, Any
 
 
 def _run(
-    model: Model,
+    task: Task,
     train: Ratings,
     test: Ratings,
-    task: Task,
     curve_rows: list[dict[str, Any]],
     progress: Progress | None,
 ) -> dict[str, Any]:
-    backend = task.backend
-    with Stopwatch(backend) as prepare:
-        model.prepare(train)
-    with Stopwatch(backend) as warm_up:
-        model.warm_up()
-    reset_gpu_peak(backend)
-    curve = Curve(train, test, task, curve_rows, progress)
-    curve.start = clock(backend)
-    model.fit(train, on_epoch=curve.on_epoch)
-    fit_s = clock(backend) - curve.start - curve.eval_seconds
+    """Fit ``task.repeats`` fresh models, each between two calibration workloads.
 
+    The first fit is evaluated and gives the curve; the others are only timed. ``fit_s`` is
+    the median fit time, ``fit_norm`` the median of each fit divided by the mean of the
+    calibrations either side of it: a speed figure that a slower machine does not change.
+    """
+    backend = task.backend
+    calibrations, fits = [calibrate(task.n_threads)], []
+    for repeat in range(task.repeats):
+        model = models.create(
+            task.model, backend=backend, n_threads=task.n_threads, seed=task.seed, **task.params
+        )
+        with Stopwatch(backend) as prepare:
+            model.prepare(train)
+        if repeat == 0:
+            with Stopwatch(backend) as warm_up:
+                model.warm_up()
+            reset_gpu_peak(backend)
+        curve = Curve(
+            train, test, task, curve_rows if repeat == 0 else [], progress if repeat == 0 else None
+        )
+        curve.start = clock(backend)
+        model.fit(train, on_epoch=curve.on_epoch)
+        fits.append(clock(backend) - curve.start - curve.eval_seconds)
+        if repeat == 0:
+            record = _evaluate(model, train, test, task, curve_rows)
+            record.update(
+                prepare_s=prepare.seconds,
+                warmup_s=warm_up.seconds,
+                peak_gpu_mb=peak_gpu_mb(backend),
+            )
+        del model
+        calibrations.append(calibrate(task.n_threads))
+    normalised = [fit / ((calibrations[i] + calibrations[i + 1]) / 2) for i, fit in enumerate(fits)]
+    fit_s = float(np.median(fits))
+    record.update(
+        fit_s=fit_s,
+        fit_s_min=min(fits),
+        fit_s_max=max(fits),
+        repeats=task.repeats,
+        calibration_s=float(np.median(calibrations)),
+        fit_norm=float(np.median(normalised)),
+        ratings_per_s=record["ratings_processed"] / fit_s if fit_s > 0 else float("nan"),
+    )
+    return record
+
+
+def _evaluate(
+    model: Model, train: Ratings, test: Ratings, task: Task, curve_rows: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Accuracy of a fitted model, its prediction and ranking times, facts from its curve."""
+    backend = task.backend
     out: dict[str, Any] = {"rmse": float("nan"), "mae": float("nan"), "predict_s": float("nan")}
     if model.predicts_ratings:
         with Stopwatch(backend) as predict:
@@ -125,15 +169,10 @@ def _run(
         **ranking,
         "status": "ok",
         "epochs": model.epochs_run_,
-        "fit_s": fit_s,
-        "prepare_s": prepare.seconds,
-        "warmup_s": warm_up.seconds,
         "rank_eval_s": rank_eval.seconds,
         "epoch_s_median": float(np.median(epoch_times)) if epoch_times else float("nan"),
         "ratings_processed": model.n_ratings_processed_,
-        "ratings_per_s": model.n_ratings_processed_ / fit_s if fit_s > 0 else float("nan"),
         "time_to_target_s": reached[0] if reached else float("nan"),
-        "peak_gpu_mb": peak_gpu_mb(backend),
     }
 
 

@@ -15,6 +15,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
 
@@ -93,6 +94,32 @@ def thread_limits(n_threads: int | None) -> Iterator[None]:
     finally:
         if torch:
             torch.set_num_threads(previous)
+
+
+def calibrate(n_threads: int | None) -> float:
+    """Seconds a fixed mixed workload takes here and now (about 0.2 s on one core here).
+
+    Dividing a fit time by it gives a figure that moves with the model, not with the
+    machine's speed or load: dense BLAS (threaded like the models), random gather and
+    scatter over memory, and an interpreter loop — the three kinds of work the contenders
+    spend their time on. The inputs are built before the clock starts.
+    """
+    rng = np.random.default_rng(0)
+    matrix = rng.standard_normal((448, 448)).astype(np.float32)
+    index = rng.integers(0, 500_000, 1_000_000)
+    values = rng.standard_normal(1_000_000)
+    totals = np.zeros(500_000)
+    with thread_limits(n_threads):
+        start = time.perf_counter()
+        for _ in range(20):
+            matrix = np.tanh(matrix @ matrix.T / 448)
+        for _ in range(3):
+            np.add.at(totals, index, values)
+            totals[index[::3]] *= 0.5
+        accumulator = 0.0
+        for step in range(1_000_000):
+            accumulator += step * 0.5
+        return time.perf_counter() - start
 
 
 def default_threads() -> int:

@@ -73,7 +73,7 @@ def ranking_metrics(
         scores = model.score_items(batch)
         rows, cols = seen[batch].nonzero()
         scores[rows, cols] = -np.inf
-        top = _top_k(scores, k)
+        top = top_k(scores, k)
         hits = np.take_along_axis(relevant[batch].toarray(), top, axis=1).astype(np.float64)
         n_relevant = np.diff(relevant.indptr)[batch].astype(np.float64)
         ideal = np.cumsum(discounts)[np.minimum(n_relevant, k).astype(int) - 1]
@@ -100,7 +100,7 @@ def _relevant_matrix(test: Ratings, threshold: float) -> sp.csr_matrix:
     return matrix
 
 
-def _top_k(scores: np.ndarray, k: int) -> np.ndarray:
+def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     """Column indices of each row's ``k`` highest scores, best first (ties: lower index)."""
     k = min(k, scores.shape[1])
     part = np.argpartition(-scores, k - 1, axis=1)[:, :k]

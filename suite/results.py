@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from pathlib import Path
@@ -59,6 +60,11 @@ EXTRA_COLUMNS = [
     "n_test_cold_dropped",
     "ratings_processed",
     "suite",
+    "calibration_s",
+    "fit_norm",
+    "fit_s_min",
+    "fit_s_max",
+    "repeats",
 ]
 
 COLUMNS = REQUIRED_COLUMNS + EXTRA_COLUMNS
@@ -144,7 +150,7 @@ def load(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     for column in set(COLUMNS) - TEXT_COLUMNS:  # a column of nulls must still be numeric
         if column in results:
             results[column] = pd.to_numeric(results[column], errors="coerce")
-    results["reason"] = results["reason"].fillna("")
+    results["reason"] = ["" if pd.isna(reason) else str(reason) for reason in results["reason"]]
     results["params"] = results["params"].map(
         lambda p: json.dumps(p, sort_keys=True) if isinstance(p, dict) else p
     )
@@ -178,3 +184,87 @@ def _plain(value: Any) -> Any:
         value = value.item()
         return None if _is_nan(value) else value
     return str(value)
+
+
+def from_pytest_benchmark(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """A pytest-benchmark JSON file as results rows (one per data set × model × backend).
+
+    The ``fit`` benchmark gives ``fit_s`` (median over rounds, with ``fit_s_min``/``max`` and
+    ``repeats``) and the accuracy columns, ``epoch`` gives ``epoch_s_median``, ``predict``
+    gives ``predict_s`` and ``score`` gives ``score_s`` (top-10 for up to 1,000 users).
+    """
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from exc
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
+    if not isinstance(document, dict) or not isinstance(document.get("benchmarks"), list):
+        raise InputError(f"{path}: not a pytest-benchmark file (no 'benchmarks' list)")
+    rows: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for bench in document["benchmarks"]:
+        info, stats = bench.get("extra_info") or {}, bench.get("stats") or {}
+        if not {"kind", "dataset", "model", "backend"} <= set(info) or "median" not in stats:
+            continue  # not one of mfbench's benchmarks
+        key = (info["dataset"], info["model"], info["backend"])
+        row = rows.setdefault(
+            key,
+            {
+                "run_id": hashlib.sha1(repr(key).encode()).hexdigest()[:12],
+                "dataset": key[0],
+                "model": key[1],
+                "backend": key[2],
+                "split": "holdout",
+                "fold": 0,
+                "seed": 0,
+                "status": "ok",
+                "reason": "",
+                "suite": "pytest-benchmark",
+                "started_at": document.get("datetime", ""),
+                "n_threads": info.get("n_threads"),
+                "params": "{}",
+            },
+        )
+        if info["kind"] == "fit":
+            row.update(
+                {
+                    k: info.get(k, float("nan"))
+                    for k in (
+                        "rmse",
+                        "mae",
+                        "precision_at_10",
+                        "recall_at_10",
+                        "ndcg_at_10",
+                        "map_at_10",
+                        "epochs",
+                    )
+                }
+            )
+            row.update(
+                fit_s=stats["median"],
+                fit_s_min=stats["min"],
+                fit_s_max=stats["max"],
+                repeats=stats.get("rounds"),
+                params=json.dumps(info.get("params", {})),
+                ratings_processed=info.get("ratings"),
+                ratings_per_s=info.get("ratings", float("nan")) / stats["median"],
+            )
+        elif info["kind"] == "epoch":
+            row["epoch_s_median"] = stats["median"]
+        elif info["kind"] == "predict":
+            row["predict_s"] = stats["median"]
+        elif info["kind"] == "score":
+            row["score_s"] = stats["median"]
+    if not rows:
+        raise InputError(f"{path}: holds no mfbench benchmark (extra_info kind/dataset/model)")
+    frame = pd.DataFrame(list(rows.values())).reindex(columns=[*COLUMNS, "score_s"])
+    machine = document.get("machine_info") or {}
+    env = {
+        "cpu": (machine.get("cpu") or {}).get("brand_raw", machine.get("processor", "?")),
+        "cores": (machine.get("cpu") or {}).get("count"),
+        "python": machine.get("python_version"),
+        "versions": {"pytest-benchmark": document.get("version")},
+        "git_commit": (document.get("commit_info") or {}).get("id"),
+        "git_dirty": (document.get("commit_info") or {}).get("dirty"),
+    }
+    return frame, env

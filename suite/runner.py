@@ -69,6 +69,7 @@ def plan(grid: Grid, out: Path) -> list[SplitPlan]:
                     rmse_target=dataset.rmse_target,
                     relevance_threshold=dataset.relevance_threshold,
                     curve_users=grid.curve_users,
+                    repeats=grid.repeats,
                 )
                 for spec in grid.models
                 if spec.datasets is None or dataset.name in spec.datasets

@@ -92,6 +92,35 @@ def test_one_sgd_epoch_equals_autograd_twin_update_for_update() -> None:
     assert not np.allclose(by_hand["P"], state["P"])  # the epoch did move the factors
 
 
+def test_numba_kernel_is_numpy_sgd_compiled() -> None:
+    """The compiled loop makes the same updates as the numpy loop (float64, same order)."""
+    from baselines.numba_sgd import _compile
+
+    train = tiny_ratings()
+    rng = np.random.default_rng(3)
+    state, mean = random_state(rng), float(train.rating.mean())
+    order = rng.permutation(len(train))
+    by_numpy = {key: value.copy() for key, value in state.items()}
+    loss = numpy_sgd.sgd_epoch(by_numpy["P"], by_numpy["Q"], by_numpy["bu"], by_numpy["bi"],
+                               mean, train, order, LR, L2)  # fmt: skip
+    by_numba = {key: value.copy() for key, value in state.items()}
+    kernel = _compile()["serial"]
+    total = kernel(by_numba["P"], by_numba["Q"], by_numba["bu"], by_numba["bi"], mean,
+                   train.user, train.item, train.rating, order, LR, L2)  # fmt: skip
+    for key in state:
+        np.testing.assert_allclose(by_numba[key], by_numpy[key], rtol=1e-9, atol=1e-12)
+    assert total / len(train) == pytest.approx(loss, rel=1e-9)
+
+
+def test_numba_sgd_model_matches_numpy_sgd_model() -> None:
+    train = tiny_ratings()
+    params = {"factors": 5, "epochs": 3, "seed": 2, "n_threads": 1}
+    by_numpy = models.create("numpy-sgd", **params).fit(train)
+    by_numba = models.create("numba-sgd", **params).fit(train)
+    np.testing.assert_allclose(by_numba.user_factors_, by_numpy.user_factors_, atol=1e-5)
+    np.testing.assert_allclose(by_numba.loss_history_, by_numpy.loss_history_, rtol=1e-5)
+
+
 def test_als_rows_satisfy_their_normal_equations() -> None:
     rng = np.random.default_rng(1)
     targets = sp.random(30, 20, density=0.3, format="csr", random_state=2)

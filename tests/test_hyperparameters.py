@@ -9,7 +9,10 @@ from model_helpers import fitted_output, quick, tiny_ratings
 from suite import models
 
 #: Knobs that change how the work is done, not what is learned (same updates, same result).
-PERFORMANCE_ONLY = {"sparse": "gradient storage format: the same SGD/Adagrad updates"}
+PERFORMANCE_ONLY = {
+    "sparse": "gradient storage format: the same SGD/Adagrad updates",
+    "hogwild": "threads running the epoch; with one thread it is the serial loop",
+}
 
 #: A different valid value where "double it / flip it" would not do.
 ALTERNATIVE = {

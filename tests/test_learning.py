@@ -14,6 +14,7 @@ LEARNING_PARAMS = {
     "torch-biased-mf": {"factors": 4, "epochs": 40, "batch_size": 32, "lr": 0.01, "l2": 0.001},
     "torch-mf-seed": {"factors": 4, "epochs": 8, "lr": 0.05, "max_ratings": None},
     "numpy-sgd": {"factors": 4, "epochs": 40, "lr": 0.02, "l2": 0.001},
+    "numba-sgd": {"factors": 4, "epochs": 40, "lr": 0.02, "l2": 0.001},
     "numpy-als": {"factors": 4, "l2": 0.01},
     "implicit-als": {"factors": 4, "regularization": 1.0},
     "lightfm-warp": {"factors": 4},
@@ -57,3 +58,12 @@ def test_model_learns_planted_structure(name, planted_split, popularity_ndcg) ->
         assert closed > 0.6, (
             f"{name}: RMSE {rmse:.3f} closes {closed:.0%} of the gap to {floor:.3f}"
         )
+
+
+def test_hogwild_learns_like_the_serial_loop(planted_split) -> None:
+    _, train, test = planted_split
+    params = {**LEARNING_PARAMS["numba-sgd"], "n_threads": 2}
+    serial = models.create("numba-sgd", **params).fit(train)
+    hogwild = models.create("numba-sgd", hogwild=True, **params).fit(train)
+    serial_rmse = metrics.rating_metrics(serial, test)["rmse"]
+    assert metrics.rating_metrics(hogwild, test)["rmse"] < serial_rmse + 0.05

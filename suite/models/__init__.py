@@ -20,6 +20,7 @@ REGISTRY: dict[str, str] = {
     "torch-biased-mf": "suite.models.torch_mf:TorchBiasedMF",
     "torch-mf-seed": "suite.models.torch_mf:TorchMFSeed",
     "numpy-sgd": "baselines.numpy_sgd:NumpySGD",
+    "numba-sgd": "baselines.numba_sgd:NumbaSGD",
     "numpy-als": "baselines.numpy_als:NumpyALS",
     "implicit-als": "baselines.implicit_als:ImplicitALS",
     "lightfm-warp": "baselines.lightfm_model:LightFMWarp",

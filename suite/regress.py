@@ -1,0 +1,220 @@
+"""The regression gate: a fresh preset run against the committed reference → pass/fail table.
+
+Like is compared with like:
+
+- accuracy per (data set, model, seed): RMSE (rating models) and NDCG@10. Runs are
+  deterministic per seed, so a row fails when it is worse than the reference by more than
+  ``max(accuracy_floor, spread_factor × std over the reference's seeds)``;
+- speed per (data set, model): the median over seeds of ``fit_norm`` — each fit time divided
+  by a calibration workload timed around it in the same process (``suite.execute``) — fails
+  when it grows by more than ``speed_factor``. A slower or busier machine slows the
+  calibration too, so it does not fail the gate. Fits shorter than ``min_fit_s`` in the
+  reference are too short to time reliably and are left out of the speed comparison.
+
+A reference is a run folder of the same preset holding ``check.json`` (preset name and
+schema version). Contenders that appear on one side only are reported, not failed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pandas as pd
+from tabulate import tabulate
+
+from suite import models, results
+from suite.errors import InputError
+
+SCHEMA_VERSION = 1
+CHECK_FILE = "check.json"
+KEY = ["dataset", "model", "backend"]
+
+
+@dataclass
+class Tolerances:
+    """How much worse a row may get before the gate fails."""
+
+    accuracy_floor: float = 0.002  # absolute RMSE / NDCG@10
+    spread_factor: float = 0.5  # × std over the reference's seeds
+    speed_factor: float = 1.3  # now / reference of the normalised fit time
+    min_fit_s: float = 0.25  # shorter fits are too noisy to time; their speed is not compared
+
+
+def load_reference(folder: Path, preset: str) -> pd.DataFrame:
+    """The reference results of ``preset`` in ``folder``; ``InputError`` if absent or other."""
+    meta_file = folder / CHECK_FILE
+    if not meta_file.exists():
+        raise InputError(
+            f"--reference {folder}: no {CHECK_FILE} (not a gate reference); create one with "
+            f"`mfbench check --update --reference {folder}`"
+        )
+    meta = json.loads(meta_file.read_text())
+    if meta.get("schema") != SCHEMA_VERSION:
+        raise InputError(
+            f"--reference {folder}: schema {meta.get('schema')}, this mfbench writes "
+            f"{SCHEMA_VERSION}; refresh it with `mfbench check --update`"
+        )
+    if meta.get("preset") != preset:
+        raise InputError(
+            f"--reference {folder}: made with preset {meta.get('preset')!r}, not {preset!r}"
+        )
+    frame, _ = results.load(folder)
+    return frame
+
+
+def compare(reference: pd.DataFrame, current: pd.DataFrame, tol: Tolerances) -> pd.DataFrame:
+    """One row per comparison: what, reference, now, delta, allowed, verdict."""
+    rows = _accuracy_rows(reference, current, tol) + _speed_rows(reference, current, tol)
+    rows += _membership_rows(reference, current)
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "check",
+            "dataset",
+            "model",
+            "backend",
+            "seed",
+            "reference",
+            "now",
+            "delta",
+            "allowed",
+            "verdict",
+        ],
+    )
+
+
+def render(table: pd.DataFrame) -> str:
+    """The comparison as markdown, failures first, with a one-line verdict."""
+    order = {"FAIL": 0, "gone": 1, "new": 2, "ok": 3}
+    table = table.sort_values("verdict", key=lambda v: v.map(order), kind="stable")
+    shown = table.copy()
+    for column in ("reference", "now", "delta"):
+        shown[column] = shown[column].map(lambda v: "" if pd.isna(v) else f"{v:.4g}")
+    shown["seed"] = shown["seed"].map(lambda v: "" if pd.isna(v) else str(int(v)))
+    failures = int((table["verdict"] == "FAIL").sum())
+    headline = (
+        f"**{failures} regression(s)** out of {len(table)} checks."
+        if failures
+        else f"No regression: {len(table)} checks passed."
+    )
+    body = tabulate(
+        shown, headers="keys", tablefmt="github", showindex=False, disable_numparse=True
+    )
+    return f"# mfbench check\n\n{headline}\n\n{body}\n"
+
+
+def write_reference(current_folder: Path, reference: Path, preset: str, tol: Tolerances) -> None:
+    """Make ``current_folder``'s results the gate reference (``check --update``)."""
+    reference.mkdir(parents=True, exist_ok=True)
+    for name in ("results.csv", "curves.csv", "env.json", "CHECK.md"):
+        if (current_folder / name).exists():
+            shutil.copy2(current_folder / name, reference / name)
+    meta = {"schema": SCHEMA_VERSION, "preset": preset, "tolerances": asdict(tol)}
+    (reference / CHECK_FILE).write_text(json.dumps(meta, indent=1) + "\n")
+
+
+def _accuracy_rows(ref: pd.DataFrame, now: pd.DataFrame, tol: Tolerances) -> list[list]:
+    rows = []
+    ok_ref, ok_now = ref[ref["status"] == "ok"], now[now["status"] == "ok"]
+    merged = ok_ref.merge(ok_now, on=[*KEY, "split", "fold", "seed"], suffixes=("_ref", "_now"))
+    for metric, higher_is_better in (("rmse", False), ("ndcg_at_10", True)):
+        spread = ok_ref.groupby(KEY)[metric].std().rename("spread")
+        table = merged.join(spread, on=KEY)
+        for row in table.itertuples():
+            before, after = getattr(row, f"{metric}_ref"), getattr(row, f"{metric}_now")
+            if pd.isna(before) and pd.isna(after):
+                continue
+            allowed = max(tol.accuracy_floor, tol.spread_factor * _zero_if_nan(row.spread))
+            worse = (before - after) if higher_is_better else (after - before)
+            failed = pd.isna(after) or worse > allowed
+            rows.append(
+                [
+                    metric,
+                    row.dataset,
+                    row.model,
+                    row.backend,
+                    row.seed,
+                    before,
+                    after,
+                    after - before,
+                    f"{'≥' if higher_is_better else '≤'} {allowed:.4f} worse",
+                    "FAIL" if failed else "ok",
+                ]
+            )
+    return rows
+
+
+def _speed_rows(ref: pd.DataFrame, now: pd.DataFrame, tol: Tolerances) -> list[list]:
+    speeds = []
+    for frame in (ref, now):
+        ok = frame[(frame["status"] == "ok") & frame["fit_norm"].notna()]
+        speeds.append(ok.groupby(KEY)["fit_norm"].median())
+    ref_ok = ref[ref["status"] == "ok"]
+    timed = ref_ok.groupby(KEY)["fit_s"].median() >= tol.min_fit_s
+    both = pd.concat(speeds, axis=1, keys=["ref", "now"], join="inner")
+    both = both[timed.reindex(both.index, fill_value=False)]
+    rows = []
+    for (dataset, model, backend), pair in both.iterrows():
+        ratio = pair["now"] / pair["ref"]
+        rows.append(
+            [
+                "fit_norm (median)",
+                dataset,
+                model,
+                backend,
+                float("nan"),
+                pair["ref"],
+                pair["now"],
+                pair["now"] - pair["ref"],
+                f"× ≤ {tol.speed_factor:g}",
+                "FAIL" if ratio > tol.speed_factor else "ok",
+            ]
+        )
+    return rows
+
+
+def _membership_rows(ref: pd.DataFrame, now: pd.DataFrame) -> list[list]:
+    registered = set(models.names())
+    before = set(map(tuple, ref[KEY].drop_duplicates().to_numpy()))
+    after = set(map(tuple, now[KEY].drop_duplicates().to_numpy()))
+    rows = []
+    for dataset, model, backend in sorted(before - after):
+        why = "no longer registered" if model not in registered else "not in this run"
+        rows.append(
+            [
+                f"present ({why})",
+                dataset,
+                model,
+                backend,
+                float("nan"),
+                float("nan"),
+                float("nan"),
+                float("nan"),
+                "",
+                "gone",
+            ]
+        )
+    for dataset, model, backend in sorted(after - before):
+        rows.append(
+            [
+                "present (not in the reference)",
+                dataset,
+                model,
+                backend,
+                float("nan"),
+                float("nan"),
+                float("nan"),
+                float("nan"),
+                "",
+                "new",
+            ]
+        )
+    return rows
+
+
+def _zero_if_nan(value: float) -> float:
+    return 0.0 if value is None or math.isnan(value) else value

@@ -1,0 +1,163 @@
+"""The regression gate: it passes an unchanged tree and fails a real regression, naming it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from harness_helpers import ratings_file
+
+from suite import regress
+from suite.cli import main
+from suite.errors import InputError
+
+
+def rows(changes: dict | None = None) -> pd.DataFrame:
+    """Two seeds of two models on one data set (a rating and a ranking model)."""
+    base = []
+    for seed, rmse, ndcg, norm in ((0, 0.90, 0.10, 10.0), (1, 0.91, 0.11, 11.0)):
+        base.append({"dataset": "d", "model": "numpy-als", "backend": "cpu", "split": "holdout",
+                     "fold": 0, "seed": seed, "status": "ok", "rmse": rmse, "ndcg_at_10": ndcg,
+                     "fit_norm": norm, "fit_s": 1.0})  # fmt: skip
+        base.append({"dataset": "d", "model": "popularity", "backend": "cpu", "split": "holdout",
+                     "fold": 0, "seed": seed, "status": "ok", "rmse": float("nan"),
+                     "ndcg_at_10": 0.05, "fit_norm": 0.1, "fit_s": 0.5})  # fmt: skip
+    frame = pd.DataFrame(base)
+    for (model, seed, column), value in (changes or {}).items():
+        frame.loc[(frame["model"] == model) & (frame["seed"] == seed), column] = value
+    return frame
+
+
+def verdicts(table: pd.DataFrame) -> dict[tuple, str]:
+    return {
+        (r.check, r.model, None if pd.isna(r.seed) else int(r.seed)): r.verdict
+        for r in table.itertuples()
+    }
+
+
+def test_identical_results_pass() -> None:
+    table = regress.compare(rows(), rows(), regress.Tolerances())
+    assert set(table["verdict"]) == {"ok"}
+    assert len(table) == 2 * 2 + 2 * 1 + 2  # rmse (rating model), ndcg (both), speed
+
+
+def test_worse_accuracy_beyond_the_tolerance_fails() -> None:
+    now = rows({("numpy-als", 0, "rmse"): 0.93, ("popularity", 1, "ndcg_at_10"): 0.04})
+    found = verdicts(regress.compare(rows(), now, regress.Tolerances(accuracy_floor=0.002)))
+    assert found[("rmse", "numpy-als", 0)] == "FAIL"
+    assert found[("ndcg_at_10", "popularity", 1)] == "FAIL"
+    assert found[("rmse", "numpy-als", 1)] == "ok"
+
+
+def test_changes_within_the_seed_spread_pass() -> None:
+    # The reference's RMSE differs by 0.01 between seeds (std 0.0071): allowed drift 0.0035.
+    now = rows({("numpy-als", 0, "rmse"): 0.903})
+    found = verdicts(regress.compare(rows(), now, regress.Tolerances(accuracy_floor=0.001)))
+    assert found[("rmse", "numpy-als", 0)] == "ok"
+
+
+def test_better_accuracy_never_fails() -> None:
+    now = rows({("numpy-als", 0, "rmse"): 0.5, ("numpy-als", 0, "ndcg_at_10"): 0.9})
+    assert set(regress.compare(rows(), now, regress.Tolerances())["verdict"]) == {"ok"}
+
+
+def test_slower_normalised_fit_fails_beyond_the_factor() -> None:
+    slower = rows({("numpy-als", 0, "fit_norm"): 14.0, ("numpy-als", 1, "fit_norm"): 15.0})
+    found = verdicts(regress.compare(rows(), slower, regress.Tolerances(speed_factor=1.3)))
+    assert found[("fit_norm (median)", "numpy-als", None)] == "FAIL"  # 14.5 / 10.5 = 1.38
+    a_bit = rows({("numpy-als", 0, "fit_norm"): 12.0, ("numpy-als", 1, "fit_norm"): 13.0})
+    found = verdicts(regress.compare(rows(), a_bit, regress.Tolerances(speed_factor=1.3)))
+    assert found[("fit_norm (median)", "numpy-als", None)] == "ok"  # 12.5 / 10.5 = 1.19
+
+
+def test_fits_too_short_to_time_are_not_speed_checked() -> None:
+    reference = rows({("popularity", 0, "fit_s"): 0.01, ("popularity", 1, "fit_s"): 0.01})
+    slower = rows({("popularity", 0, "fit_norm"): 5.0, ("popularity", 1, "fit_norm"): 5.0})
+    table = regress.compare(reference, slower, regress.Tolerances(min_fit_s=0.25))
+    speed = table[table["check"].str.startswith("fit_norm")]
+    assert list(speed["model"]) == ["numpy-als"] and set(table["verdict"]) == {"ok"}
+
+
+def test_contenders_on_one_side_only_are_reported_not_failed() -> None:
+    reference = pd.concat([rows(), rows().assign(model="retired-model")])
+    now = pd.concat([rows(), rows().assign(model="torch-mf")])
+    table = regress.compare(reference, now, regress.Tolerances())
+    assert "FAIL" not in set(table["verdict"])
+    gone = table[table["verdict"] == "gone"]
+    assert list(gone["model"]) == ["retired-model"]
+    assert "no longer registered" in gone["check"].iloc[0]
+    assert list(table.loc[table["verdict"] == "new", "model"]) == ["torch-mf"]
+
+
+def test_render_lists_failures_first() -> None:
+    now = rows({("numpy-als", 1, "rmse"): 1.5})
+    text = regress.render(regress.compare(rows(), now, regress.Tolerances()))
+    assert "**1 regression(s)**" in text
+    first_row = text.split("\n")[6]
+    assert "numpy-als" in first_row and "FAIL" in first_row
+
+
+def test_reference_must_exist_match_the_preset_and_schema(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"no check.json .* create one with"):
+        regress.load_reference(tmp_path, "ci")
+    (tmp_path / regress.CHECK_FILE).write_text(json.dumps({"schema": 1, "preset": "quick"}))
+    with pytest.raises(InputError, match="made with preset 'quick', not 'ci'"):
+        regress.load_reference(tmp_path, "ci")
+    (tmp_path / regress.CHECK_FILE).write_text(json.dumps({"schema": 0, "preset": "ci"}))
+    with pytest.raises(InputError, match="schema 0, this mfbench writes 1"):
+        regress.load_reference(tmp_path, "ci")
+
+
+TINY_PRESET = """
+name = "tiny"
+n_threads = 1
+repeats = 2
+[[datasets]]
+name = "{data}"
+split = "holdout"
+seeds = [0, 1]
+[[models]]
+name = "numpy-als"
+params = {{ iterations = 3, factors = 4 }}
+[[models]]
+name = "numpy-sgd"
+params = {{ epochs = 40, factors = 4 }}
+"""
+
+
+def test_gate_end_to_end_passes_unchanged_and_fails_a_doctored_reference(
+    tmp_path: Path, capsys
+) -> None:
+    preset = tmp_path / "tiny.toml"
+    preset.write_text(TINY_PRESET.format(data=ratings_file(tmp_path)))
+    reference = tmp_path / "reference"
+    common = ["check", "--preset", str(preset), "--reference", str(reference)]
+
+    assert main([*common, "--update", "--out", str(tmp_path / "first")]) == 0
+    assert (reference / regress.CHECK_FILE).exists() and (reference / "results.csv").exists()
+    # Unchanged tree: same accuracy to the last digit; speed well within a loose factor.
+    assert main([*common, "--out", str(tmp_path / "second"), "--speed-factor", "3"]) == 0
+    assert "No regression" in (tmp_path / "second" / "CHECK.md").read_text()
+
+    doctored = pd.read_csv(reference / "results.csv")
+    als = doctored["model"] == "numpy-als"
+    doctored.loc[als & (doctored["seed"] == 1), "rmse"] -= 0.3  # "the reference was better"
+    doctored.loc[doctored["model"] == "numpy-sgd", "fit_norm"] /= 10  # "and faster"
+    doctored.to_csv(reference / "results.csv", index=False)
+    capsys.readouterr()
+    assert main([*common, "--out", str(tmp_path / "third")]) == 1
+    report = (tmp_path / "third" / "CHECK.md").read_text()
+    failed = [line for line in report.splitlines() if "FAIL" in line]
+    assert len(failed) == 2
+    assert any("rmse" in line and "numpy-als" in line and "| 1 " in line for line in failed)
+    assert any("fit_norm" in line and "numpy-sgd" in line for line in failed)
+    assert "**2 regression(s)**" in capsys.readouterr().out
+
+
+def test_gate_refuses_a_reference_of_another_preset(tmp_path: Path, capsys) -> None:
+    (tmp_path / regress.CHECK_FILE).write_text(json.dumps({"schema": 1, "preset": "other"}))
+    code = main(["check", "--reference", str(tmp_path)])
+    assert code == 2
+    assert "made with preset 'other', not 'ci'" in capsys.readouterr().err
