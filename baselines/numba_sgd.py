@@ -13,46 +13,50 @@ from suite.models.factors import BiasedFactorsModel
 _KERNELS: dict[str, object] = {}
 
 
+def _visit(P, Q, bu, bi, mu, users, items, ratings, order, lr, l2):
+    """Per-sample updates of ``numpy_sgd.gradients``, in ``order``; returns the summed loss."""
+    total = 0.0
+    for step in range(order.shape[0]):
+        index = order[step]
+        u, i = users[index], items[index]
+        dot, norms = 0.0, 0.0
+        for f in range(P.shape[1]):
+            dot += P[u, f] * Q[i, f]
+            norms += P[u, f] * P[u, f] + Q[i, f] * Q[i, f]
+        b_u, b_i = bu[u], bi[i]
+        error = ratings[index] - (mu + b_u + b_i + dot)
+        total += error * error + l2 * (norms + b_u * b_u + b_i * b_i)
+        bu[u] = b_u - lr * (-2.0 * error + 2.0 * l2 * b_u)
+        bi[i] = b_i - lr * (-2.0 * error + 2.0 * l2 * b_i)
+        for f in range(P.shape[1]):
+            p, q = P[u, f], Q[i, f]
+            P[u, f] = p - lr * (-2.0 * error * q + 2.0 * l2 * p)
+            Q[i, f] = q - lr * (-2.0 * error * p + 2.0 * l2 * q)
+    return total
+
+
+def _hogwild(P, Q, bu, bi, mu, users, items, ratings, order, lr, l2, n_chunks):
+    """Hogwild! (Niu et al., NIPS 2011): chunks of the order run at once, without locks."""
+    totals = np.zeros(n_chunks)
+    size = (order.shape[0] + n_chunks - 1) // n_chunks
+    for chunk in _prange(n_chunks):
+        part = order[chunk * size : min((chunk + 1) * size, order.shape[0])]
+        totals[chunk] = _serial(P, Q, bu, bi, mu, users, items, ratings, part, lr, l2)
+    return totals.sum()
+
+
+_serial = _prange = None  # bound by ``_compile``; ``_hogwild`` reads them when it compiles
+
+
 def _compile() -> dict[str, object]:
-    """The numba kernels, compiled on first use (``warm_up``), cached on disk by numba."""
-    if _KERNELS:
-        return _KERNELS
-    import numba
+    """The numba kernels, compiled on first use (``warm_up``) and cached on disk by numba."""
+    global _serial, _prange
+    if not _KERNELS:
+        import numba
 
-    def visit(P, Q, bu, bi, mu, users, items, ratings, order, lr, l2):
-        """Per-sample updates of ``numpy_sgd.gradients``, in ``order``; returns the summed loss."""
-        total = 0.0
-        for step in range(order.shape[0]):
-            index = order[step]
-            u, i = users[index], items[index]
-            dot, norms = 0.0, 0.0
-            for f in range(P.shape[1]):
-                dot += P[u, f] * Q[i, f]
-                norms += P[u, f] * P[u, f] + Q[i, f] * Q[i, f]
-            b_u, b_i = bu[u], bi[i]
-            error = ratings[index] - (mu + b_u + b_i + dot)
-            total += error * error + l2 * (norms + b_u * b_u + b_i * b_i)
-            bu[u] = b_u - lr * (-2.0 * error + 2.0 * l2 * b_u)
-            bi[i] = b_i - lr * (-2.0 * error + 2.0 * l2 * b_i)
-            for f in range(P.shape[1]):
-                p, q = P[u, f], Q[i, f]
-                P[u, f] = p - lr * (-2.0 * error * q + 2.0 * l2 * p)
-                Q[i, f] = q - lr * (-2.0 * error * p + 2.0 * l2 * q)
-        return total
-
-    serial = numba.njit(nogil=True, cache=True)(visit)
-
-    @numba.njit(nogil=True, cache=True, parallel=True)
-    def hogwild(P, Q, bu, bi, mu, users, items, ratings, order, lr, l2, n_chunks):
-        """Hogwild! (Niu et al., NIPS 2011): chunks of the order run at once, without locks."""
-        totals = np.zeros(n_chunks)
-        size = (order.shape[0] + n_chunks - 1) // n_chunks
-        for chunk in numba.prange(n_chunks):
-            part = order[chunk * size : min((chunk + 1) * size, order.shape[0])]
-            totals[chunk] = serial(P, Q, bu, bi, mu, users, items, ratings, part, lr, l2)
-        return totals.sum()
-
-    _KERNELS.update(serial=serial, hogwild=hogwild)
+        _serial, _prange = numba.njit(nogil=True, cache=True)(_visit), numba.prange
+        hogwild = numba.njit(nogil=True, cache=True, parallel=True)(_hogwild)
+        _KERNELS.update(serial=_serial, hogwild=hogwild)
     return _KERNELS
 
 
@@ -114,8 +118,19 @@ class NumbaSGD(BiasedFactorsModel):
         kernels = _compile()
         tiny = np.zeros((2, 2), dtype=np.float32), np.zeros(2, dtype=np.float32)
         codes, order = np.zeros(1, np.int32), np.zeros(1, np.int64)
-        args = (tiny[0], tiny[0].copy(), tiny[1], tiny[1].copy(), 0.0, codes, codes,
-                np.ones(1, np.float32), order, 0.01, 0.0)  # fmt: skip
+        args = (
+            tiny[0],
+            tiny[0].copy(),
+            tiny[1],
+            tiny[1].copy(),
+            0.0,
+            codes,
+            codes,
+            np.ones(1, np.float32),
+            order,
+            0.01,
+            0.0,
+        )
         kernels["serial"](*args)
         kernels["hogwild"](*args, 1)
 
@@ -127,9 +142,19 @@ class NumbaSGD(BiasedFactorsModel):
         self.loss_history_ = []
         for epoch in range(1, self.epochs + 1):
             order = rng.permutation(len(train))
-            args = (self.user_factors_, self.item_factors_, self.user_bias_, self.item_bias_,
-                    self.global_mean_, train.user, train.item, train.rating, order,
-                    self.lr, self.l2)  # fmt: skip
+            args = (
+                self.user_factors_,
+                self.item_factors_,
+                self.user_bias_,
+                self.item_bias_,
+                self.global_mean_,
+                train.user,
+                train.item,
+                train.rating,
+                order,
+                self.lr,
+                self.l2,
+            )
             if self.hogwild and threads > 1:
                 import numba
 

@@ -25,6 +25,7 @@ Settings resolve in this order, later winning: the model's defaults, ``[[models]
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 from dataclasses import dataclass, field
 from importlib import resources
@@ -62,12 +63,14 @@ class DatasetSpec:
 
 @dataclass
 class ModelSpec:
-    """One contender of the grid."""
+    """One contender of the grid (or several settings of it: ``sweep``)."""
 
     name: str
     backends: list[str] = field(default_factory=lambda: ["cpu"])
     params: dict[str, Any] = field(default_factory=dict)
     datasets: list[str] | None = None  # None: every data set
+    label: str | None = None  # how results and reports name it (default: the name)
+    sweep: dict[str, list[Any]] = field(default_factory=dict)  # every combination is a variant
 
 
 @dataclass
@@ -79,17 +82,32 @@ class Grid:
     models: list[ModelSpec]
     n_threads: int | None = None  # None: every core
     curve_users: int = 2000  # users sampled for the per-epoch NDCG@10 of the curves
-    repeats: int = 1  # timed fits per run, each between calibration workloads
+    repeats: int = 1  # timed fits per run
+    calibrate: bool = False  # time a calibration workload around each fit (for fit_norm)
     cli_params: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    def resolved_params(self, dataset: DatasetSpec, model: ModelSpec) -> dict[str, Any]:
-        """The hyperparameters ``model`` runs with on ``dataset`` (defaults filled in)."""
-        return {
-            **models.hyperparameters(model.name),
-            **model.params,
-            **dataset.params.get(model.name, {}),
-            **self.cli_params.get(model.name, {}),
-        }
+    def variants(self, dataset: DatasetSpec, model: ModelSpec) -> list[tuple[str, dict[str, Any]]]:
+        """``(label, hyperparameters)`` of each setting ``model`` runs with on ``dataset``.
+
+        Without a sweep that is one setting labelled with the model's label or name; a sweep
+        gives one per combination of its values, labelled ``name[key=value, ...]``.
+        """
+        name = model.label or model.name
+        combinations = itertools.product(*model.sweep.values())
+        settings = [dict(zip(model.sweep, values, strict=True)) for values in combinations]
+        return [
+            (
+                f"{name}[{', '.join(f'{k}={v}' for k, v in setting.items())}]" if setting else name,
+                {
+                    **models.hyperparameters(model.name),
+                    **model.params,
+                    **dataset.params.get(model.name, {}),
+                    **setting,
+                    **self.cli_params.get(model.name, {}),
+                },
+            )
+            for setting in settings
+        ]
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=1)
@@ -133,7 +151,16 @@ def parse_config(raw: dict[str, Any], label: str) -> Grid:
     """Build and validate a ``Grid`` from a parsed TOML document."""
     _check_keys(
         raw,
-        {"name", "description", "n_threads", "curve_users", "repeats", "datasets", "models"},
+        {
+            "name",
+            "description",
+            "n_threads",
+            "curve_users",
+            "repeats",
+            "calibrate",
+            "datasets",
+            "models",
+        },
         label,
     )
     datasets = [
@@ -154,6 +181,7 @@ def parse_config(raw: dict[str, Any], label: str) -> Grid:
         n_threads=n_threads or None,
         curve_users=raw.get("curve_users", 2000),
         repeats=raw.get("repeats", 1),
+        calibrate=raw.get("calibrate", False),
     )
     if not isinstance(grid.repeats, int) or grid.repeats < 1:
         raise InputError(f"{label}: repeats = {grid.repeats!r}; must be a whole number >= 1")
@@ -184,6 +212,9 @@ def validate(grid: Grid, label: str) -> None:
     for spec in grid.models:
         models.get(spec.name)  # unknown names raise, listing the valid ones
         _check_params(spec.name, spec.params, f"{label}: model {spec.name!r}")
+        _check_params(spec.name, spec.sweep, f"{label}: model {spec.name!r} sweep")
+        if not all(isinstance(values, list) and values for values in spec.sweep.values()):
+            raise InputError(f"{label}: model {spec.name!r}: each sweep entry must be a list")
         for backend in spec.backends:
             if backend not in BACKENDS:
                 raise InputError(
@@ -196,6 +227,12 @@ def validate(grid: Grid, label: str) -> None:
                     f"{label}: model {spec.name!r}: data set {name!r} is not in "
                     f"the grid ({', '.join(sorted(dataset_names))})"
                 )
+    labels = [
+        name for d in grid.datasets[:1] for m in grid.models for name, _ in grid.variants(d, m)
+    ]
+    duplicates = sorted({name for name in labels if labels.count(name) > 1})
+    if duplicates:
+        raise InputError(f"{label}: two entries are both named {duplicates[0]!r}; give one a label")
     for model_name, params in grid.cli_params.items():
         models.get(model_name)
         _check_params(model_name, params, f"--param {model_name}")

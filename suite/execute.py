@@ -16,7 +16,9 @@ This is where a model is timed. The harness runs each ``Task`` in a fresh worker
   before and after every fit, and fit time in units of it — the speed figure the regression
   gate compares, so that a slower or busier machine does not read as a slower model.
 - ``peak_rss_mb``: the worker process's peak resident memory (it runs nothing else; the
-  imported libraries are in ``rss_baseline_mb``); ``peak_gpu_mb``: PyTorch's peak allocation.
+  imported libraries are in ``rss_baseline_mb``); ``fit_rss_growth_mb``: how far resident
+  memory rose above its level at the start of the (first) fit — the training's own memory;
+  ``peak_gpu_mb``: PyTorch's peak allocation on the GPU.
 """
 
 from __future__ import annotations
@@ -37,9 +39,11 @@ from suite.measure import (
     Stopwatch,
     calibrate,
     clock,
+    current_rss_mb,
     peak_gpu_mb,
     peak_rss_mb,
     reset_gpu_peak,
+    reset_peak_rss,
 )
 from suite.models.base import Model
 
@@ -58,6 +62,7 @@ class Task:
     fold: int
     seed: int
     model: str
+    label: str  # the model's name, or a variant's (``suite.config.ModelSpec``)
     backend: str
     n_threads: int
     params: dict[str, Any]
@@ -65,7 +70,8 @@ class Task:
     rmse_target: float | None = None
     relevance_threshold: float = metrics.DEFAULT_RELEVANCE_THRESHOLD
     curve_users: int = 2000
-    repeats: int = 1  # timed fits, interleaved with calibration workloads (see ``_run``)
+    repeats: int = 1  # timed fits (see ``_run``)
+    calibrate: bool = False  # time a calibration workload around each fit (``fit_norm``)
     facts: dict[str, Any] = field(default_factory=dict)  # dataset-level numbers for the record
 
 
@@ -82,7 +88,7 @@ def execute(task: Task, progress: Progress | None = None) -> tuple[dict[str, Any
     except Exception as exc:  # the run is recorded as failed and the grid goes on
         lines = traceback.format_exception_only(exc)
         record.update(status="failed", reason=lines[-1].strip().splitlines()[0][:500])
-    record["peak_rss_mb"] = peak_rss_mb()
+    record["peak_rss_mb"] = max(peak_rss_mb(), record.get("peak_rss_mb", 0.0))
     return record, curve_rows
 
 
@@ -93,14 +99,14 @@ def _run(
     curve_rows: list[dict[str, Any]],
     progress: Progress | None,
 ) -> dict[str, Any]:
-    """Fit ``task.repeats`` fresh models, each between two calibration workloads.
+    """Fit ``task.repeats`` fresh models, each between two calibration workloads if asked.
 
     The first fit is evaluated and gives the curve; the others are only timed. ``fit_s`` is
     the median fit time, ``fit_norm`` the median of each fit divided by the mean of the
     calibrations either side of it: a speed figure that a slower machine does not change.
     """
     backend = task.backend
-    calibrations, fits = [calibrate(task.n_threads)], []
+    calibrations, fits = [_calibration(task)], []
     for repeat in range(task.repeats):
         model = models.create(
             task.model, backend=backend, n_threads=task.n_threads, seed=task.seed, **task.params
@@ -114,18 +120,25 @@ def _run(
         curve = Curve(
             train, test, task, curve_rows if repeat == 0 else [], progress if repeat == 0 else None
         )
+        if repeat == 0:
+            before_fit, peak_so_far = current_rss_mb(), peak_rss_mb()
+            reset_peak_rss()
         curve.start = clock(backend)
         model.fit(train, on_epoch=curve.on_epoch)
         fits.append(clock(backend) - curve.start - curve.eval_seconds)
         if repeat == 0:
+            fit_peak = peak_rss_mb()
             record = _evaluate(model, train, test, task, curve_rows)
+            record.update(
+                peak_rss_mb=max(peak_so_far, fit_peak), fit_rss_growth_mb=fit_peak - before_fit
+            )
             record.update(
                 prepare_s=prepare.seconds,
                 warmup_s=warm_up.seconds,
                 peak_gpu_mb=peak_gpu_mb(backend),
             )
         del model
-        calibrations.append(calibrate(task.n_threads))
+        calibrations.append(_calibration(task))
     normalised = [fit / ((calibrations[i] + calibrations[i + 1]) / 2) for i, fit in enumerate(fits)]
     fit_s = float(np.median(fits))
     record.update(
@@ -138,6 +151,10 @@ def _run(
         ratings_per_s=record["ratings_processed"] / fit_s if fit_s > 0 else float("nan"),
     )
     return record
+
+
+def _calibration(task: Task) -> float:
+    return calibrate(task.n_threads) if task.calibrate else float("nan")
 
 
 def _evaluate(
@@ -277,6 +294,7 @@ def base_record(task: Task) -> dict[str, Any]:
         "fold": task.fold,
         "seed": task.seed,
         "model": task.model,
+        "label": task.label,
         "backend": task.backend,
         "n_threads": task.n_threads,
         "params": asdict(task)["params"],
@@ -286,7 +304,7 @@ def base_record(task: Task) -> dict[str, Any]:
         "relevance_threshold": task.relevance_threshold,
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "pid": os.getpid(),
-        "rss_baseline_mb": _current_rss_mb(),
+        "rss_baseline_mb": current_rss_mb(),
         **task.facts,
     }
 
@@ -297,10 +315,3 @@ def _user_sample(test: Ratings, n_users: int, seed: int) -> Ratings:
         return test
     chosen = np.random.default_rng(seed).choice(users, size=n_users, replace=False)
     return test.subset(np.isin(test.user, chosen))
-
-
-def _current_rss_mb() -> float:
-    statm = Path("/proc/self/statm")
-    if not statm.exists():
-        return float("nan")
-    return int(statm.read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20

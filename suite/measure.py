@@ -48,9 +48,38 @@ class Stopwatch:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, in MiB (Linux reports KiB)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    """Peak resident memory of this process since it started or ``reset_peak_rss``, in MiB."""
+    status = _proc_status()
+    if "VmHWM" in status:
+        return status["VmHWM"] / 1024
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
     return peak / 1024 if sys.platform != "darwin" else peak / 2**20
+
+
+def current_rss_mb() -> float:
+    """Resident memory of this process now, in MiB (NaN where /proc is missing)."""
+    return _proc_status().get("VmRSS", float("nan") * 1024) / 1024
+
+
+def reset_peak_rss() -> bool:
+    """Restart the peak-memory count at the current size (Linux ``clear_refs``); False if not."""
+    clear_refs = Path("/proc/self/clear_refs")
+    if not clear_refs.exists():
+        return False
+    try:
+        clear_refs.write_text("5")
+    except OSError:  # not permitted here: the peak then covers the whole process
+        return False
+    return True
+
+
+def _proc_status() -> dict[str, float]:
+    """The kB figures of /proc/self/status (empty off Linux)."""
+    status = Path("/proc/self/status")
+    if not status.exists():
+        return {}
+    fields = (line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+    return {key: float(value.split()[0]) for key, value in fields if value.strip().endswith("kB")}
 
 
 def reset_gpu_peak(backend: str) -> None:

@@ -30,8 +30,9 @@ from suite import models, results
 from suite.errors import InputError
 
 SCHEMA_VERSION = 1
+NAN = float("nan")
 CHECK_FILE = "check.json"
-KEY = ["dataset", "model", "backend"]
+KEY = ["dataset", "label", "backend"]
 
 
 @dataclass
@@ -68,6 +69,7 @@ def load_reference(folder: Path, preset: str) -> pd.DataFrame:
 
 def compare(reference: pd.DataFrame, current: pd.DataFrame, tol: Tolerances) -> pd.DataFrame:
     """One row per comparison: what, reference, now, delta, allowed, verdict."""
+    reference, current = (_labelled(frame) for frame in (reference, current))
     rows = _accuracy_rows(reference, current, tol) + _speed_rows(reference, current, tol)
     rows += _membership_rows(reference, current)
     return pd.DataFrame(
@@ -117,33 +119,37 @@ def write_reference(current_folder: Path, reference: Path, preset: str, tol: Tol
     (reference / CHECK_FILE).write_text(json.dumps(meta, indent=1) + "\n")
 
 
+def _row(
+    check: str,
+    key: tuple,
+    seed: float = NAN,
+    before: float = NAN,
+    after: float = NAN,
+    allowed: str = "",
+    verdict: str = "ok",
+) -> list:
+    """One line of the comparison table (``key`` is data set, label, backend)."""
+    dataset, label, backend = key
+    return [check, dataset, label, backend, seed, before, after, after - before, allowed, verdict]
+
+
 def _accuracy_rows(ref: pd.DataFrame, now: pd.DataFrame, tol: Tolerances) -> list[list]:
     rows = []
     ok_ref, ok_now = ref[ref["status"] == "ok"], now[now["status"] == "ok"]
     merged = ok_ref.merge(ok_now, on=[*KEY, "split", "fold", "seed"], suffixes=("_ref", "_now"))
     for metric, higher_is_better in (("rmse", False), ("ndcg_at_10", True)):
         spread = ok_ref.groupby(KEY)[metric].std().rename("spread")
-        table = merged.join(spread, on=KEY)
-        for row in table.itertuples():
+        for row in merged.join(spread, on=KEY).itertuples():
             before, after = getattr(row, f"{metric}_ref"), getattr(row, f"{metric}_now")
             if pd.isna(before) and pd.isna(after):
                 continue
             allowed = max(tol.accuracy_floor, tol.spread_factor * _zero_if_nan(row.spread))
             worse = (before - after) if higher_is_better else (after - before)
-            failed = pd.isna(after) or worse > allowed
+            verdict = "FAIL" if pd.isna(after) or worse > allowed else "ok"
+            sign = "≥" if higher_is_better else "≤"
+            key = (row.dataset, row.label, row.backend)
             rows.append(
-                [
-                    metric,
-                    row.dataset,
-                    row.model,
-                    row.backend,
-                    row.seed,
-                    before,
-                    after,
-                    after - before,
-                    f"{'≥' if higher_is_better else '≤'} {allowed:.4f} worse",
-                    "FAIL" if failed else "ok",
-                ]
+                _row(metric, key, row.seed, before, after, f"{sign} {allowed:.4f} worse", verdict)
             )
     return rows
 
@@ -153,67 +159,39 @@ def _speed_rows(ref: pd.DataFrame, now: pd.DataFrame, tol: Tolerances) -> list[l
     for frame in (ref, now):
         ok = frame[(frame["status"] == "ok") & frame["fit_norm"].notna()]
         speeds.append(ok.groupby(KEY)["fit_norm"].median())
-    ref_ok = ref[ref["status"] == "ok"]
-    timed = ref_ok.groupby(KEY)["fit_s"].median() >= tol.min_fit_s
+    timed = ref[ref["status"] == "ok"].groupby(KEY)["fit_s"].median() >= tol.min_fit_s
     both = pd.concat(speeds, axis=1, keys=["ref", "now"], join="inner")
     both = both[timed.reindex(both.index, fill_value=False)]
-    rows = []
-    for (dataset, model, backend), pair in both.iterrows():
-        ratio = pair["now"] / pair["ref"]
-        rows.append(
-            [
-                "fit_norm (median)",
-                dataset,
-                model,
-                backend,
-                float("nan"),
-                pair["ref"],
-                pair["now"],
-                pair["now"] - pair["ref"],
-                f"× ≤ {tol.speed_factor:g}",
-                "FAIL" if ratio > tol.speed_factor else "ok",
-            ]
+    return [
+        _row(
+            "fit_norm (median)",
+            key,
+            before=pair["ref"],
+            after=pair["now"],
+            allowed=f"× ≤ {tol.speed_factor:g}",
+            verdict="FAIL" if pair["now"] / pair["ref"] > tol.speed_factor else "ok",
         )
-    return rows
+        for key, pair in both.iterrows()
+    ]
 
 
 def _membership_rows(ref: pd.DataFrame, now: pd.DataFrame) -> list[list]:
     registered = set(models.names())
+    model_of = dict(zip(ref["label"], ref["model"], strict=True))
     before = set(map(tuple, ref[KEY].drop_duplicates().to_numpy()))
     after = set(map(tuple, now[KEY].drop_duplicates().to_numpy()))
     rows = []
-    for dataset, model, backend in sorted(before - after):
-        why = "no longer registered" if model not in registered else "not in this run"
-        rows.append(
-            [
-                f"present ({why})",
-                dataset,
-                model,
-                backend,
-                float("nan"),
-                float("nan"),
-                float("nan"),
-                float("nan"),
-                "",
-                "gone",
-            ]
-        )
-    for dataset, model, backend in sorted(after - before):
-        rows.append(
-            [
-                "present (not in the reference)",
-                dataset,
-                model,
-                backend,
-                float("nan"),
-                float("nan"),
-                float("nan"),
-                float("nan"),
-                "",
-                "new",
-            ]
-        )
+    for key in sorted(before - after):
+        why = "no longer registered" if model_of[key[1]] not in registered else "not in this run"
+        rows.append(_row(f"present ({why})", key, verdict="gone"))
+    for key in sorted(after - before):
+        rows.append(_row("present (not in the reference)", key, verdict="new"))
     return rows
+
+
+def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
+    """Results where every row has a ``label`` (older files only have ``model``)."""
+    return frame.assign(label=results.labels(frame))
 
 
 def _zero_if_nan(value: float) -> float:

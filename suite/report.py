@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from tabulate import tabulate
 
@@ -34,13 +35,15 @@ def summarize(results: pd.DataFrame) -> pd.DataFrame:
     ok = results[results["status"] == "ok"]
     if ok.empty:
         return pd.DataFrame()
+    ok = ok.assign(label=results_io.labels(ok))
     # Runs with several timed fits (or pytest-benchmark rounds) carry their own min and max.
     ok = ok.assign(
         fit_low=ok["fit_s_min"].fillna(ok["fit_s"]) if "fit_s_min" in ok else ok["fit_s"],
         fit_high=ok["fit_s_max"].fillna(ok["fit_s"]) if "fit_s_max" in ok else ok["fit_s"],
     )
-    grouped = ok.groupby(["dataset", "model", "backend"], sort=False)
+    grouped = ok.groupby(["dataset", "label", "backend"], sort=False)
     summary = grouped.agg(
+        model=("model", "first"),
         runs=("run_id", "count"),
         rmse_mean=("rmse", "mean"),
         rmse_std=("rmse", "std"),
@@ -63,6 +66,8 @@ def summarize(results: pd.DataFrame) -> pd.DataFrame:
         noise_floor_rmse=("noise_floor_rmse", "first"),
         epochs=("epochs", "median"),
         n_threads=("n_threads", "first"),
+        n_train=("n_train", "median"),
+        fit_rss_growth_mb=("fit_rss_growth_mb", "median"),
     )
     return summary.reset_index()
 
@@ -80,6 +85,7 @@ def write_report(folder: Path, reference_model: str = "torch-biased-mf") -> Writ
         main = main_table(rows)
         mains.append(f"### {dataset}\n\n{main}")
         sections.append(_dataset_section(dataset, rows, results, curves, folder, reference_model))
+    sections.append(scaling_section(summary, folder))
     sections.append(_problems_section(results))
     sections.append(_columns_note())
     path = folder / "REPORT.md"
@@ -129,7 +135,7 @@ def main_table(rows: pd.DataFrame) -> str:
         rating = not math.isnan(row.rmse_mean)
         table.append(
             [
-                row.model,
+                row.label,
                 row.backend,
                 row.runs,
                 _pm(row.rmse_mean, row.rmse_std) if rating else "n/a (ranking model)",
@@ -158,7 +164,7 @@ def main_table(rows: pd.DataFrame) -> str:
 
 def speedup_table(rows: pd.DataFrame, reference_model: str) -> str:
     """Fit time, throughput and time to the RMSE target, relative to a reference contender."""
-    reference = rows[(rows["model"] == reference_model) & (rows["backend"] == REFERENCE_BACKEND)]
+    reference = rows[(rows["label"] == reference_model) & (rows["backend"] == REFERENCE_BACKEND)]
     if reference.empty:
         return f"_No {reference_model} ({REFERENCE_BACKEND}) runs to compare with._"
     ref = reference.iloc[0]
@@ -173,7 +179,7 @@ def speedup_table(rows: pd.DataFrame, reference_model: str) -> str:
         )
         table.append(
             [
-                row.model,
+                row.label,
                 row.backend,
                 f"{row.fit_median:.2f}",
                 f"{ref.fit_median / row.fit_median:.2f}×",
@@ -198,7 +204,7 @@ def speedup_table(rows: pd.DataFrame, reference_model: str) -> str:
 def cuda_table(rows: pd.DataFrame) -> str:
     """CPU vs CUDA per model, where both ran."""
     pivot = rows.pivot_table(
-        index="model", columns="backend", values=["fit_median", "ratings_per_s"], sort=False
+        index="label", columns="backend", values=["fit_median", "ratings_per_s"], sort=False
     )
     if "cuda" not in rows["backend"].to_numpy() or "cpu" not in rows["backend"].to_numpy():
         return ""
@@ -238,7 +244,7 @@ def noise_floor_table(rows: pd.DataFrame) -> str:
         return ""
     table = [
         [
-            r.model,
+            r.label,
             r.backend,
             f"{r.rmse_mean:.4f}",
             f"{r.noise_floor_rmse:.4f}",
@@ -264,18 +270,18 @@ def findings(dataset: str, rows: pd.DataFrame) -> list[str]:
     if not rated.empty:
         best = rated.loc[rated["rmse_mean"].idxmin()]
         said.append(
-            f"Most accurate rating model: **{best.model}** ({best.backend}), RMSE "
+            f"Most accurate rating model: **{best.label}** ({best.backend}), RMSE "
             f"{best.rmse_mean:.4f} over {best.runs} run(s)."
         )
     if not rows.empty:
         ranker = rows.loc[rows["ndcg_mean"].idxmax()]
         said.append(
-            f"Best ranking: **{ranker.model}** ({ranker.backend}), NDCG@10 {ranker.ndcg_mean:.4f}."
+            f"Best ranking: **{ranker.label}** ({ranker.backend}), NDCG@10 {ranker.ndcg_mean:.4f}."
         )
         trained = rows[~rows["model"].isin(NOT_TRAINED)]
         fastest = trained.loc[trained["ratings_per_s"].idxmax()]
         said.append(
-            f"Highest training throughput: **{fastest.model}** ({fastest.backend}), "
+            f"Highest training throughput: **{fastest.label}** ({fastest.backend}), "
             f"{_si(fastest.ratings_per_s)} ratings/s."
         )
     reached = rated[rated["time_to_target_s"].notna()]
@@ -285,14 +291,14 @@ def findings(dataset: str, rows: pd.DataFrame) -> list[str]:
             said.append(f"No model reached the target RMSE {target:g}.")
         else:
             first = reached.loc[reached["time_to_target_s"].idxmin()]
-            missed = sorted(set(rated["model"]) - set(reached["model"]))
+            missed = sorted(set(rated["label"]) - set(reached["label"]))
             said.append(
-                f"Fastest to RMSE ≤ {target:g}: **{first.model}** ({first.backend}) after "
+                f"Fastest to RMSE ≤ {target:g}: **{first.label}** ({first.backend}) after "
                 f"{first.time_to_target_s:.2f} s of training"
                 + (f"; never reached by {', '.join(missed)}." if missed else ".")
             )
-    loop = rows[(rows["model"] == SEED_LOOP) & (rows["backend"] == REFERENCE_BACKEND)]
-    fast = rows[(rows["model"] == SEED_MODEL) & (rows["backend"] == REFERENCE_BACKEND)]
+    loop = rows[(rows["label"] == SEED_LOOP) & (rows["backend"] == REFERENCE_BACKEND)]
+    fast = rows[(rows["label"] == SEED_MODEL) & (rows["backend"] == REFERENCE_BACKEND)]
     if not loop.empty and not fast.empty:
         slow, quick = loop["ratings_per_s"].iloc[0], fast["ratings_per_s"].iloc[0]
         said.append(
@@ -315,11 +321,11 @@ def plot_convergence(dataset: str, results: pd.DataFrame, curves: pd.DataFrame, 
     import matplotlib.pyplot as plt
 
     runs = results[(results["dataset"] == dataset) & (results["status"] == "ok")]
-    joined = curves.merge(runs[["run_id", "model", "backend"]], on="run_id")
+    joined = curves.merge(runs[["run_id", "label", "backend"]], on="run_id")
     if joined.empty:
         return False
     figure, (ax_rmse, ax_ndcg) = plt.subplots(1, 2, figsize=(12, 4.5))
-    for (model, backend), rows in joined.groupby(["model", "backend"], sort=False):
+    for (model, backend), rows in joined.groupby(["label", "backend"], sort=False):
         by_epoch = rows.groupby("epoch")
         elapsed = by_epoch["elapsed_s"].median()
         label = model if backend == "cpu" else f"{model} ({backend})"
@@ -372,7 +378,7 @@ def plot_epoch_times(dataset: str, rows: pd.DataFrame, path: Path) -> bool:
         return False
     labels = [
         m if b == "cpu" else f"{m} ({b})"
-        for m, b in zip(rows["model"], rows["backend"], strict=True)
+        for m, b in zip(rows["label"], rows["backend"], strict=True)
     ]
     figure, axis = plt.subplots(figsize=(8, 0.45 * len(rows) + 1.2))
     axis.barh(labels, rows["epoch_s_median"])
@@ -384,6 +390,92 @@ def plot_epoch_times(dataset: str, rows: pd.DataFrame, path: Path) -> bool:
     figure.savefig(path, dpi=110)
     plt.close(figure)
     return True
+
+
+def scaling_section(summary: pd.DataFrame, folder: Path) -> str:
+    """Cost growth: time per epoch and training memory against ratings, with log-log slopes.
+
+    Shown when some contender ran on at least three planted data sets (one family, so sizes
+    are comparable) spanning at least two orders of magnitude.
+    The slope is the least-squares fit of ``log(y) = slope · log(n_train) + c``: 1 means cost
+    grows linearly with the number of ratings.
+    """
+    if summary.empty or "fit_rss_growth_mb" not in summary:
+        return ""
+    planted = summary[summary["noise_floor_rmse"].notna()]  # one family of data: comparable
+    rows, curves = [], {}
+    for (label, backend), group in planted.groupby(["label", "backend"], sort=False):
+        group = group.sort_values("n_train")
+        if len(group) < 3 or group["n_train"].max() < 100 * group["n_train"].min():
+            continue
+        name = label if backend == "cpu" else f"{label} ({backend})"
+        curves[name] = group
+        rows.append(
+            [
+                name,
+                len(group),
+                _slope(group, "epoch_s_median"),
+                _slope(group, "fit_rss_growth_mb"),
+                f"{group['epoch_s_median'].iloc[-1]:.3g}",
+                f"{group['fit_rss_growth_mb'].iloc[-1]:.0f}",
+                f"{int(group['n_train'].iloc[-1]):,}",
+            ]
+        )
+    if not rows:
+        return ""
+    plot_scaling(curves, folder / "scaling.png")
+    table = tabulate(
+        rows,
+        headers=[
+            "contender",
+            "sizes",
+            "time slope",
+            "memory slope",
+            "s/epoch at largest",
+            "fit memory MB at largest",
+            "largest n_train",
+        ],
+        tablefmt="github",
+        disable_numparse=True,
+    )
+    return (
+        "## Cost growth\n\nTime per epoch (or ALS iteration) and the rise of resident memory "
+        "during fitting, against training ratings; slopes of the log-log fit (1 = linear).\n\n"
+        f"{table}\n\n![cost growth](scaling.png)"
+    )
+
+
+def _slope(group: pd.DataFrame, column: str) -> str:
+    points = group[group[column] > 0]
+    if len(points) < 2:
+        return "n/a"
+    slope = np.polyfit(np.log10(points["n_train"]), np.log10(points[column]), 1)[0]
+    return f"{round(slope, 2) + 0.0:.2f}"  # + 0.0: no "-0.00"
+
+
+def plot_scaling(curves: dict[str, pd.DataFrame], path: Path) -> None:
+    """Log-log time per epoch and fit memory against training ratings, one line each."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, (ax_time, ax_memory) = plt.subplots(1, 2, figsize=(12, 4.5))
+    for name, group in curves.items():
+        ax_time.plot(group["n_train"], group["epoch_s_median"], marker="o", label=name)
+        positive = group[group["fit_rss_growth_mb"] > 0]
+        ax_memory.plot(positive["n_train"], positive["fit_rss_growth_mb"], marker="o", label=name)
+    for axis, ylabel in ((ax_time, "seconds per epoch"), (ax_memory, "memory rise in fit, MB")):
+        axis.set_xscale("log")
+        axis.set_yscale("log")
+        axis.set_xlabel("training ratings")
+        axis.set_ylabel(ylabel)
+        axis.grid(alpha=0.3, which="both")
+        axis.legend(fontsize=7)
+    figure.suptitle("Cost growth (log-log)")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
 
 
 # -- sections -----------------------------------------------------------------------------------
@@ -471,7 +563,7 @@ def _problems_section(results: pd.DataFrame) -> str:
     bad = results[results["status"] != "ok"]
     if bad.empty:
         return ""
-    grouped = bad.groupby(["model", "backend", "status", "reason"], sort=False).size()
+    grouped = bad.groupby(["label", "backend", "status", "reason"], sort=False).size()
     table = [[m, b, s, r, n] for (m, b, s, r), n in grouped.items()]
     return "## Skipped and failed runs\n\n" + tabulate(
         table, headers=["model", "backend", "status", "reason", "runs"], tablefmt="github"

@@ -47,6 +47,7 @@ REQUIRED_COLUMNS = [
 
 #: What mfbench records beyond the required schema (timings apart from fit, targets, ...).
 EXTRA_COLUMNS = [
+    "label",
     "load_s",
     "split_s",
     "prepare_s",
@@ -65,10 +66,12 @@ EXTRA_COLUMNS = [
     "fit_s_min",
     "fit_s_max",
     "repeats",
+    "fit_rss_growth_mb",
 ]
 
 COLUMNS = REQUIRED_COLUMNS + EXTRA_COLUMNS
 TEXT_COLUMNS = {
+    "label",
     "run_id",
     "dataset",
     "split",
@@ -150,6 +153,7 @@ def load(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     for column in set(COLUMNS) - TEXT_COLUMNS:  # a column of nulls must still be numeric
         if column in results:
             results[column] = pd.to_numeric(results[column], errors="coerce")
+    results["label"] = labels(results)
     results["reason"] = ["" if pd.isna(reason) else str(reason) for reason in results["reason"]]
     results["params"] = results["params"].map(
         lambda p: json.dumps(p, sort_keys=True) if isinstance(p, dict) else p
@@ -159,6 +163,13 @@ def load(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     curves = curves[curves["run_id"].isin(results["run_id"])]
     curves = curves.drop_duplicates(["run_id", "epoch"], keep="last")  # a redone run's rows
     return _ordered(results, COLUMNS), _ordered(curves, CURVE_COLUMNS)
+
+
+def labels(frame: pd.DataFrame) -> pd.Series:
+    """Each row's label; the model name where there is none (one setting per model)."""
+    if "label" not in frame:
+        return frame["model"]
+    return frame["label"].astype("object").where(frame["label"].notna(), frame["model"])
 
 
 def write_csv(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -55,13 +55,14 @@ def plan(grid: Grid, out: Path) -> list[SplitPlan]:
             split_file = out / SPLIT_FOLDER / f"{_slug(dataset.name)}-f{fold}-s{seed}.npz"
             tasks = [
                 Task(
-                    run_id=run_id(dataset, fold, seed, spec.name, backend, params, n_threads),
+                    run_id=run_id(dataset, fold, seed, label, backend, params, n_threads),
                     suite=grid.name,
                     dataset=dataset.name,
                     split=dataset.split,
                     fold=fold,
                     seed=seed,
                     model=spec.name,
+                    label=label,
                     backend=backend,
                     n_threads=n_threads,
                     params=params,
@@ -70,10 +71,11 @@ def plan(grid: Grid, out: Path) -> list[SplitPlan]:
                     relevance_threshold=dataset.relevance_threshold,
                     curve_users=grid.curve_users,
                     repeats=grid.repeats,
+                    calibrate=grid.calibrate,
                 )
                 for spec in grid.models
                 if spec.datasets is None or dataset.name in spec.datasets
-                for params in [grid.resolved_params(dataset, spec)]
+                for label, params in grid.variants(dataset, spec)
                 for backend in spec.backends
             ]
             plans.append(SplitPlan(dataset, fold, seed, tasks))
@@ -84,7 +86,7 @@ def run_id(
     dataset: DatasetSpec,
     fold: int,
     seed: int,
-    model: str,
+    label: str,
     backend: str,
     params: dict[str, Any],
     n_threads: int,
@@ -97,7 +99,7 @@ def run_id(
         "leave_last": dataset.leave_last if dataset.split == "temporal" else None,
     }
     key = json.dumps(
-        [dataset.name, split, fold, seed, model, params, backend, n_threads],
+        [dataset.name, split, fold, seed, label, params, backend, n_threads],
         sort_keys=True,
         default=str,
     )

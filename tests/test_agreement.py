@@ -92,6 +92,32 @@ def test_one_sgd_epoch_equals_autograd_twin_update_for_update() -> None:
     assert not np.allclose(by_hand["P"], state["P"])  # the epoch did move the factors
 
 
+@pytest.mark.parametrize("name", ["torch-mf", "torch-biased-mf"])
+@pytest.mark.parametrize("optimizer", ["sgd", "adagrad", "adam"])
+def test_fused_trainer_makes_autograds_updates(name: str, optimizer: str) -> None:
+    """The hand-written PyTorch gradient step equals backward() on the same loss."""
+    train = tiny_ratings()
+    params = {
+        "factors": 6,
+        "epochs": 3,
+        "batch_size": 64,
+        "optimizer": optimizer,
+        "lr": 0.01,
+        "l2": 0.05,
+        "n_threads": 1,
+        "seed": 4,
+    }
+    fused = models.create(name, trainer="fused", **params).fit(train)
+    by_autograd = models.create(name, trainer="autograd", **params).fit(train)
+    for mine, theirs in zip(
+        fused.module_.parameters(), by_autograd.module_.parameters(), strict=True
+    ):
+        np.testing.assert_allclose(
+            mine.detach().numpy(), theirs.detach().numpy(), rtol=1e-4, atol=1e-6
+        )
+    np.testing.assert_allclose(fused.loss_history_, by_autograd.loss_history_, rtol=1e-5)
+
+
 def test_numba_kernel_is_numpy_sgd_compiled() -> None:
     """The compiled loop makes the same updates as the numpy loop (float64, same order)."""
     from baselines.numba_sgd import _compile
@@ -101,12 +127,24 @@ def test_numba_kernel_is_numpy_sgd_compiled() -> None:
     state, mean = random_state(rng), float(train.rating.mean())
     order = rng.permutation(len(train))
     by_numpy = {key: value.copy() for key, value in state.items()}
-    loss = numpy_sgd.sgd_epoch(by_numpy["P"], by_numpy["Q"], by_numpy["bu"], by_numpy["bi"],
-                               mean, train, order, LR, L2)  # fmt: skip
+    loss = numpy_sgd.sgd_epoch(
+        by_numpy["P"], by_numpy["Q"], by_numpy["bu"], by_numpy["bi"], mean, train, order, LR, L2
+    )
     by_numba = {key: value.copy() for key, value in state.items()}
     kernel = _compile()["serial"]
-    total = kernel(by_numba["P"], by_numba["Q"], by_numba["bu"], by_numba["bi"], mean,
-                   train.user, train.item, train.rating, order, LR, L2)  # fmt: skip
+    total = kernel(
+        by_numba["P"],
+        by_numba["Q"],
+        by_numba["bu"],
+        by_numba["bi"],
+        mean,
+        train.user,
+        train.item,
+        train.rating,
+        order,
+        LR,
+        L2,
+    )
     for key in state:
         np.testing.assert_allclose(by_numba[key], by_numpy[key], rtol=1e-9, atol=1e-12)
     assert total / len(train) == pytest.approx(loss, rel=1e-9)

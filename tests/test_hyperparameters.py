@@ -12,6 +12,7 @@ from suite import models
 PERFORMANCE_ONLY = {
     "sparse": "gradient storage format: the same SGD/Adagrad updates",
     "hogwild": "threads running the epoch; with one thread it is the serial loop",
+    "trainer": "how gradients are taken: the same updates (tests/test_agreement.py)",
 }
 
 #: A different valid value where "double it / flip it" would not do.
@@ -20,6 +21,7 @@ ALTERNATIVE = {
     "learning_schedule": lambda value: "adadelta",
     "min_rating": lambda value: value - 1.0,
     "max_ratings": lambda value: 50,
+    "lr_decay": lambda value: value / 2,
 }
 
 #: Base settings a comparison needs: without zero_grad, gradients pile up over the epoch

@@ -10,8 +10,22 @@ from suite.data import splits, synthetic
 
 #: Settings for a 100-user × 60-item set (rank 2): capacity matched, enough steps to converge.
 LEARNING_PARAMS = {
-    "torch-mf": {"factors": 4, "epochs": 40, "batch_size": 32, "lr": 0.01, "l2": 0.001},
-    "torch-biased-mf": {"factors": 4, "epochs": 40, "batch_size": 32, "lr": 0.01, "l2": 0.001},
+    "torch-mf": {
+        "factors": 4,
+        "epochs": 40,
+        "batch_size": 32,
+        "lr": 0.01,
+        "l2": 0.001,
+        "lr_decay": 1.0,
+    },
+    "torch-biased-mf": {
+        "factors": 4,
+        "epochs": 40,
+        "batch_size": 32,
+        "lr": 0.01,
+        "l2": 0.001,
+        "lr_decay": 1.0,
+    },
     "torch-mf-seed": {"factors": 4, "epochs": 8, "lr": 0.05, "max_ratings": None},
     "numpy-sgd": {"factors": 4, "epochs": 40, "lr": 0.02, "l2": 0.001},
     "numba-sgd": {"factors": 4, "epochs": 40, "lr": 0.02, "l2": 0.001},

@@ -131,6 +131,8 @@ def test_nan_loss_names_model_and_epoch(name, params, train) -> None:
         ({"optimizer": "sparse_adam"}, "needs sparse=True"),
         ({"optimizer": "sgd", "sparse": True, "weight_decay": 0.1}, "weight_decay needs dense"),
         ({"optimizer": "rmsprop"}, "optimizer='rmsprop'; choose from sgd"),
+        ({"optimizer": "sgd", "sparse": True}, "trainer='fused' writes dense gradients"),
+        ({"trainer": "jit"}, "trainer='jit'; choose from autograd, fused"),
     ],
 )
 def test_torch_option_combinations_are_checked(params, message, train) -> None:

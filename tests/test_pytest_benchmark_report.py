@@ -15,10 +15,16 @@ from suite.errors import InputError
 def bench(kind: str, model: str, median: float, **info) -> dict:
     return {
         "name": f"test_{kind}[{model}]",
-        "extra_info": {"kind": kind, "dataset": "synthetic-100k", "model": model,
-                       "backend": "cpu", "n_threads": 2, **info},
+        "extra_info": {
+            "kind": kind,
+            "dataset": "synthetic-100k",
+            "model": model,
+            "backend": "cpu",
+            "n_threads": 2,
+            **info,
+        },
         "stats": {"min": median * 0.9, "max": median * 1.2, "median": median, "rounds": 3},
-    }  # fmt: skip
+    }
 
 
 DOCUMENT = {
@@ -27,16 +33,31 @@ DOCUMENT = {
     "datetime": "2026-11-28T00:00:00",
     "version": "5.3.1",
     "benchmarks": [
-        bench("fit", "numpy-als", 2.0, rmse=0.92, ndcg_at_10=0.05, precision_at_10=0.04,
-              ratings=400_000, params={"iterations": 5}),
+        bench(
+            "fit",
+            "numpy-als",
+            2.0,
+            rmse=0.92,
+            ndcg_at_10=0.05,
+            precision_at_10=0.04,
+            ratings=400_000,
+            params={"iterations": 5},
+        ),
         bench("epoch", "numpy-als", 0.4),
         bench("predict", "numpy-als", 0.01),
         bench("score", "numpy-als", 0.02),
-        bench("fit", "lightfm-warp", 1.0, rmse=None, ndcg_at_10=0.3, precision_at_10=0.2,
-              ratings=200_000),
+        bench(
+            "fit",
+            "lightfm-warp",
+            1.0,
+            rmse=None,
+            ndcg_at_10=0.3,
+            precision_at_10=0.2,
+            ratings=200_000,
+        ),
         {"name": "someone_elses_benchmark", "extra_info": {}, "stats": {"median": 1.0}},
     ],
-}  # fmt: skip
+}
 
 
 def test_rows_per_model_with_timings_spread_and_extra_info(tmp_path: Path) -> None:

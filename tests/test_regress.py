@@ -18,12 +18,36 @@ def rows(changes: dict | None = None) -> pd.DataFrame:
     """Two seeds of two models on one data set (a rating and a ranking model)."""
     base = []
     for seed, rmse, ndcg, norm in ((0, 0.90, 0.10, 10.0), (1, 0.91, 0.11, 11.0)):
-        base.append({"dataset": "d", "model": "numpy-als", "backend": "cpu", "split": "holdout",
-                     "fold": 0, "seed": seed, "status": "ok", "rmse": rmse, "ndcg_at_10": ndcg,
-                     "fit_norm": norm, "fit_s": 1.0})  # fmt: skip
-        base.append({"dataset": "d", "model": "popularity", "backend": "cpu", "split": "holdout",
-                     "fold": 0, "seed": seed, "status": "ok", "rmse": float("nan"),
-                     "ndcg_at_10": 0.05, "fit_norm": 0.1, "fit_s": 0.5})  # fmt: skip
+        base.append(
+            {
+                "dataset": "d",
+                "model": "numpy-als",
+                "backend": "cpu",
+                "split": "holdout",
+                "fold": 0,
+                "seed": seed,
+                "status": "ok",
+                "rmse": rmse,
+                "ndcg_at_10": ndcg,
+                "fit_norm": norm,
+                "fit_s": 1.0,
+            }
+        )
+        base.append(
+            {
+                "dataset": "d",
+                "model": "popularity",
+                "backend": "cpu",
+                "split": "holdout",
+                "fold": 0,
+                "seed": seed,
+                "status": "ok",
+                "rmse": float("nan"),
+                "ndcg_at_10": 0.05,
+                "fit_norm": 0.1,
+                "fit_s": 0.5,
+            }
+        )
     frame = pd.DataFrame(base)
     for (model, seed, column), value in (changes or {}).items():
         frame.loc[(frame["model"] == model) & (frame["seed"] == seed), column] = value
@@ -114,6 +138,7 @@ TINY_PRESET = """
 name = "tiny"
 n_threads = 1
 repeats = 2
+calibrate = true
 [[datasets]]
 name = "{data}"
 split = "holdout"

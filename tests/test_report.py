@@ -203,3 +203,39 @@ def test_readme_without_markers_is_refused(frame, tmp_path: Path) -> None:
     (tmp_path / "README.md").write_text("# no markers\n")
     with pytest.raises(InputError, match="no <!-- headline:start -->"):
         report.update_readme(tmp_path / "README.md", tmp_path)
+
+
+def test_cost_growth_slopes(tmp_path: Path) -> None:
+    rows = []
+    for n in (10_000, 100_000, 1_000_000):
+        rows.append(
+            record(
+                "linear",
+                0,
+                dataset=f"planted-{n}",
+                n_train=n,
+                fit_s=n / 1e5,
+                epoch_s_median=n / 1e6,
+                fit_rss_growth_mb=n / 1e4,
+                rmse=1.0,
+            )
+        )
+        rows.append(
+            record(
+                "quadratic",
+                0,
+                dataset=f"planted-{n}",
+                n_train=n,
+                fit_s=1.0,
+                epoch_s_median=(n / 1e4) ** 2,
+                fit_rss_growth_mb=5.0,
+                rmse=1.0,
+            )
+        )
+    section = report.scaling_section(report.summarize(pd.DataFrame(rows)), tmp_path)
+    lines = {line.split("|")[1].strip(): line for line in section.splitlines() if "|" in line}
+    assert "| 1.00 " in lines["linear"] and "| 2.00 " in lines["quadratic"]
+    assert "| 0.00 " in lines["quadratic"]  # constant memory
+    assert (tmp_path / "scaling.png").exists()
+    other_family = pd.DataFrame(rows).assign(noise_floor_rmse=float("nan"))
+    assert report.scaling_section(report.summarize(other_family), tmp_path) == ""

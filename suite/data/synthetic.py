@@ -11,10 +11,12 @@ from suite.data.ratings import Ratings
 
 #: Named planted presets with MovieLens-like shapes; each is reproducible from name + seed.
 PRESETS: dict[str, dict[str, Any]] = {
+    "synthetic-10k": {"n_users": 300, "n_items": 550, "n_ratings": 10_000},
     "synthetic-100k": {"n_users": 943, "n_items": 1_682, "n_ratings": 100_000},
     "synthetic-1m": {"n_users": 6_040, "n_items": 3_706, "n_ratings": 1_000_000},
     "synthetic-10m": {"n_users": 69_878, "n_items": 10_677, "n_ratings": 10_000_000},
     "synthetic-25m": {"n_users": 162_541, "n_items": 59_047, "n_ratings": 25_000_000},
+    "synthetic-100m": {"n_users": 1_000_000, "n_items": 200_000, "n_ratings": 100_000_000},
 }
 
 SEED_2017 = "synthetic-seed-2017"

@@ -65,6 +65,9 @@ class Model(ABC):
     ``score_items(users)`` take integer code arrays. ``n_ratings_processed_`` counts the
     training examples visited (for ratings/s); ``epochs_run_`` the epochs completed.
 
+    Predicted ratings are clipped to the range of the training ratings (as Surprise does),
+    the same post-processing for every rating model.
+
     Unknown users and items (one policy for every model)
     ----------------------------------------------------
     A code outside ``[0, n_users)`` / ``[0, n_items)`` of the training data raises
@@ -119,6 +122,7 @@ class Model(ABC):
             raise InputError(reason)
         self.n_users_, self.n_items_ = train.n_users, train.n_items
         self.global_mean_ = float(train.rating.mean(dtype=np.float64))
+        self.rating_range_ = (float(train.rating.min()), float(train.rating.max()))
         self.cold_users_ = ~train.users_seen()
         self.cold_items_ = ~train.items_seen()
         self.item_popularity_ = np.bincount(train.item, minlength=train.n_items).astype(np.float32)
@@ -155,7 +159,7 @@ class Model(ABC):
             predicted = np.asarray(self._predict(users, items), dtype=np.float32)
         cold = self.cold_users_[users] | self.cold_items_[items]
         predicted[cold] = self.global_mean_
-        return predicted
+        return np.clip(predicted, *self.rating_range_, out=predicted)
 
     def score_items(self, users: np.ndarray) -> np.ndarray:
         """Scores (float32), ``len(users) × n_items``; higher means recommend first."""

@@ -86,14 +86,24 @@ def per_example_l2(module: nn.Module, user: torch.Tensor, item: torch.Tensor) ->
 # -- trainer ----------------------------------------------------------------------------------
 
 OPTIMIZERS = ("sgd", "adagrad", "adam", "sparse_adam")
+TRAINERS = ("autograd", "fused")
 
 
 @dataclass
 class MinibatchTrainer:
-    """Shuffled minibatch training by autograd: the optimizer, batching and loss weights.
+    """Shuffled minibatch training: the optimizer, batching and loss weights.
 
     ``weight_decay`` is the optimizer's (the post's way of adding L2); ``l2`` weights
     ``per_example_l2``. Data stay on the device; each epoch draws one permutation.
+
+    Two ways to get the gradients of the same loss:
+
+    - ``trainer="autograd"``: ``mse + l2 · per_example_l2`` → ``backward()`` → ``step()``,
+      the post's way, for any module and loss;
+    - ``trainer="fused"``: the gradient of that loss for (biased) MF written out in PyTorch
+      ops — gather the batch's rows, residuals, per-row gradients, scatter-add them into
+      each table's ``.grad`` — with preallocated buffers and no autograd graph, then the
+      same ``step()``. Same updates, a fraction of the per-batch overhead.
     """
 
     optimizer: str = "adam"
@@ -101,17 +111,23 @@ class MinibatchTrainer:
     weight_decay: float = 0.0
     l2: float = 0.0
     batch_size: int = 1024
+    trainer: str = "autograd"
 
     def make_optimizer(self, module: nn.Module, sparse: bool) -> torch.optim.Optimizer:
-        """The optimizer, after checking it can take the module's gradients."""
+        """The optimizer; dense gradients on CPU/CUDA get PyTorch's fused single-kernel step."""
         params = list(module.parameters())
-        if self.optimizer == "sgd":
-            return torch.optim.SGD(params, lr=self.lr, weight_decay=self.weight_decay)
-        if self.optimizer == "adagrad":
-            return torch.optim.Adagrad(params, lr=self.lr, weight_decay=self.weight_decay)
-        if self.optimizer == "adam":
-            return torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
-        return torch.optim.SparseAdam(params, lr=self.lr)
+        options = {"lr": self.lr}
+        if self.optimizer != "sparse_adam":
+            options["weight_decay"] = self.weight_decay
+            if not sparse and params[0].device.type in ("cpu", "cuda"):
+                options["fused"] = True
+        kinds = {
+            "sgd": torch.optim.SGD,
+            "adagrad": torch.optim.Adagrad,
+            "adam": torch.optim.Adam,
+            "sparse_adam": torch.optim.SparseAdam,
+        }
+        return kinds[self.optimizer](params, **options)
 
     def epoch(
         self,
@@ -121,31 +137,115 @@ class MinibatchTrainer:
         order: torch.Tensor,
     ) -> float:
         """One pass over ``data`` (users, items, ratings) in ``order``; the mean loss."""
-        users, items, ratings = data
+        users, items, ratings = (column.index_select(0, order) for column in data)  # shuffled
+        step = self._fused_step if self.trainer == "fused" else self._autograd_step
+        work = _Workspace(module, min(self.batch_size, len(order)))
         total = torch.zeros((), device=ratings.device, dtype=torch.float64)
         for start in range(0, len(order), self.batch_size):
-            batch = order[start : start + self.batch_size]
-            user, item = users[batch], items[batch]
-            loss = mse(module(user, item), ratings[batch])
-            if self.l2:
-                loss = loss + self.l2 * per_example_l2(module, user, item)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            total += loss.detach() * len(batch)
+            batch = slice(start, start + self.batch_size)
+            total += step(module, optimizer, users[batch], items[batch], ratings[batch], work)
         return float(total) / len(order)
 
+    def _autograd_step(self, module, optimizer, user, item, rating, _work) -> torch.Tensor:
+        loss = mse(module(user, item), rating)
+        if self.l2:
+            loss = loss + self.l2 * per_example_l2(module, user, item)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        return loss.detach() * len(user)
 
-def check_torch_options(name: str, optimizer: str, sparse: bool, weight_decay: float) -> None:
-    """Refuse optimizer/sparse/weight-decay combinations PyTorch cannot train."""
+    @torch.no_grad()
+    def _fused_step(self, module, optimizer, user, item, rating, work) -> torch.Tensor:
+        """``∂/∂θ`` of ``mean((r̂ - r)²) + l2 · per_example_l2`` by hand, then ``step()``.
+
+        With ``e = r̂ - r`` and ``s = 2 / batch``: a user row gets ``s (e q_i + l2 p_u)``,
+        an item row ``s (e p_u + l2 q_i)``, biases ``s (e + l2 b)``, summed over the batch's
+        ratings by ``index_add_``. Returns the batch's summed loss.
+        """
+        n, scale = len(user), 2.0 / len(user)
+        users_w, items_w = module.user_factors.weight, module.item_factors.weight
+        p_u = torch.index_select(users_w, 0, user, out=work.user_rows[:n])
+        q_i = torch.index_select(items_w, 0, item, out=work.item_rows[:n])
+        rows, error = work.rows[:n], work.error[:n]
+        torch.mul(p_u, q_i, out=rows)
+        torch.sum(rows, dim=1, out=error)
+        flat_p, flat_q = p_u.reshape(-1), q_i.reshape(-1)
+        penalty = flat_p.dot(flat_p) + flat_q.dot(flat_q)
+        biased = isinstance(module, BiasedMatrixFactorization)
+        if biased:
+            b_u = module.user_biases.weight.view(-1).index_select(0, user)
+            b_i = module.item_biases.weight.view(-1).index_select(0, item)
+            error += b_u
+            error += b_i
+            error += module.global_bias
+            penalty += b_u.dot(b_u) + b_i.dot(b_i)
+        error -= rating
+        loss = error.dot(error) + self.l2 * penalty
+        _scatter(users_w, user, _rows(p_u, q_i, error, self.l2, rows), alpha=scale)
+        _scatter(items_w, item, _rows(q_i, p_u, error, self.l2, rows), alpha=scale)
+        if biased:
+            _scatter_sum(module.user_biases.weight, user, (error + self.l2 * b_u) * scale)
+            _scatter_sum(module.item_biases.weight, item, (error + self.l2 * b_i) * scale)
+        optimizer.step()
+        return loss
+
+
+class _Workspace:
+    """Per-batch buffers of the fused trainer, allocated once per epoch."""
+
+    def __init__(self, module: nn.Module, batch_size: int) -> None:
+        weight = module.user_factors.weight
+        shape, like = (
+            (batch_size, weight.shape[1]),
+            {"device": weight.device, "dtype": weight.dtype},
+        )
+        self.user_rows, self.item_rows = torch.empty(shape, **like), torch.empty(shape, **like)
+        self.rows, self.error = torch.empty(shape, **like), torch.empty(batch_size, **like)
+
+
+def _rows(
+    own: torch.Tensor, other: torch.Tensor, error: torch.Tensor, l2: float, out: torch.Tensor
+) -> torch.Tensor:
+    """``error · other + l2 · own`` for each row, written into ``out``."""
+    torch.mul(other, error.unsqueeze(1), out=out)
+    return out.add_(own, alpha=l2) if l2 else out
+
+
+def _scatter(table: torch.Tensor, index: torch.Tensor, rows: torch.Tensor, alpha: float) -> None:
+    """``table.grad = 0; table.grad[index] += alpha · rows`` (duplicates summed)."""
+    if table.grad is None:
+        table.grad = torch.zeros_like(table)
+    else:
+        table.grad.zero_()
+    table.grad.index_add_(0, index, rows, alpha=alpha)
+
+
+def _scatter_sum(column: torch.Tensor, index: torch.Tensor, values: torch.Tensor) -> None:
+    """``column.grad = 0; column.grad[index] += values`` for a one-column table, by bincount."""
+    sums = torch.bincount(index, weights=values, minlength=column.shape[0])
+    column.grad = sums.to(column.dtype).view_as(column)
+
+
+def check_torch_options(
+    name: str, optimizer: str, sparse: bool, weight_decay: float, trainer: str = "autograd"
+) -> None:
+    """Refuse optimizer/sparse/weight-decay/trainer combinations PyTorch cannot train."""
     if optimizer not in OPTIMIZERS:
         raise InputError(f"{name}: optimizer={optimizer!r}; choose from {', '.join(OPTIMIZERS)}")
+    if trainer not in TRAINERS:
+        raise InputError(f"{name}: trainer={trainer!r}; choose from {', '.join(TRAINERS)}")
     if optimizer == "sparse_adam" and not sparse:
         raise InputError(f"{name}: optimizer='sparse_adam' needs sparse=True")
     if optimizer == "adam" and sparse:
         raise InputError(f"{name}: optimizer='adam' cannot take sparse gradients; use sparse_adam")
     if sparse and weight_decay:
         raise InputError(f"{name}: weight_decay needs dense gradients (sparse=False); or use l2")
+    if trainer == "fused" and sparse:
+        raise InputError(
+            f"{name}: trainer='fused' writes dense gradients; use sparse=False or "
+            "trainer='autograd'"
+        )
 
 
 def torch_available(backend: str) -> tuple[bool, str]:
@@ -236,6 +336,10 @@ class TorchMF(_TorchModel):
         Weight of the per-example L2 penalty (see ``per_example_l2``).
     batch_size : int
         Ratings per optimizer step.
+    trainer : {"fused", "autograd"}
+        How gradients are taken (see ``MinibatchTrainer``): the same updates either way.
+    lr_decay : float
+        The learning rate is multiplied by this after every epoch (1 = constant).
     sparse : bool
         Sparse embedding gradients (``nn.Embedding(sparse=True)``, as in the post).
     init_std : float
@@ -256,12 +360,14 @@ class TorchMF(_TorchModel):
         self,
         *,
         factors: int = 32,
-        epochs: int = 20,
-        lr: float = 5e-3,
+        epochs: int = 30,
+        lr: float = 0.02,
         optimizer: str = "adam",
         weight_decay: float = 0.0,
         l2: float = 0.1,
-        batch_size: int = 1024,
+        batch_size: int = 8192,
+        trainer: str = "fused",
+        lr_decay: float = 0.95,
         sparse: bool = False,
         init_std: float = 0.1,
         backend: str = "cpu",
@@ -275,29 +381,33 @@ class TorchMF(_TorchModel):
         self.weight_decay = weight_decay
         self.l2 = l2
         self.batch_size = batch_size
+        self.trainer = trainer
+        self.lr_decay = lr_decay
         self.sparse = sparse
         self.init_std = init_std
         self.backend = backend
         self.n_threads = n_threads
         self.seed = seed
 
-    def trainer(self) -> MinibatchTrainer:
+    def make_trainer(self) -> MinibatchTrainer:
         """The trainer these hyperparameters describe."""
         return MinibatchTrainer(
-            self.optimizer, self.lr, self.weight_decay, self.l2, self.batch_size
+            self.optimizer, self.lr, self.weight_decay, self.l2, self.batch_size, self.trainer
         )
 
     def _fit(self, train: Ratings, on_epoch: EpochCallback | None) -> None:
-        check_torch_options(self.name, self.optimizer, self.sparse, self.weight_decay)
+        check_torch_options(self.name, self.optimizer, self.sparse, self.weight_decay, self.trainer)
         self.module_ = self._init_module(self.module_class, train, self.sparse)
-        trainer = self.trainer()
+        trainer = self.make_trainer()
         optimizer = trainer.make_optimizer(self.module_, self.sparse)
+        schedule = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=self.lr_decay)
         data = self._inputs(train)
         shuffle = torch.Generator(device=self.backend).manual_seed(self.seed + 1)
         self.loss_history_ = []
         for epoch in range(1, self.epochs + 1):
             order = torch.randperm(len(train), generator=shuffle, device=self.backend)
             loss = trainer.epoch(self.module_, optimizer, data, order)
+            schedule.step()
             self._check_loss(epoch, loss)
             self.loss_history_.append(loss)
             self._epoch_done(epoch, len(train), on_epoch)
@@ -308,9 +418,9 @@ class TorchBiasedMF(TorchMF):
 
     ``r̂ = μ + b_u + b_i + p_u · q_i`` (Koren, Bell & Volinsky, "Matrix Factorization
     Techniques for Recommender Systems", IEEE Computer 2009), built as the post's
-    ``BiasedMatrixFactorization`` of embedding layers and trained by autograd. With
-    ``optimizer="sgd"``, ``batch_size=1`` and ``l2`` it is update-for-update the
-    hand-derived ``numpy-sgd``. Parameters as ``TorchMF``.
+    ``BiasedMatrixFactorization`` of embedding layers. With ``optimizer="sgd"``,
+    ``batch_size=1``, ``lr_decay=1`` and ``l2`` it is update-for-update the hand-derived
+    ``numpy-sgd``. Parameters as ``TorchMF``.
     """
 
     name = "torch-biased-mf"

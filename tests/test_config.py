@@ -1,0 +1,58 @@
+"""Configs: the shipped ones load, sweeps expand into labelled variants, precedence holds."""
+
+from __future__ import annotations
+
+import pytest
+
+from suite import models
+from suite.config import config_names, load_config, parse_config
+from suite.errors import InputError
+
+GRID = {
+    "name": "t",
+    "datasets": [{"name": "synthetic-seed-2017", "params": {"numpy-als": {"iterations": 4}}}],
+    "models": [
+        {"name": "numpy-als", "params": {"factors": 8}, "sweep": {"l2": [0.1, 0.2]}},
+        {"name": "numpy-als", "label": "als-big", "params": {"factors": 64}},
+    ],
+}
+
+
+@pytest.mark.parametrize("name", config_names())
+def test_every_shipped_config_is_valid(name: str) -> None:
+    grid = load_config(name)
+    assert grid.datasets and grid.models
+    assert {spec.name for spec in grid.models} <= set(models.names())
+
+
+def test_sweep_expands_into_labelled_variants_with_precedence() -> None:
+    grid = parse_config(GRID, "t.toml")
+    dataset = grid.datasets[0]
+    swept = grid.variants(dataset, grid.models[0])
+    assert [label for label, _ in swept] == ["numpy-als[l2=0.1]", "numpy-als[l2=0.2]"]
+    params = dict(swept)["numpy-als[l2=0.2]"]
+    assert params["l2"] == 0.2 and params["factors"] == 8 and params["iterations"] == 4
+    assert params["init_std"] == models.hyperparameters("numpy-als")["init_std"]
+    assert grid.variants(dataset, grid.models[1])[0][0] == "als-big"
+
+
+def test_command_line_params_win_over_sweeps() -> None:
+    grid = parse_config(GRID, "t.toml")
+    grid.cli_params = {"numpy-als": {"l2": 0.5}}
+    assert {p["l2"] for _, p in grid.variants(grid.datasets[0], grid.models[0])} == {0.5}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"sweep": {"speed": [1, 2]}}, "sweep: unknown parameter 'speed'"),
+        ({"sweep": {"l2": 0.1}}, "each sweep entry must be a list"),
+        ({"label": None, "sweep": {}}, "two entries are both named 'numpy-als'"),
+    ],
+)
+def test_bad_sweeps_and_duplicate_names(change: dict, message: str) -> None:
+    raw = {**GRID, "models": [{**GRID["models"][0], **change}, {"name": "numpy-als"}]}
+    if "label" in change:
+        raw["models"][0].pop("sweep")
+    with pytest.raises(InputError, match=message):
+        parse_config(raw, "t.toml")
