@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -43,6 +43,13 @@ class Tolerances:
     spread_factor: float = 0.5  # × std over the reference's seeds
     speed_factor: float = 1.3  # now / reference of the normalised fit time
     min_fit_s: float = 0.25  # shorter fits are too noisy to time; their speed is not compared
+    # Contenders whose normalised speed is noisier than that: the post's one-rating-at-a-time
+    # loop (thousands of tiny tensor ops) varied 1.65x (max/min) over 5 unchanged runs here.
+    speed_factor_by_model: dict[str, float] = field(default_factory=lambda: {"torch-mf-seed": 2.0})
+
+    def speed_limit(self, model: str) -> float:
+        """The allowed growth of ``model``'s normalised fit time."""
+        return self.speed_factor_by_model.get(model, self.speed_factor)
 
 
 def load_reference(folder: Path, preset: str) -> pd.DataFrame:
@@ -162,17 +169,22 @@ def _speed_rows(ref: pd.DataFrame, now: pd.DataFrame, tol: Tolerances) -> list[l
     timed = ref[ref["status"] == "ok"].groupby(KEY)["fit_s"].median() >= tol.min_fit_s
     both = pd.concat(speeds, axis=1, keys=["ref", "now"], join="inner")
     both = both[timed.reindex(both.index, fill_value=False)]
-    return [
-        _row(
-            "fit_norm (median)",
-            key,
-            before=pair["ref"],
-            after=pair["now"],
-            allowed=f"× ≤ {tol.speed_factor:g}",
-            verdict="FAIL" if pair["now"] / pair["ref"] > tol.speed_factor else "ok",
+    model_of = dict(zip(ref["label"], ref["model"], strict=False))
+    rows = []
+    for key, pair in both.iterrows():
+        limit = tol.speed_limit(model_of.get(key[1], key[1]))
+        verdict = "FAIL" if pair["now"] / pair["ref"] > limit else "ok"
+        rows.append(
+            _row(
+                "fit_norm (median)",
+                key,
+                before=pair["ref"],
+                after=pair["now"],
+                allowed=f"× ≤ {limit:g}",
+                verdict=verdict,
+            )
         )
-        for key, pair in both.iterrows()
-    ]
+    return rows
 
 
 def _membership_rows(ref: pd.DataFrame, now: pd.DataFrame) -> list[list]:

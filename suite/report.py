@@ -396,7 +396,7 @@ def scaling_section(summary: pd.DataFrame, folder: Path) -> str:
     """Cost growth: time per epoch and training memory against ratings, with log-log slopes.
 
     Shown when some contender ran on at least three planted data sets (one family, so sizes
-    are comparable) spanning at least two orders of magnitude.
+    are comparable) spanning a factor of 50 or more.
     The slope is the least-squares fit of ``log(y) = slope · log(n_train) + c``: 1 means cost
     grows linearly with the number of ratings.
     """
@@ -406,7 +406,7 @@ def scaling_section(summary: pd.DataFrame, folder: Path) -> str:
     rows, curves = [], {}
     for (label, backend), group in planted.groupby(["label", "backend"], sort=False):
         group = group.sort_values("n_train")
-        if len(group) < 3 or group["n_train"].max() < 100 * group["n_train"].min():
+        if len(group) < 3 or group["n_train"].max() < 50 * group["n_train"].min():
             continue
         name = label if backend == "cpu" else f"{label} ({backend})"
         curves[name] = group

@@ -186,3 +186,15 @@ def test_gate_refuses_a_reference_of_another_preset(tmp_path: Path, capsys) -> N
     code = main(["check", "--reference", str(tmp_path)])
     assert code == 2
     assert "made with preset 'other', not 'ci'" in capsys.readouterr().err
+
+
+def test_noisier_contenders_get_their_own_speed_limit() -> None:
+    reference = rows().assign(model=lambda f: f["model"].replace("numpy-als", "torch-mf-seed"))
+    slower = reference.copy()
+    slower.loc[slower["model"] == "torch-mf-seed", "fit_norm"] *= 1.6
+    tolerances = regress.Tolerances(speed_factor=1.3)
+    found = verdicts(regress.compare(reference, slower, tolerances))
+    assert found[("fit_norm (median)", "torch-mf-seed", None)] == "ok"  # 1.6 <= 2.0
+    slower.loc[slower["model"] == "torch-mf-seed", "fit_norm"] *= 1.5
+    found = verdicts(regress.compare(reference, slower, tolerances))
+    assert found[("fit_norm (median)", "torch-mf-seed", None)] == "FAIL"  # 2.4 > 2.0

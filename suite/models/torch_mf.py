@@ -140,7 +140,8 @@ class MinibatchTrainer:
         users, items, ratings = (column.index_select(0, order) for column in data)  # shuffled
         step = self._fused_step if self.trainer == "fused" else self._autograd_step
         work = _Workspace(module, min(self.batch_size, len(order)))
-        total = torch.zeros((), device=ratings.device, dtype=torch.float64)
+        wide = torch.float32 if ratings.device.type == "mps" else torch.float64  # MPS: no f64
+        total = torch.zeros((), device=ratings.device, dtype=wide)
         for start in range(0, len(order), self.batch_size):
             batch = slice(start, start + self.batch_size)
             total += step(module, optimizer, users[batch], items[batch], ratings[batch], work)
@@ -176,17 +177,19 @@ class MinibatchTrainer:
         if biased:
             b_u = module.user_biases.weight.view(-1).index_select(0, user)
             b_i = module.item_biases.weight.view(-1).index_select(0, item)
-            error += b_u
-            error += b_i
-            error += module.global_bias
+            error += b_u + b_i + module.global_bias
             penalty += b_u.dot(b_u) + b_i.dot(b_i)
         error -= rating
         loss = error.dot(error) + self.l2 * penalty
         _scatter(users_w, user, _rows(p_u, q_i, error, self.l2, rows), alpha=scale)
         _scatter(items_w, item, _rows(q_i, p_u, error, self.l2, rows), alpha=scale)
         if biased:
-            _scatter_sum(module.user_biases.weight, user, (error + self.l2 * b_u) * scale)
-            _scatter_sum(module.item_biases.weight, item, (error + self.l2 * b_i) * scale)
+            _scatter_sum(
+                module.user_biases.weight, user, torch.add(error, b_u, alpha=self.l2), scale
+            )
+            _scatter_sum(
+                module.item_biases.weight, item, torch.add(error, b_i, alpha=self.l2), scale
+            )
         optimizer.step()
         return loss
 
@@ -196,12 +199,11 @@ class _Workspace:
 
     def __init__(self, module: nn.Module, batch_size: int) -> None:
         weight = module.user_factors.weight
-        shape, like = (
-            (batch_size, weight.shape[1]),
-            {"device": weight.device, "dtype": weight.dtype},
-        )
-        self.user_rows, self.item_rows = torch.empty(shape, **like), torch.empty(shape, **like)
-        self.rows, self.error = torch.empty(shape, **like), torch.empty(batch_size, **like)
+        rows = (batch_size, weight.shape[1])
+        self.user_rows = weight.new_empty(rows)
+        self.item_rows = weight.new_empty(rows)
+        self.rows = weight.new_empty(rows)
+        self.error = weight.new_empty(batch_size)
 
 
 def _rows(
@@ -221,10 +223,12 @@ def _scatter(table: torch.Tensor, index: torch.Tensor, rows: torch.Tensor, alpha
     table.grad.index_add_(0, index, rows, alpha=alpha)
 
 
-def _scatter_sum(column: torch.Tensor, index: torch.Tensor, values: torch.Tensor) -> None:
-    """``column.grad = 0; column.grad[index] += values`` for a one-column table, by bincount."""
+def _scatter_sum(
+    column: torch.Tensor, index: torch.Tensor, values: torch.Tensor, alpha: float
+) -> None:
+    """``column.grad = 0; column.grad[index] += alpha · values`` for a one-column table."""
     sums = torch.bincount(index, weights=values, minlength=column.shape[0])
-    column.grad = sums.to(column.dtype).view_as(column)
+    column.grad = sums.mul_(alpha).to(column.dtype).view_as(column)
 
 
 def check_torch_options(
