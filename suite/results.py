@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from suite import metrics
 from suite.errors import InputError
 
 #: One row per run, as ARCHITECTURE.md requires; units are in the names.
@@ -238,18 +239,7 @@ def from_pytest_benchmark(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
         )
         if info["kind"] == "fit":
             row.update(
-                {
-                    k: info.get(k, float("nan"))
-                    for k in (
-                        "rmse",
-                        "mae",
-                        "precision_at_10",
-                        "recall_at_10",
-                        "ndcg_at_10",
-                        "map_at_10",
-                        "epochs",
-                    )
-                }
+                {k: info.get(k, float("nan")) for k in (*metrics.HIGHER_IS_BETTER, "epochs")}
             )
             row.update(
                 fit_s=stats["median"],
