@@ -9,7 +9,7 @@ import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from suite.data.ratings import Ratings
-from suite.models.base import EpochCallback, Model
+from suite.models.base import Contest, EpochCallback, Model
 
 
 class ImplicitALS(Model):
@@ -26,10 +26,10 @@ class ImplicitALS(Model):
     ----------
     factors : int
         Latent dimension.
-    iterations : int
-        ALS sweeps.
-    regularization : float
-        implicit's λ.
+    epochs : int
+        ALS sweeps (implicit's ``iterations``).
+    l2 : float
+        L2 penalty λ on the factors (implicit's ``regularization``).
     alpha : float
         Confidence per rating point.
     backend : {"cpu", "cuda"}
@@ -42,22 +42,22 @@ class ImplicitALS(Model):
 
     name = "implicit-als"
     backends = ("cpu", "cuda")
-    predicts_ratings = False
+    contests = (Contest.RANKING,)
 
     def __init__(
         self,
         *,
         factors: int = 64,
-        iterations: int = 15,
-        regularization: float = 0.05,
+        epochs: int = 15,
+        l2: float = 0.05,
         alpha: float = 1.0,
         backend: str = "cpu",
         n_threads: int | None = None,
         seed: int = 0,
     ) -> None:
         self.factors = factors
-        self.iterations = iterations
-        self.regularization = regularization
+        self.epochs = epochs
+        self.l2 = l2
         self.alpha = alpha
         self.backend = backend
         self.n_threads = n_threads
@@ -89,9 +89,9 @@ class ImplicitALS(Model):
         with threadpool_limits(limits=1, user_api="blas"):
             self.model_ = AlternatingLeastSquares(
                 factors=self.factors,
-                regularization=self.regularization,
+                regularization=self.l2,
                 alpha=1.0,  # the confidence above already holds alpha
-                iterations=self.iterations,
+                iterations=self.epochs,
                 use_gpu=self.backend == "cuda",
                 num_threads=self.n_threads or 0,
                 random_state=self.seed,

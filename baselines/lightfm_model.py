@@ -11,7 +11,7 @@ import scipy.sparse as sp
 
 from suite.data.ratings import Ratings
 from suite.errors import InputError
-from suite.models.base import EpochCallback, Model
+from suite.models.base import Contest, EpochCallback, Model
 
 
 class _LightFM(Model):
@@ -30,12 +30,13 @@ class _LightFM(Model):
         ``no_components``.
     epochs : int
         Passes over the positives.
-    learning_rate : float
-        Initial learning rate.
+    lr : float
+        Initial learning rate (LightFM's ``learning_rate``).
     learning_schedule : {"adagrad", "adadelta"}
         LightFM's per-parameter schedule.
-    item_alpha, user_alpha : float
-        L2 penalties on item and user embeddings.
+    l2 : float
+        L2 penalty on the user and the item embeddings (LightFM's ``user_alpha`` and
+        ``item_alpha``, both set to it).
     min_rating : float
         Smallest rating that counts as a positive.
     backend, n_threads, seed
@@ -43,17 +44,16 @@ class _LightFM(Model):
     """
 
     loss: ClassVar[str]
-    predicts_ratings = False
+    contests = (Contest.RANKING,)
 
     def __init__(
         self,
         *,
         factors: int = 64,
         epochs: int = 30,
-        learning_rate: float = 0.05,
+        lr: float = 0.05,
         learning_schedule: str = "adagrad",
-        item_alpha: float = 0.0,
-        user_alpha: float = 0.0,
+        l2: float = 0.0,
         min_rating: float = 4.0,
         backend: str = "cpu",
         n_threads: int | None = None,
@@ -61,10 +61,9 @@ class _LightFM(Model):
     ) -> None:
         self.factors = factors
         self.epochs = epochs
-        self.learning_rate = learning_rate
+        self.lr = lr
         self.learning_schedule = learning_schedule
-        self.item_alpha = item_alpha
-        self.user_alpha = user_alpha
+        self.l2 = l2
         self.min_rating = min_rating
         self.backend = backend
         self.n_threads = n_threads
@@ -93,10 +92,10 @@ class _LightFM(Model):
         self.model_ = LightFM(
             no_components=self.factors,
             loss=self.loss,
-            learning_rate=self.learning_rate,
+            learning_rate=self.lr,
             learning_schedule=self.learning_schedule,
-            item_alpha=self.item_alpha,
-            user_alpha=self.user_alpha,
+            item_alpha=self.l2,
+            user_alpha=self.l2,
             random_state=np.random.RandomState(self.seed),
         )
         threads = self.n_threads or os.cpu_count() or 1

@@ -45,8 +45,8 @@ class NumpyALS(BiasedFactorsModel):
     ----------
     factors : int
         Latent dimension.
-    iterations : int
-        Alternations (a user step and an item step each).
+    epochs : int
+        Alternations (one epoch = a user step and an item step).
     l2 : float
         λ.
     init_std : float
@@ -61,7 +61,7 @@ class NumpyALS(BiasedFactorsModel):
         self,
         *,
         factors: int = 32,
-        iterations: int = 10,
+        epochs: int = 10,
         l2: float = 0.1,
         init_std: float = 0.1,
         backend: str = "cpu",
@@ -69,7 +69,7 @@ class NumpyALS(BiasedFactorsModel):
         seed: int = 0,
     ) -> None:
         self.factors = factors
-        self.iterations = iterations
+        self.epochs = epochs
         self.l2 = l2
         self.init_std = init_std
         self.backend = backend
@@ -88,14 +88,14 @@ class NumpyALS(BiasedFactorsModel):
         items = np.zeros((train.n_items, self.factors + 1))
         items[:, :-1] = rng.normal(0, self.init_std, (train.n_items, self.factors))
         self.loss_history_ = []
-        for iteration in range(1, self.iterations + 1):
+        for epoch in range(1, self.epochs + 1):
             users = solve_rows(_residuals(by_user, items[:, -1]), _as_features(items), self.l2)
             items = solve_rows(_residuals(by_item, users[:, -1]), _as_features(users), self.l2)
             self._store(users, items)
             loss = self.objective(train) / len(train)
-            self._check_loss(iteration, loss)
+            self._check_loss(epoch, loss)
             self.loss_history_.append(loss)
-            self._epoch_done(iteration, len(train), on_epoch)
+            self._epoch_done(epoch, len(train), on_epoch)
 
     def _store(self, users: np.ndarray, items: np.ndarray) -> None:
         self.user_factors_, self.user_bias_ = users[:, :-1], users[:, -1]

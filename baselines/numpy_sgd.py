@@ -93,6 +93,7 @@ class NumpySGD(BiasedFactorsModel):
     """
 
     name = "numpy-sgd"
+    same_model_as = "numba-sgd"  # the same loop, compiled
 
     def __init__(
         self,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from suite.data.ratings import Ratings
-from suite.models.base import EpochCallback, Model
+from suite.models.base import Contest, EpochCallback, Model
 
 
 class Popularity(Model):
@@ -22,7 +22,8 @@ class Popularity(Model):
     """
 
     name = "popularity"
-    predicts_ratings = False
+    contests = (Contest.RANKING,)
+    trains = False  # it counts; throughput and speed-ups do not apply
 
     def __init__(self, *, backend: str = "cpu", n_threads: int | None = None, seed: int = 0):
         self.backend = backend

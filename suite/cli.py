@@ -1,4 +1,4 @@
-"""The ``mfbench`` command line (also ``python -m suite``)."""
+"""The ``mfbench`` command line (also ``python -m suite``): flags in, grids and reports out."""
 
 from __future__ import annotations
 
@@ -6,9 +6,14 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
 
+from suite import __version__
 from suite.errors import InputError
+
+if TYPE_CHECKING:
+    from suite.config import Grid
 
 log = logging.getLogger("mfbench")
 
@@ -16,8 +21,27 @@ log = logging.getLogger("mfbench")
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors (exit 2), as every mfbench error is reported."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the examples' layout and shows each option's default where it has one."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if "%(default)" in text or default in (None, False, [], argparse.SUPPRESS):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
+def _examples(*lines: str) -> str:
+    return "examples:\n" + "\n".join(f"  {line}" for line in lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -43,29 +67,42 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of every subcommand."""
-    parser = _Parser(prog="mfbench", description=__doc__)
+    parser = _Parser(
+        prog="mfbench",
+        description="Benchmark matrix-factorization recommenders: PyTorch against bespoke code.",
+        epilog=_examples("mfbench run --config quick", "mfbench list", "mfbench check"),
+    )
+    parser.add_argument("--version", action="version", version=f"mfbench {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     parser.set_defaults(handler=lambda _args: parser.print_help())
     commands = parser.add_subparsers(title="commands", parser_class=_Parser)
+    _add_data_commands(commands)
 
-    data = commands.add_parser("data", help="fetch and inspect data sets")
-    data.set_defaults(handler=lambda _args: data.print_help())
-    data_commands = data.add_subparsers(title="data commands", parser_class=_Parser)
-    fetch = data_commands.add_parser("fetch", help="download a MovieLens release into the cache")
-    fetch.add_argument("name", help="release name, e.g. ml-100k")
-    fetch.add_argument("--force", action="store_true", help="download again even if cached")
-    fetch.set_defaults(handler=_data_fetch)
-    info = data_commands.add_parser("info", help="sizes, density, histogram of a data set")
-    info.add_argument("name_or_path", help="data set name or ratings file")
-    info.add_argument("--format", help="force the file format (u.data, ratings.dat, ...)")
-    info.add_argument("--seed", type=int, default=0, help="seed of a synthetic data set")
-    info.set_defaults(handler=_data_info)
-
-    run = commands.add_parser("run", help="run a benchmark grid (a config and/or flags)")
+    run = commands.add_parser(
+        "run",
+        help="run a benchmark grid (a config and/or flags)",
+        description="Run a grid of data sets × splits × seeds × contenders × backends, one "
+        "fresh worker process and one record per run.",
+        epilog=_examples(
+            "mfbench run --config quick",
+            "mfbench run --dataset ml-100k --model torch-biased-mf,numba-sgd --seeds 3 "
+            "--param torch-biased-mf.lr=0.01",
+            "mfbench run --resume --out results/runs/20261128-120000",
+        ),
+    )
     _add_run_arguments(run)
     run.set_defaults(handler=_run)
 
-    report = commands.add_parser("report", help="write REPORT.md and plots for a run folder")
+    report = commands.add_parser(
+        "report",
+        help="write REPORT.md and plots for a run folder",
+        description="Rebuild a run folder's REPORT.md and plots from its results.",
+        epilog=_examples(
+            "mfbench report results/runs/20261128-120000",
+            "mfbench report results --readme README.md",
+            "mfbench report --pytest-benchmark results/runs/benchmark-20261128-120000.json",
+        ),
+    )
     report.add_argument("folder", nargs="?", help="a run folder (results.jsonl or results.csv)")
     report.add_argument(
         "--pytest-benchmark",
@@ -77,16 +114,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument(
         "--reference-model",
-        default="torch-biased-mf",
-        help="contender the speed-up table compares with",
+        help="contender the speed-up table compares with "
+        "(default: the one registered as the speed-up baseline)",
     )
     report.set_defaults(handler=_report)
 
     check = commands.add_parser(
-        "check", help="regression gate: run a preset and compare it with the reference"
+        "check",
+        help="regression gate: run a config and compare it with the reference",
+        description="Run a config (default: ci) and compare accuracy per seed and normalised "
+        "speed with the committed reference. Exit 1 on a regression, 2 on bad input.",
+        epilog=_examples("mfbench check", "mfbench check --update   # after a deliberate change"),
     )
     check.add_argument("--reference", default="results/ci", help="reference folder")
-    check.add_argument("--preset", default="ci", help="config name or file (default: ci)")
+    check.add_argument("--config", default="ci", help="config name or TOML file")
     check.add_argument("--out", help="run folder (default: results/runs/check-<UTC stamp>)")
     check.add_argument(
         "--update",
@@ -99,30 +140,76 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--accuracy-floor",
         type=float,
-        help="allowed absolute loss of RMSE / NDCG@10 (default 0.002)",
+        help="allowed absolute loss of each primary metric (default 0.002)",
+    )
+    check.add_argument(
+        "--in-process",
+        action="store_true",
+        help="run everything in this process (debugging; memory figures then mix)",
     )
     check.set_defaults(handler=_check)
 
-    listing = commands.add_parser("list", help="contenders, data sets and configs")
+    listing = commands.add_parser(
+        "list",
+        help="contenders, data sets and configs",
+        description="The registered contenders (contests, backends, availability here), the "
+        "data set names and the shipped configs.",
+        epilog=_examples("mfbench list"),
+    )
     listing.set_defaults(handler=_list)
     return parser
 
 
+def _add_data_commands(commands: Any) -> None:
+    data = commands.add_parser(
+        "data",
+        help="fetch and inspect data sets",
+        description="Fetch MovieLens releases into the cache and describe any data set.",
+        epilog=_examples("mfbench data fetch ml-100k", "mfbench data info ml-100k"),
+    )
+    data.set_defaults(handler=lambda _args: data.print_help())
+    data_commands = data.add_subparsers(title="data commands", parser_class=_Parser)
+    fetch = data_commands.add_parser(
+        "fetch",
+        help="download a MovieLens release into the cache",
+        description="Download a MovieLens release into $MFBENCH_DATA (or ~/.cache/mfbench) "
+        "and check it.",
+        epilog=_examples("mfbench data fetch ml-100k"),
+    )
+    fetch.add_argument("name", help="release name, e.g. ml-100k")
+    fetch.add_argument("--force", action="store_true", help="download again even if cached")
+    fetch.set_defaults(handler=_data_fetch)
+    info = data_commands.add_parser(
+        "info",
+        help="sizes, density, histogram of a data set",
+        description="Sizes, density, activity, rating histogram and time span of a data set.",
+        epilog=_examples(
+            "mfbench data info ml-100k", "mfbench data info ratings.csv --format ratings.csv"
+        ),
+    )
+    info.add_argument("name_or_path", help="data set name or ratings file")
+    info.add_argument("--format", help="force the file format (u.data, ratings.dat, ...)")
+    info.add_argument("--seed", type=int, default=0, help="seed of a synthetic data set")
+    info.set_defaults(handler=_data_info)
+
+
 def _add_run_arguments(run: argparse.ArgumentParser) -> None:
+    from suite.data import splits
+
     many = {"action": "append", "metavar": "A,B"}
     run.add_argument(
         "--config",
-        help="config name (see `mfbench list`) or TOML file; "
-        "default: 'default' unless --dataset is given",
+        help="config name (see `mfbench list`) or TOML file "
+        "(default: 'default' unless --dataset is given)",
     )
     run.add_argument("--dataset", **many, help="data set names or files (replaces the config's)")
     run.add_argument("--model", **many, help="contenders to run (default: the config's, or all)")
     run.add_argument("--backend", **many, help="backends for every model, e.g. cpu,cuda")
-    run.add_argument("--split", choices=["holdout", "kfold", "temporal"], help="split method")
+    run.add_argument("--split", choices=splits.METHODS, help="split method")
     run.add_argument("--folds", type=int, help="k of k-fold")
     run.add_argument("--seeds", type=int, metavar="N", help="seeds 0..N-1")
     run.add_argument("--threads", type=int, help="threads per run (default: every core)")
-    run.add_argument("--epochs", type=int, help="epochs (or iterations) of every model")
+    run.add_argument("--epochs", type=int, help="epochs of every contender that has them")
     run.add_argument(
         "--param",
         action="append",
@@ -141,17 +228,96 @@ def _add_run_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument("--no-report", action="store_true", help="skip REPORT.md and plots")
 
 
-def _run(args: argparse.Namespace) -> None:
-    from pathlib import Path
+# -- flags -> grid ------------------------------------------------------------------------------
 
+#: The ``run`` flags that define a grid (anything else only says where and how to run it).
+GRID_FLAGS = (
+    "config",
+    "dataset",
+    "model",
+    "backend",
+    "split",
+    "folds",
+    "seeds",
+    "threads",
+    "epochs",
+    "format",
+    "param",
+)
+
+
+def grid_from_arguments(args: argparse.Namespace) -> Grid:
+    """The grid of ``mfbench run``: a config (if any), then each flag overriding it."""
+    from suite import models
+    from suite.config import DatasetSpec, Grid, ModelSpec, load_config, validate
+
+    def listed(values: list[str] | None) -> list[str]:
+        return [v.strip() for value in values or [] for v in value.split(",") if v.strip()]
+
+    if args.config or not args.dataset:
+        grid = load_config(args.config or "default")
+    else:
+        grid = Grid(name="custom", datasets=[], models=[ModelSpec(n) for n in models.names()])
+    if args.dataset:
+        grid.datasets = [
+            DatasetSpec(name, split=args.split or "holdout") for name in listed(args.dataset)
+        ]
+    if args.model:
+        configured = {spec.name: spec for spec in grid.models}
+        grid.models = [configured.get(name, ModelSpec(name)) for name in listed(args.model)]
+    for dataset in grid.datasets:
+        dataset.split = args.split or dataset.split
+        dataset.folds = args.folds or dataset.folds
+        dataset.seeds = list(range(args.seeds)) if args.seeds else dataset.seeds
+        dataset.format = args.format or dataset.format
+        dataset.params = {
+            m: p for m, p in dataset.params.items() if m in {spec.name for spec in grid.models}
+        }
+    if args.backend:
+        for spec in grid.models:
+            spec.backends = listed(args.backend)
+    if args.threads is not None:
+        if args.threads < 1:
+            raise InputError(f"--threads {args.threads}: must be at least 1")
+        grid.n_threads = args.threads
+    for spec in grid.models:
+        models.get(spec.name)  # unknown names fail here, listing the valid ones
+        if args.epochs is not None and "epochs" in models.hyperparameters(spec.name):
+            grid.cli_params.setdefault(spec.name, {})["epochs"] = args.epochs
+    for text in args.param:
+        model_name, key, value = parse_param(text)
+        grid.cli_params.setdefault(model_name, {})[key] = value
+    validate(grid, "command line")
+    return grid
+
+
+def parse_param(text: str) -> tuple[str, str, Any]:
+    """``"torch-mf.lr=0.01"`` -> ``("torch-mf", "lr", 0.01)`` (values are TOML, else strings)."""
+    import tomllib
+
+    target, equals, value = text.partition("=")
+    model_name, dot, key = target.rpartition(".")
+    if not equals or not dot or not model_name or not key:
+        raise InputError(f"--param {text!r}: expected MODEL.KEY=VALUE, e.g. torch-mf.lr=0.01")
+    try:
+        parsed = tomllib.loads(f"value = {value}")["value"]
+    except tomllib.TOMLDecodeError:
+        parsed = value
+    return model_name, key, parsed
+
+
+# -- the commands -------------------------------------------------------------------------------
+
+
+def _run(args: argparse.Namespace) -> None:
     from suite import report, runner
-    from suite.config import Grid, grid_from_arguments
+    from suite.config import Grid
 
     if args.resume and not args.out:
         raise InputError("--resume needs --out DIR (the folder of the run to continue)")
     out = Path(args.out) if args.out else _new_run_folder()
     saved = out / "grid.json"
-    if args.resume and saved.exists() and not _grid_flags_given(args):
+    if args.resume and saved.exists() and not any(getattr(args, f) for f in GRID_FLAGS):
         grid = Grid.from_json(saved.read_text())
     else:
         grid = grid_from_arguments(args)
@@ -161,32 +327,13 @@ def _run(args: argparse.Namespace) -> None:
     print(f"results: {out}")
 
 
-def _grid_flags_given(args: argparse.Namespace) -> bool:
-    flags = (
-        "config",
-        "dataset",
-        "model",
-        "backend",
-        "split",
-        "folds",
-        "seeds",
-        "threads",
-        "epochs",
-        "format",
-    )
-    return any(getattr(args, flag) for flag in flags) or bool(args.param)
-
-
-def _new_run_folder(prefix: str = ""):
+def _new_run_folder(prefix: str = "") -> Path:
     import time
-    from pathlib import Path
 
     return Path("results") / "runs" / (prefix + time.strftime("%Y%m%d-%H%M%S", time.gmtime()))
 
 
 def _report(args: argparse.Namespace) -> None:
-    from pathlib import Path
-
     from suite import report
 
     if args.pytest_benchmark:
@@ -206,33 +353,22 @@ def _report(args: argparse.Namespace) -> None:
 
 def _check(args: argparse.Namespace) -> int:
     import dataclasses
-    import json
-    from pathlib import Path
 
     from suite import regress, results, runner
     from suite.config import load_config
 
-    grid = load_config(args.preset)
+    grid = load_config(args.config)
     reference = Path(args.reference)
     old = None
     if not args.update or (reference / regress.CHECK_FILE).exists():
         old = regress.load_reference(reference, grid.name)  # fails early, before any work
-    stored = {}
-    if (reference / regress.CHECK_FILE).exists():
-        stored = json.loads((reference / regress.CHECK_FILE).read_text()).get("tolerances", {})
+    overrides = {"speed_factor": args.speed_factor, "accuracy_floor": args.accuracy_floor}
     tolerances = dataclasses.replace(
-        regress.Tolerances(**stored),
-        **{
-            key: value
-            for key, value in (
-                ("speed_factor", args.speed_factor),
-                ("accuracy_floor", args.accuracy_floor),
-            )
-            if value is not None
-        },
+        regress.Tolerances.stored(reference),
+        **{key: value for key, value in overrides.items() if value is not None},
     )
     out = Path(args.out) if args.out else _new_run_folder("check-")
-    runner.run_grid(grid, out)
+    runner.run_grid(grid, out, in_process=args.in_process)
     current, _ = results.load(out)
     failed = False
     if old is not None:
@@ -250,7 +386,7 @@ def _check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _convert_pytest_benchmark(source, folder) -> None:
+def _convert_pytest_benchmark(source: Path, folder: Path) -> None:
     import json
 
     from suite import results
@@ -272,11 +408,10 @@ def _list(_args: argparse.Namespace) -> None:
         model = models.get(name)
         for backend in model.backends:
             ok, reason = model.available(backend)
-            kind = "ratings" if model.predicts_ratings else "ranking"
-            rows.append([name, backend, kind, "yes" if ok else f"no: {reason}"])
-    print(
-        tabulate(rows, headers=["contender", "backend", "predicts", "available"], tablefmt="github")
-    )
+            contests = ", ".join(model.contests) + ("" if model.trains else " (no training)")
+            rows.append([name, backend, contests, "yes" if ok else f"no: {reason}"])
+    headers = ["contender", "backend", "contests", "available"]
+    print(tabulate(rows, headers=headers, tablefmt="github"))
     print("\ndata sets: " + ", ".join(data.names()) + " (or a ratings file)")
     print("configs: " + ", ".join(config_names()))
 

@@ -1,4 +1,8 @@
-"""The benchmark grid: read from a TOML config (``suite/configs/*.toml``), overridden by flags.
+"""The benchmark grid and its config files (``suite/configs/*.toml``, or any TOML file).
+
+A *config* is a TOML file that describes one grid; ``mfbench run --config NAME`` runs it and
+``mfbench check --config NAME`` compares it with a reference (the command line's flags that
+change a grid are turned into one in ``suite.cli``).
 
 A config names data sets (each with its split, seeds, RMSE target and per-model settings)
 and models (each with backends and hyperparameters)::
@@ -19,7 +23,9 @@ and models (each with backends and hyperparameters)::
     params = { lr = 0.005 }
 
 Settings resolve in this order, later winning: the model's defaults, ``[[models]] params``,
-``[datasets.params.<model>]``, then ``--epochs`` and ``--param`` on the command line.
+``[datasets.params.<model>]``, the model's ``sweep``, then ``--epochs`` and ``--param`` on
+the command line — which may not set a swept key (every variant would run the same value
+under a label that says otherwise).
 """
 
 from __future__ import annotations
@@ -236,6 +242,13 @@ def validate(grid: Grid, label: str) -> None:
     for model_name, params in grid.cli_params.items():
         models.get(model_name)
         _check_params(model_name, params, f"--param {model_name}")
+    for spec in grid.models:
+        for key in sorted(set(spec.sweep) & set(grid.cli_params.get(spec.name, {}))):
+            raise InputError(
+                f"{spec.name}.{key} is set on the command line (--param/--epochs), but "
+                f"{spec.label or spec.name} sweeps {key} over {spec.sweep[key]}: one value for "
+                "all would contradict the variants' labels; drop the sweep or the setting"
+            )
 
 
 def _check_params(model_name: str, params: dict[str, Any], where: str) -> None:
@@ -263,61 +276,3 @@ def _check_keys(entry: dict[str, Any], valid: set[str], where: str) -> None:
     unknown = sorted(set(entry) - valid)
     if unknown:
         raise InputError(f"{where}: unknown key {unknown[0]!r}; valid: {', '.join(sorted(valid))}")
-
-
-def parse_param(text: str) -> tuple[str, str, Any]:
-    """``"torch-mf.lr=0.01"`` -> ``("torch-mf", "lr", 0.01)`` (values are TOML, else strings)."""
-    target, equals, value = text.partition("=")
-    model_name, dot, key = target.rpartition(".")
-    if not equals or not dot or not model_name or not key:
-        raise InputError(f"--param {text!r}: expected MODEL.KEY=VALUE, e.g. torch-mf.lr=0.01")
-    try:
-        parsed = tomllib.loads(f"value = {value}")["value"]
-    except tomllib.TOMLDecodeError:
-        parsed = value
-    return model_name, key, parsed
-
-
-def grid_from_arguments(args: Any) -> Grid:
-    """The grid of ``mfbench run``: a config (if any), then each flag overriding it."""
-
-    def listed(values: list[str] | None) -> list[str]:
-        return [v.strip() for value in values or [] for v in value.split(",") if v.strip()]
-
-    if args.config or not args.dataset:
-        grid = load_config(args.config or "default")
-    else:
-        grid = Grid(name="custom", datasets=[], models=[ModelSpec(n) for n in models.names()])
-    if args.dataset:
-        grid.datasets = [
-            DatasetSpec(name, split=args.split or "holdout") for name in listed(args.dataset)
-        ]
-    if args.model:
-        configured = {spec.name: spec for spec in grid.models}
-        grid.models = [configured.get(name, ModelSpec(name)) for name in listed(args.model)]
-    for dataset in grid.datasets:
-        dataset.split = args.split or dataset.split
-        dataset.folds = args.folds or dataset.folds
-        dataset.seeds = list(range(args.seeds)) if args.seeds else dataset.seeds
-        dataset.format = args.format or dataset.format
-        dataset.params = {
-            m: p for m, p in dataset.params.items() if m in {spec.name for spec in grid.models}
-        }
-    if args.backend:
-        for spec in grid.models:
-            spec.backends = listed(args.backend)
-    if args.threads is not None:
-        if args.threads < 1:
-            raise InputError(f"--threads {args.threads}: must be at least 1")
-        grid.n_threads = args.threads
-    for spec in grid.models:
-        models.get(spec.name)  # unknown names fail here, listing the valid ones
-        if args.epochs is not None:
-            for key in ("epochs", "iterations"):
-                if key in models.hyperparameters(spec.name):
-                    grid.cli_params.setdefault(spec.name, {})[key] = args.epochs
-    for text in args.param:
-        model_name, key, value = parse_param(text)
-        grid.cli_params.setdefault(model_name, {})[key] = value
-    validate(grid, "command line")
-    return grid

@@ -6,9 +6,10 @@ This is where a model is timed. The harness runs each ``Task`` in a fresh worker
 - ``prepare_s``: converting the training data to the model's input form and copying it to
   the device (``Model.prepare``); ``warmup_s``: one-off start-up (``Model.warm_up``: CUDA
   context, kernels, JIT). Neither counts as fit time.
-- ``fit_s``: wall time of ``Model.fit`` minus the time spent evaluating inside ``on_epoch``
-  for the curves. Every clock read goes through ``suite.measure.clock``, which waits for the
-  GPU first.
+- ``fit_s``: wall time of ``Model.fit``. The first fit takes the convergence curve, and the
+  time spent evaluating inside its ``on_epoch`` is subtracted; further timed fits
+  (``Task.repeats``) run without a callback. ``fit_s`` is the median over all of them. Every
+  clock read goes through ``suite.measure.clock``, which waits for the GPU first.
 - ``predict_s``: predicting every test rating; ``rank_eval_s``: scoring all items for
   every test user and computing the ranking metrics.
 - ``ratings_per_s``: training examples the model visited divided by ``fit_s``.
@@ -17,8 +18,9 @@ This is where a model is timed. The harness runs each ``Task`` in a fresh worker
   gate compares, so that a slower or busier machine does not read as a slower model.
 - ``peak_rss_mb``: the worker process's peak resident memory (it runs nothing else; the
   imported libraries are in ``rss_baseline_mb``); ``fit_rss_growth_mb``: how far resident
-  memory rose above its level at the start of the (first) fit — the training's own memory;
+  memory rose above its level at the start of the first fit — the training's own memory;
   ``peak_gpu_mb``: PyTorch's peak allocation on the GPU.
+- accuracy: every metric of ``suite.metrics.METRICS``, by the same code for every model.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from suite import metrics, models
+from suite.data import storage
 from suite.data.ratings import Ratings
 from suite.measure import (
     Stopwatch,
@@ -45,7 +48,7 @@ from suite.measure import (
     reset_gpu_peak,
     reset_peak_rss,
 )
-from suite.models.base import Model
+from suite.models.base import Contest, Model
 
 #: ``progress(epoch, total_epochs)``, called after each epoch.
 Progress = Callable[[int, int], None]
@@ -56,7 +59,7 @@ class Task:
     """Everything one run needs; it crosses a process boundary, so it is plain data."""
 
     run_id: str
-    suite: str
+    config: str  # the grid's name
     dataset: str
     split: str
     fold: int
@@ -66,7 +69,7 @@ class Task:
     backend: str
     n_threads: int
     params: dict[str, Any]
-    split_file: str  # .npz holding the shared train/test arrays
+    split_file: str  # the shared train/test (``suite.data.storage``)
     rmse_target: float | None = None
     relevance_threshold: float = metrics.DEFAULT_RELEVANCE_THRESHOLD
     curve_users: int = 2000
@@ -83,8 +86,8 @@ def execute(task: Task, progress: Progress | None = None) -> tuple[dict[str, Any
         return {**record, "status": "skipped", "reason": reason}, []
     curve_rows: list[dict[str, Any]] = []
     try:
-        train, test = load_split(Path(task.split_file))
-        record.update(_run(task, train, test, curve_rows, progress))
+        parts, _ = storage.load(Path(task.split_file))
+        record.update(_run(task, parts["train"], parts["test"], curve_rows, progress))
     except Exception as exc:  # the run is recorded as failed and the grid goes on
         lines = traceback.format_exception_only(exc)
         record.update(status="failed", reason=lines[-1].strip().splitlines()[0][:500])
@@ -99,45 +102,18 @@ def _run(
     curve_rows: list[dict[str, Any]],
     progress: Progress | None,
 ) -> dict[str, Any]:
-    """Fit ``task.repeats`` fresh models, each between two calibration workloads if asked.
+    """The first fit (measured and evaluated), then the timed repeats, calibrated if asked.
 
-    The first fit is evaluated and gives the curve; the others are only timed. ``fit_s`` is
-    the median fit time, ``fit_norm`` the median of each fit divided by the mean of the
-    calibrations either side of it: a speed figure that a slower machine does not change.
+    ``fit_s`` is the median fit time, ``fit_norm`` the median of each fit divided by the
+    mean of the calibrations either side of it: a speed figure a slower machine does not
+    change.
     """
-    backend = task.backend
-    calibrations, fits = [_calibration(task)], []
-    for repeat in range(task.repeats):
-        model = models.create(
-            task.model, backend=backend, n_threads=task.n_threads, seed=task.seed, **task.params
-        )
-        with Stopwatch(backend) as prepare:
-            model.prepare(train)
-        if repeat == 0:
-            with Stopwatch(backend) as warm_up:
-                model.warm_up()
-            reset_gpu_peak(backend)
-        curve = Curve(
-            train, test, task, curve_rows if repeat == 0 else [], progress if repeat == 0 else None
-        )
-        if repeat == 0:
-            before_fit, peak_so_far = current_rss_mb(), peak_rss_mb()
-            reset_peak_rss()
-        curve.start = clock(backend)
-        model.fit(train, on_epoch=curve.on_epoch)
-        fits.append(clock(backend) - curve.start - curve.eval_seconds)
-        if repeat == 0:
-            fit_peak = peak_rss_mb()
-            record = _evaluate(model, train, test, task, curve_rows)
-            record.update(
-                peak_rss_mb=max(peak_so_far, fit_peak), fit_rss_growth_mb=fit_peak - before_fit
-            )
-            record.update(
-                prepare_s=prepare.seconds,
-                warmup_s=warm_up.seconds,
-                peak_gpu_mb=peak_gpu_mb(backend),
-            )
-        del model
+    calibrations = [_calibration(task)]
+    record, first_fit_s = _first_fit(task, train, test, curve_rows, progress)
+    fits = [first_fit_s]
+    calibrations.append(_calibration(task))
+    for _ in range(task.repeats - 1):
+        fits.append(_timed_fit(task, train))
         calibrations.append(_calibration(task))
     normalised = [fit / ((calibrations[i] + calibrations[i + 1]) / 2) for i, fit in enumerate(fits)]
     fit_s = float(np.median(fits))
@@ -153,6 +129,53 @@ def _run(
     return record
 
 
+def _first_fit(
+    task: Task,
+    train: Ratings,
+    test: Ratings,
+    curve_rows: list[dict[str, Any]],
+    progress: Progress | None,
+) -> tuple[dict[str, Any], float]:
+    """Prepare, warm up and fit one model with the curve; measure memory; evaluate it."""
+    model = _new_model(task)
+    with Stopwatch(task.backend) as prepare:
+        model.prepare(train)
+    with Stopwatch(task.backend) as warm_up:
+        model.warm_up()
+    reset_gpu_peak(task.backend)
+    curve = Curve(train, test, task, curve_rows, progress)
+    before_fit, peak_so_far = current_rss_mb(), peak_rss_mb()
+    reset_peak_rss()
+    curve.start()
+    model.fit(train, on_epoch=curve.on_epoch)
+    fit_s = curve.training_seconds()
+    fit_peak = peak_rss_mb()
+    record = _evaluate(model, train, test, task, curve_rows)
+    record.update(
+        peak_rss_mb=max(peak_so_far, fit_peak),
+        fit_rss_growth_mb=fit_peak - before_fit,
+        prepare_s=prepare.seconds,
+        warmup_s=warm_up.seconds,
+        peak_gpu_mb=peak_gpu_mb(task.backend),
+    )
+    return record, fit_s
+
+
+def _timed_fit(task: Task, train: Ratings) -> float:
+    """Seconds one more fresh, prepared model takes to fit (no callback, nothing evaluated)."""
+    model = _new_model(task)
+    model.prepare(train)
+    start = clock(task.backend)
+    model.fit(train)
+    return clock(task.backend) - start
+
+
+def _new_model(task: Task) -> Model:
+    return models.create(
+        task.model, backend=task.backend, n_threads=task.n_threads, seed=task.seed, **task.params
+    )
+
+
 def _calibration(task: Task) -> float:
     return calibrate(task.n_threads) if task.calibrate else float("nan")
 
@@ -162,24 +185,22 @@ def _evaluate(
 ) -> dict[str, Any]:
     """Accuracy of a fitted model, its prediction and ranking times, facts from its curve."""
     backend = task.backend
-    out: dict[str, Any] = {"rmse": float("nan"), "mae": float("nan"), "predict_s": float("nan")}
+    out: dict[str, Any] = {m.column: float("nan") for m in metrics.of_contest(Contest.RATING)}
+    out["predict_s"] = float("nan")  # these stay NaN for a model that only ranks
     if model.predicts_ratings:
         with Stopwatch(backend) as predict:
             predicted = model.predict(test.user, test.item)
-        out.update(
-            rmse=metrics.rmse(predicted, test.rating),
-            mae=metrics.mae(predicted, test.rating),
-            predict_s=predict.seconds,
-        )
+        out.update(metrics.rating_scores(predicted, test.rating), predict_s=predict.seconds)
     with Stopwatch(backend) as rank_eval:
         ranking = metrics.ranking_metrics(
             model, train, test, relevance_threshold=task.relevance_threshold
         )
     epoch_times = [row["epoch_s"] for row in curve_rows]
+    rating_column = f"test_{metrics.primary(Contest.RATING).column}"
     reached = [
         row["elapsed_s"]
         for row in curve_rows
-        if task.rmse_target is not None and row["test_rmse"] <= task.rmse_target
+        if task.rmse_target is not None and row[rating_column] <= task.rmse_target
     ]
     return {
         **out,
@@ -194,10 +215,12 @@ def _evaluate(
 
 
 class Curve:
-    """``on_epoch`` callback: test RMSE and NDCG@10 after each epoch, its own time excluded.
+    """``on_epoch`` callback: each primary metric after each epoch, its own time excluded.
 
-    NDCG@10 is computed on a fixed sample of at most ``task.curve_users`` test users so that
-    curves stay cheap on large data; the final record uses every test user.
+    Rating metrics use the whole test set; ranking metrics a fixed sample of at most
+    ``task.curve_users`` test users, so that curves stay cheap on large data (the final
+    record uses every test user). Call ``start()`` just before ``fit``, and
+    ``training_seconds()`` just after it.
     """
 
     def __init__(
@@ -209,28 +232,37 @@ class Curve:
         progress: Progress | None,
     ) -> None:
         self.task, self.rows, self.progress = task, rows, progress
-        self.total_epochs = int(task.params.get("epochs", task.params.get("iterations", 1)))
+        self.total_epochs = int(task.params.get("epochs", 1))
         self.train, self.test = train, test
         self.ranking_test = _user_sample(test, task.curve_users, seed=task.seed)
-        self.start = 0.0
-        self.eval_seconds = 0.0
+        self._started = 0.0
+        self._eval_seconds = 0.0
+
+    def start(self) -> None:
+        """Start the training clock (the fit begins now)."""
+        self._started = clock(self.task.backend)
+        self._eval_seconds = 0.0
+
+    def training_seconds(self) -> float:
+        """Seconds since ``start()``, less the time spent evaluating in ``on_epoch``."""
+        return clock(self.task.backend) - self._started - self._eval_seconds
 
     def on_epoch(self, epoch: int, model: Model) -> None:
         paused = clock(self.task.backend)
-        elapsed = paused - self.start - self.eval_seconds
+        elapsed = paused - self._started - self._eval_seconds
         previous = self.rows[-1]["elapsed_s"] if self.rows else 0.0
         losses = getattr(model, "loss_history_", None)
-        rmse = (
-            metrics.rmse(model.predict(self.test.user, self.test.item), self.test.rating)
-            if model.predicts_ratings
-            else float("nan")
-        )
-        ndcg = metrics.ranking_metrics(
-            model,
-            self.train,
-            self.ranking_test,
-            relevance_threshold=self.task.relevance_threshold,
-        )["ndcg_at_10"]
+        which = metrics.primaries()
+        scores = {
+            **metrics.rating_metrics(model, self.test, which),
+            **metrics.ranking_metrics(
+                model,
+                self.train,
+                self.ranking_test,
+                which,
+                relevance_threshold=self.task.relevance_threshold,
+            ),
+        }
         self.rows.append(
             {
                 "run_id": self.task.run_id,
@@ -238,57 +270,19 @@ class Curve:
                 "elapsed_s": elapsed,
                 "epoch_s": elapsed - previous,
                 "train_loss": losses[-1] if losses else float("nan"),
-                "test_rmse": rmse,
-                "test_ndcg_at_10": ndcg,
+                **{f"test_{metric.column}": scores[metric.column] for metric in which},
             }
         )
         if self.progress is not None:
             self.progress(epoch, self.total_epochs)
-        self.eval_seconds += clock(self.task.backend) - paused
-
-
-def load_split(path: Path) -> tuple[Ratings, Ratings]:
-    """The (train, test) pair the runner saved for a (dataset, split, fold, seed)."""
-    with np.load(path, allow_pickle=False) as saved:
-        sizes = {"n_users": int(saved["n_users"]), "n_items": int(saved["n_items"])}
-        train = Ratings(
-            saved["train_user"],
-            saved["train_item"],
-            saved["train_rating"],
-            **sizes,
-            name=str(saved["name"]),
-        )
-        test = Ratings(
-            saved["test_user"],
-            saved["test_item"],
-            saved["test_rating"],
-            **sizes,
-            name=str(saved["name"]),
-        )
-    return train, test
-
-
-def save_split(path: Path, train: Ratings, test: Ratings) -> None:
-    """Store a (train, test) pair for the workers (uncompressed: loads in milliseconds)."""
-    np.savez(
-        path,
-        name=np.array(train.name),
-        n_users=train.n_users,
-        n_items=train.n_items,
-        train_user=train.user,
-        train_item=train.item,
-        train_rating=train.rating,
-        test_user=test.user,
-        test_item=test.item,
-        test_rating=test.rating,
-    )
+        self._eval_seconds += clock(self.task.backend) - paused
 
 
 def base_record(task: Task) -> dict[str, Any]:
     """The fields a record has whatever happens to the run."""
     return {
         "run_id": task.run_id,
-        "suite": task.suite,
+        "config": task.config,
         "dataset": task.dataset,
         "split": task.split,
         "fold": task.fold,

@@ -1,17 +1,19 @@
-"""The regression gate: a fresh preset run against the committed reference → pass/fail table.
+"""The regression gate: a fresh run of a config against the committed reference → pass/fail.
 
 Like is compared with like:
 
-- accuracy per (data set, model, seed): RMSE (rating models) and NDCG@10. Runs are
+- accuracy per (data set, model, seed): the primary metric of each contest
+  (``suite.metrics``: RMSE for models that predict ratings, NDCG@10 for all). Runs are
   deterministic per seed, so a row fails when it is worse than the reference by more than
   ``max(accuracy_floor, spread_factor × std over the reference's seeds)``;
 - speed per (data set, model): the median over seeds of ``fit_norm`` — each fit time divided
   by a calibration workload timed around it in the same process (``suite.execute``) — fails
-  when it grows by more than ``speed_factor``. A slower or busier machine slows the
-  calibration too, so it does not fail the gate. Fits shorter than ``min_fit_s`` in the
+  when it grows by more than ``speed_factor``, or by the contender's own
+  ``Model.speed_tolerance`` where its timing is noisier. A slower or busier machine slows
+  the calibration too, so it does not fail the gate. Fits shorter than ``min_fit_s`` in the
   reference are too short to time reliably and are left out of the speed comparison.
 
-A reference is a run folder of the same preset holding ``check.json`` (preset name and
+A reference is a run folder of the same config holding ``check.json`` (config name and
 schema version). Contenders that appear on one side only are reported, not failed.
 """
 
@@ -20,13 +22,14 @@ from __future__ import annotations
 import json
 import math
 import shutil
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from tabulate import tabulate
 
-from suite import models, results
+from suite import metrics, models, results
 from suite.errors import InputError
 
 SCHEMA_VERSION = 1
@@ -43,17 +46,33 @@ class Tolerances:
     spread_factor: float = 0.5  # × std over the reference's seeds
     speed_factor: float = 1.3  # now / reference of the normalised fit time
     min_fit_s: float = 0.25  # shorter fits are too noisy to time; their speed is not compared
-    # Contenders whose normalised speed is noisier than that: the post's one-rating-at-a-time
-    # loop (thousands of tiny tensor ops) varied 1.65x (max/min) over 5 unchanged runs here.
-    speed_factor_by_model: dict[str, float] = field(default_factory=lambda: {"torch-mf-seed": 2.0})
 
     def speed_limit(self, model: str) -> float:
-        """The allowed growth of ``model``'s normalised fit time."""
-        return self.speed_factor_by_model.get(model, self.speed_factor)
+        """The allowed growth of ``model``'s normalised fit time (its own, if it has one)."""
+        contender = models.lookup(model)
+        own = contender.speed_tolerance if contender is not None else None
+        return own if own is not None else self.speed_factor
+
+    @classmethod
+    def stored(cls, folder: Path) -> Tolerances:
+        """The tolerances a reference was made with (defaults where it has none)."""
+        meta_file = folder / CHECK_FILE
+        if not meta_file.exists():
+            return cls()
+        stored: dict[str, Any] = dict(json.loads(meta_file.read_text()).get("tolerances", {}))
+        # Per-contender speed limits are a fact of each contender now (Model.speed_tolerance).
+        stored.pop("speed_factor_by_model", None)
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(stored) - known)
+        if unknown:
+            raise InputError(
+                f"{meta_file}: unknown tolerance {unknown[0]!r}; known: {', '.join(sorted(known))}"
+            )
+        return cls(**stored)
 
 
-def load_reference(folder: Path, preset: str) -> pd.DataFrame:
-    """The reference results of ``preset`` in ``folder``; ``InputError`` if absent or other."""
+def load_reference(folder: Path, config: str) -> pd.DataFrame:
+    """The reference results of ``config`` in ``folder``; ``InputError`` if absent or other."""
     meta_file = folder / CHECK_FILE
     if not meta_file.exists():
         raise InputError(
@@ -66,10 +85,9 @@ def load_reference(folder: Path, preset: str) -> pd.DataFrame:
             f"--reference {folder}: schema {meta.get('schema')}, this mfbench writes "
             f"{SCHEMA_VERSION}; refresh it with `mfbench check --update`"
         )
-    if meta.get("preset") != preset:
-        raise InputError(
-            f"--reference {folder}: made with preset {meta.get('preset')!r}, not {preset!r}"
-        )
+    made_with = meta.get("config", meta.get("preset"))  # "preset": the key's former name
+    if made_with != config:
+        raise InputError(f"--reference {folder}: made with config {made_with!r}, not {config!r}")
     frame, _ = results.load(folder)
     return frame
 
@@ -116,13 +134,13 @@ def render(table: pd.DataFrame) -> str:
     return f"# mfbench check\n\n{headline}\n\n{body}\n"
 
 
-def write_reference(current_folder: Path, reference: Path, preset: str, tol: Tolerances) -> None:
+def write_reference(current_folder: Path, reference: Path, config: str, tol: Tolerances) -> None:
     """Make ``current_folder``'s results the gate reference (``check --update``)."""
     reference.mkdir(parents=True, exist_ok=True)
     for name in ("results.csv", "curves.csv", "env.json", "CHECK.md"):
         if (current_folder / name).exists():
             shutil.copy2(current_folder / name, reference / name)
-    meta = {"schema": SCHEMA_VERSION, "preset": preset, "tolerances": asdict(tol)}
+    meta = {"schema": SCHEMA_VERSION, "config": config, "tolerances": asdict(tol)}
     (reference / CHECK_FILE).write_text(json.dumps(meta, indent=1) + "\n")
 
 
@@ -144,10 +162,11 @@ def _accuracy_rows(ref: pd.DataFrame, now: pd.DataFrame, tol: Tolerances) -> lis
     rows = []
     ok_ref, ok_now = ref[ref["status"] == "ok"], now[now["status"] == "ok"]
     merged = ok_ref.merge(ok_now, on=[*KEY, "split", "fold", "seed"], suffixes=("_ref", "_now"))
-    for metric, higher_is_better in (("rmse", False), ("ndcg_at_10", True)):
-        spread = ok_ref.groupby(KEY)[metric].std().rename("spread")
+    for metric in metrics.primaries():
+        column, higher_is_better = metric.column, metric.higher_is_better
+        spread = ok_ref.groupby(KEY)[column].std().rename("spread")
         for row in merged.join(spread, on=KEY).itertuples():
-            before, after = getattr(row, f"{metric}_ref"), getattr(row, f"{metric}_now")
+            before, after = getattr(row, f"{column}_ref"), getattr(row, f"{column}_now")
             if pd.isna(before) and pd.isna(after):
                 continue
             allowed = max(tol.accuracy_floor, tol.spread_factor * _zero_if_nan(row.spread))
@@ -156,7 +175,7 @@ def _accuracy_rows(ref: pd.DataFrame, now: pd.DataFrame, tol: Tolerances) -> lis
             sign = "≥" if higher_is_better else "≤"
             key = (row.dataset, row.label, row.backend)
             rows.append(
-                _row(metric, key, row.seed, before, after, f"{sign} {allowed:.4f} worse", verdict)
+                _row(column, key, row.seed, before, after, f"{sign} {allowed:.4f} worse", verdict)
             )
     return rows
 

@@ -12,14 +12,14 @@ import numpy as np
 import pandas as pd
 from tabulate import tabulate
 
+from suite import metrics, models, plots
 from suite import results as results_io
 from suite.errors import InputError
+from suite.models.base import Contest
 
 REFERENCE_BACKEND = "cpu"
-#: The post's per-sample loop and the fast trainer of the same model (the "before → after").
-SEED_LOOP, SEED_MODEL = "torch-mf-seed", "torch-mf"
-#: Reference rankings that do not train (left out of the throughput findings).
-NOT_TRAINED = {"popularity"}
+#: The metric each contest is judged by (``suite.metrics``).
+RATING, RANKING = metrics.primary(Contest.RATING), metrics.primary(Contest.RANKING)
 
 
 @dataclass
@@ -31,7 +31,10 @@ class Written:
 
 
 def summarize(results: pd.DataFrame) -> pd.DataFrame:
-    """One row per (dataset, model, backend) over its ok runs: means, spreads, medians."""
+    """One row per (dataset, label, backend) over its ok runs: means, spreads, medians.
+
+    Every metric's column ``c`` becomes ``c_mean`` and ``c_std`` (over seeds and folds).
+    """
     ok = results[results["status"] == "ok"]
     if ok.empty:
         return pd.DataFrame()
@@ -42,17 +45,13 @@ def summarize(results: pd.DataFrame) -> pd.DataFrame:
         fit_high=ok["fit_s_max"].fillna(ok["fit_s"]) if "fit_s_max" in ok else ok["fit_s"],
     )
     grouped = ok.groupby(["dataset", "label", "backend"], sort=False)
+    accuracy = {
+        f"{column}_{how}": (column, how) for column in metrics.columns() for how in ("mean", "std")
+    }
     summary = grouped.agg(
         model=("model", "first"),
         runs=("run_id", "count"),
-        rmse_mean=("rmse", "mean"),
-        rmse_std=("rmse", "std"),
-        mae_mean=("mae", "mean"),
-        ndcg_mean=("ndcg_at_10", "mean"),
-        ndcg_std=("ndcg_at_10", "std"),
-        precision_mean=("precision_at_10", "mean"),
-        recall_mean=("recall_at_10", "mean"),
-        map_mean=("map_at_10", "mean"),
+        **accuracy,
         fit_median=("fit_s", "median"),
         fit_min=("fit_low", "min"),
         fit_max=("fit_high", "max"),
@@ -72,8 +71,13 @@ def summarize(results: pd.DataFrame) -> pd.DataFrame:
     return summary.reset_index()
 
 
-def write_report(folder: Path, reference_model: str = "torch-biased-mf") -> Written:
-    """Write ``folder/REPORT.md`` and its PNG plots from the folder's results."""
+def write_report(folder: Path, reference_model: str | None = None) -> Written:
+    """Write ``folder/REPORT.md`` and its PNG plots from the folder's results.
+
+    ``reference_model`` is the contender the speed-up table divides by (default: the one
+    registered as ``speedup_baseline``).
+    """
+    reference_model = reference_model or models.speedup_baseline()
     results, curves = results_io.load(folder)
     env_file = folder / "env.json"
     env = json.loads(env_file.read_text()) if env_file.exists() else {}
@@ -127,34 +131,29 @@ def update_readme(readme: Path, folder: Path) -> None:
 
 
 def main_table(rows: pd.DataFrame) -> str:
-    """Model × backend: accuracy (mean ± std over seeds/folds), time, throughput, memory."""
+    """Model × backend: every metric (primary ones ± std over seeds/folds), time, memory."""
     if rows.empty:
         return "_No successful runs._"
     table = []
-    for row in rows.itertuples():
-        rating = not math.isnan(row.rmse_mean)
-        table.append(
-            [
-                row.label,
-                row.backend,
-                row.runs,
-                _pm(row.rmse_mean, row.rmse_std) if rating else "n/a (ranking model)",
-                f"{row.mae_mean:.4f}" if rating else "n/a",
-                _pm(row.ndcg_mean, row.ndcg_std),
-                f"{row.precision_mean:.4f}",
-                f"{row.fit_median:.2f} [{row.fit_min:.2f}–{row.fit_max:.2f}]",
-                _si(row.ratings_per_s),
-                f"{row.peak_rss_mb:.0f}",
-            ]
-        )
+    for row in rows.to_dict("records"):
+        cells = [row["label"], row["backend"], row["runs"]]
+        for metric in metrics.METRICS:
+            mean, std = row[f"{metric.column}_mean"], row[f"{metric.column}_std"]
+            if math.isnan(mean):
+                cells.append("n/a (ranking model)" if metric is RATING else "n/a")
+            else:
+                cells.append(_pm(mean, std) if metric.primary else f"{mean:.4f}")
+        cells += [
+            f"{row['fit_median']:.2f} [{row['fit_min']:.2f}–{row['fit_max']:.2f}]",
+            _si(row["ratings_per_s"]),
+            f"{row['peak_rss_mb']:.0f}",
+        ]
+        table.append(cells)
     headers = [
         "model",
         "backend",
         "runs",
-        "RMSE",
-        "MAE",
-        "NDCG@10",
-        "P@10",
+        *(metric.title for metric in metrics.METRICS),
         "fit s, median [min–max]",
         "ratings/s",
         "peak RSS MB",
@@ -162,29 +161,37 @@ def main_table(rows: pd.DataFrame) -> str:
     return tabulate(table, headers=headers, tablefmt="github", disable_numparse=True)
 
 
-def speedup_table(rows: pd.DataFrame, reference_model: str) -> str:
+def speedup_table(rows: pd.DataFrame, reference_model: str | None) -> str:
     """Fit time, throughput and time to the RMSE target, relative to a reference contender."""
     reference = rows[(rows["label"] == reference_model) & (rows["backend"] == REFERENCE_BACKEND)]
-    if reference.empty:
+    if reference_model is None or reference.empty:
         return f"_No {reference_model} ({REFERENCE_BACKEND}) runs to compare with._"
     ref = reference.iloc[0]
     table = []
     for row in rows.itertuples():
+        rated = not math.isnan(getattr(row, f"{RATING.column}_mean"))
         to_target = (
             f"{row.time_to_target_s:.2f}"
             if not math.isnan(row.time_to_target_s)
             else "not reached"
-            if not math.isnan(row.rmse_mean)
+            if rated
             else "n/a"
         )
+        if not _trains(row.model):
+            fit_ratio = throughput_ratio = "n/a (does not train)"
+        else:
+            fit_ratio = f"{ref.fit_median / row.fit_median:.2f}×"
+            throughput_ratio = f"{row.ratings_per_s / ref.ratings_per_s:.2f}×"
+            if _caps_epochs(row.model):
+                fit_ratio = "n/a (partial epochs)"
         table.append(
             [
                 row.label,
                 row.backend,
                 f"{row.fit_median:.2f}",
-                f"{ref.fit_median / row.fit_median:.2f}×",
+                fit_ratio,
                 _si(row.ratings_per_s),
-                f"{row.ratings_per_s / ref.ratings_per_s:.2f}×",
+                throughput_ratio,
                 to_target,
             ]
         )
@@ -196,7 +203,7 @@ def speedup_table(rows: pd.DataFrame, reference_model: str) -> str:
         f"fit speed-up vs {reference_model}",
         "ratings/s",
         "throughput vs ref.",
-        f"s to RMSE ≤ {target:g}" if target == target else "s to target",
+        f"s to {RATING.title} ≤ {target:g}" if target == target else "s to target",
     ]
     return tabulate(table, headers=headers, tablefmt="github", disable_numparse=True)
 
@@ -239,22 +246,23 @@ def cuda_table(rows: pd.DataFrame) -> str:
 
 def noise_floor_table(rows: pd.DataFrame) -> str:
     """For planted data: each rating model's distance to the best achievable RMSE."""
-    rated = rows[rows["rmse_mean"].notna() & rows["noise_floor_rmse"].notna()]
+    mean = f"{RATING.column}_mean"
+    rated = rows[rows[mean].notna() & rows["noise_floor_rmse"].notna()]
     if rated.empty:
         return ""
     table = [
         [
-            r.label,
-            r.backend,
-            f"{r.rmse_mean:.4f}",
-            f"{r.noise_floor_rmse:.4f}",
-            f"{r.rmse_mean - r.noise_floor_rmse:+.4f}",
+            r["label"],
+            r["backend"],
+            f"{r[mean]:.4f}",
+            f"{r['noise_floor_rmse']:.4f}",
+            f"{r[mean] - r['noise_floor_rmse']:+.4f}",
         ]
-        for r in rated.itertuples()
+        for r in rated.to_dict("records")
     ]
     return tabulate(
         table,
-        headers=["model", "backend", "RMSE", "noise floor", "distance"],
+        headers=["model", "backend", RATING.title, "noise floor", "distance"],
         tablefmt="github",
         disable_numparse=True,
     )
@@ -266,130 +274,77 @@ def noise_floor_table(rows: pd.DataFrame) -> str:
 def findings(dataset: str, rows: pd.DataFrame) -> list[str]:
     """Sentences generated from the summary of one data set (never written by hand)."""
     said = []
-    rated = rows[rows["rmse_mean"].notna()]
+    rating_mean, ranking_mean = f"{RATING.column}_mean", f"{RANKING.column}_mean"
+    rated = rows[rows[rating_mean].notna()]
     if not rated.empty:
-        best = rated.loc[rated["rmse_mean"].idxmin()]
+        best = rated.loc[_best_index(rated[rating_mean], RATING)]
         said.append(
-            f"Most accurate rating model: **{best.label}** ({best.backend}), RMSE "
-            f"{best.rmse_mean:.4f} over {best.runs} run(s)."
+            f"Most accurate rating model: **{best.label}** ({best.backend}), {RATING.title} "
+            f"{best[rating_mean]:.4f} over {best.runs} run(s)."
         )
     if not rows.empty:
-        ranker = rows.loc[rows["ndcg_mean"].idxmax()]
+        ranker = rows.loc[_best_index(rows[ranking_mean], RANKING)]
         said.append(
-            f"Best ranking: **{ranker.label}** ({ranker.backend}), NDCG@10 {ranker.ndcg_mean:.4f}."
+            f"Best ranking: **{ranker.label}** ({ranker.backend}), {RANKING.title} "
+            f"{ranker[ranking_mean]:.4f}."
         )
-        trained = rows[~rows["model"].isin(NOT_TRAINED)]
-        fastest = trained.loc[trained["ratings_per_s"].idxmax()]
-        said.append(
-            f"Highest training throughput: **{fastest.label}** ({fastest.backend}), "
-            f"{_si(fastest.ratings_per_s)} ratings/s."
-        )
+        trained = rows[rows["model"].map(_trains)]
+        if not trained.empty:
+            fastest = trained.loc[trained["ratings_per_s"].idxmax()]
+            said.append(
+                f"Highest training throughput: **{fastest.label}** ({fastest.backend}), "
+                f"{_si(fastest.ratings_per_s)} ratings/s."
+            )
     reached = rated[rated["time_to_target_s"].notna()]
     if not rated.empty and not math.isnan(rated["rmse_target"].iloc[0]):
         target = rated["rmse_target"].iloc[0]
         if reached.empty:
-            said.append(f"No model reached the target RMSE {target:g}.")
+            said.append(f"No model reached the target {RATING.title} {target:g}.")
         else:
             first = reached.loc[reached["time_to_target_s"].idxmin()]
             missed = sorted(set(rated["label"]) - set(reached["label"]))
             said.append(
-                f"Fastest to RMSE ≤ {target:g}: **{first.label}** ({first.backend}) after "
-                f"{first.time_to_target_s:.2f} s of training"
+                f"Fastest to {RATING.title} ≤ {target:g}: **{first.label}** ({first.backend}) "
+                f"after {first.time_to_target_s:.2f} s of training"
                 + (f"; never reached by {', '.join(missed)}." if missed else ".")
             )
-    loop = rows[(rows["label"] == SEED_LOOP) & (rows["backend"] == REFERENCE_BACKEND)]
-    fast = rows[(rows["label"] == SEED_MODEL) & (rows["backend"] == REFERENCE_BACKEND)]
-    if not loop.empty and not fast.empty:
-        slow, quick = loop["ratings_per_s"].iloc[0], fast["ratings_per_s"].iloc[0]
+    said += _same_model_findings(rows)
+    return said
+
+
+def _same_model_findings(rows: pd.DataFrame) -> list[str]:
+    """Throughput of contenders that train the very same model (``Model.same_model_as``)."""
+    cpu = rows[rows["backend"] == REFERENCE_BACKEND].set_index("label")
+    said = []
+    for label, row in cpu.iterrows():
+        contender = models.lookup(row["model"])
+        twin = contender.same_model_as if contender is not None else None
+        if twin is None or twin not in cpu.index:
+            continue
+        mine, theirs = row["ratings_per_s"], cpu.loc[twin, "ratings_per_s"]
+        faster, ratio = (twin, theirs / mine) if theirs >= mine else (label, mine / theirs)
         said.append(
-            f"The post's one-rating-at-a-time loop ({SEED_LOOP}) trains at {_si(slow)} "
-            f"ratings/s; the same model with the minibatch trainer ({SEED_MODEL}) at "
-            f"{_si(quick)} ratings/s — {quick / slow:.0f}× faster."
+            f"Same model, trained two ways: **{label}** at {_si(mine)} ratings/s, "
+            f"**{twin}** at {_si(theirs)} ratings/s — {faster} {ratio:.0f}× the throughput."
         )
     return said
 
 
-# -- plots --------------------------------------------------------------------------------------
+def _best_index(values: pd.Series, metric: metrics.Metric) -> Any:
+    return values.idxmax() if metric.higher_is_better else values.idxmin()
 
 
-def plot_convergence(dataset: str, results: pd.DataFrame, curves: pd.DataFrame, path: Path) -> bool:
-    """Test RMSE and NDCG@10 against training time: median per epoch, band over runs."""
-    import matplotlib
-    import matplotlib.ticker
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    runs = results[(results["dataset"] == dataset) & (results["status"] == "ok")]
-    joined = curves.merge(runs[["run_id", "label", "backend"]], on="run_id")
-    if joined.empty:
-        return False
-    figure, (ax_rmse, ax_ndcg) = plt.subplots(1, 2, figsize=(12, 4.5))
-    for (model, backend), rows in joined.groupby(["label", "backend"], sort=False):
-        by_epoch = rows.groupby("epoch")
-        elapsed = by_epoch["elapsed_s"].median()
-        label = model if backend == "cpu" else f"{model} ({backend})"
-        for axis, column in ((ax_rmse, "test_rmse"), (ax_ndcg, "test_ndcg_at_10")):
-            values = by_epoch[column]
-            if values.median().isna().all():
-                continue
-            (line,) = axis.plot(elapsed, values.median(), marker=".", label=label)
-            axis.fill_between(
-                elapsed, values.min(), values.max(), alpha=0.2, color=line.get_color()
-            )
-    target = runs["rmse_target"].dropna()
-    if not target.empty:
-        ax_rmse.axhline(target.iloc[0], color="grey", linestyle="--", linewidth=1, label="target")
-    floor = runs["noise_floor_rmse"].dropna()
-    if not floor.empty:
-        ax_rmse.axhline(
-            floor.iloc[0], color="black", linestyle=":", linewidth=1, label="noise floor"
-        )
-    finals = joined.sort_values("epoch").groupby("run_id")["test_rmse"].last().dropna()
-    if not finals.empty:  # keep the interesting range in view; early epochs may start far off
-        low = min(finals.min(), floor.iloc[0] if not floor.empty else finals.min())
-        ax_rmse.set_ylim(
-            low - 0.05, max(finals.median(), target.max() if not target.empty else 0) * 1.25
-        )
-    for axis, ylabel in ((ax_rmse, "test RMSE"), (ax_ndcg, "test NDCG@10 (user sample)")):
-        axis.set_xscale("log")
-        axis.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-        axis.set_xlabel("training time, s (log)")
-        axis.set_ylabel(ylabel)
-        axis.grid(alpha=0.3)
-    ax_rmse.legend(fontsize=7)
-    ax_ndcg.legend(fontsize=7)
-    figure.suptitle(f"{dataset}: convergence (median over runs, band = min–max)")
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return True
+def _trains(model: str) -> bool:
+    contender = models.lookup(model)
+    return contender is None or contender.trains
 
 
-def plot_epoch_times(dataset: str, rows: pd.DataFrame, path: Path) -> bool:
-    """Median time per epoch (or ALS iteration) of each contender, log scale."""
-    import matplotlib
+def _caps_epochs(model: str) -> bool:
+    contender = models.lookup(model)
+    return contender is not None and contender.caps_epochs
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    rows = rows[rows["epoch_s_median"].notna()].sort_values("epoch_s_median")
-    if rows.empty:
-        return False
-    labels = [
-        m if b == "cpu" else f"{m} ({b})"
-        for m, b in zip(rows["label"], rows["backend"], strict=True)
-    ]
-    figure, axis = plt.subplots(figsize=(8, 0.45 * len(rows) + 1.2))
-    axis.barh(labels, rows["epoch_s_median"])
-    axis.set_xscale("log")
-    axis.set_xlabel("seconds per epoch / iteration (median, log)")
-    axis.set_title(f"{dataset}: time per epoch")
-    axis.grid(alpha=0.3, axis="x")
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return True
+# -- cost growth --------------------------------------------------------------------------------
 
 
 def scaling_section(summary: pd.DataFrame, folder: Path) -> str:
@@ -403,16 +358,15 @@ def scaling_section(summary: pd.DataFrame, folder: Path) -> str:
     if summary.empty or "fit_rss_growth_mb" not in summary:
         return ""
     planted = summary[summary["noise_floor_rmse"].notna()]  # one family of data: comparable
-    rows, curves = [], {}
+    rows, groups = [], []
     for (label, backend), group in planted.groupby(["label", "backend"], sort=False):
         group = group.sort_values("n_train")
         if len(group) < 3 or group["n_train"].max() < 50 * group["n_train"].min():
             continue
-        name = label if backend == "cpu" else f"{label} ({backend})"
-        curves[name] = group
+        groups.append(group)
         rows.append(
             [
-                name,
+                plots.legend_name(label, backend),
                 len(group),
                 _slope(group, "epoch_s_median"),
                 _slope(group, "fit_rss_growth_mb"),
@@ -423,7 +377,7 @@ def scaling_section(summary: pd.DataFrame, folder: Path) -> str:
         )
     if not rows:
         return ""
-    plot_scaling(curves, folder / "scaling.png")
+    plots.scaling(groups, folder / "scaling.png")
     table = tabulate(
         rows,
         headers=[
@@ -453,31 +407,6 @@ def _slope(group: pd.DataFrame, column: str) -> str:
     return f"{round(slope, 2) + 0.0:.2f}"  # + 0.0: no "-0.00"
 
 
-def plot_scaling(curves: dict[str, pd.DataFrame], path: Path) -> None:
-    """Log-log time per epoch and fit memory against training ratings, one line each."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, (ax_time, ax_memory) = plt.subplots(1, 2, figsize=(12, 4.5))
-    for name, group in curves.items():
-        ax_time.plot(group["n_train"], group["epoch_s_median"], marker="o", label=name)
-        positive = group[group["fit_rss_growth_mb"] > 0]
-        ax_memory.plot(positive["n_train"], positive["fit_rss_growth_mb"], marker="o", label=name)
-    for axis, ylabel in ((ax_time, "seconds per epoch"), (ax_memory, "memory rise in fit, MB")):
-        axis.set_xscale("log")
-        axis.set_yscale("log")
-        axis.set_xlabel("training ratings")
-        axis.set_ylabel(ylabel)
-        axis.grid(alpha=0.3, which="both")
-        axis.legend(fontsize=7)
-    figure.suptitle("Cost growth (log-log)")
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-
-
 # -- sections -----------------------------------------------------------------------------------
 
 
@@ -491,7 +420,7 @@ def _header(env: dict[str, Any], results: pd.DataFrame) -> str:
     }
     threads = sorted(results["n_threads"].dropna().astype(int).unique())
     counts = ", ".join(f"{n} {status}" for status, n in results["status"].value_counts().items())
-    suites = ", ".join(map(str, results["suite"].dropna().unique()))
+    configs = ", ".join(map(str, results["config"].dropna().unique()))
     machine = [
         (
             "CPU",
@@ -506,16 +435,15 @@ def _header(env: dict[str, Any], results: pd.DataFrame) -> str:
             f"{env.get('torch_cuda') or 'none'}",
         ),
         (
-            "numpy / scipy / pandas",
-            " / ".join(str(versions.get(p)) for p in ("numpy", "scipy", "pandas")),
+            "libraries",
+            ", ".join(f"{name} {version}" for name, version in versions.items() if version),
         ),
-        ("implicit / lightfm", f"{versions.get('implicit')} / {versions.get('lightfm')}"),
         ("BLAS / OpenMP", ", ".join(sorted(pools)) or "?"),
         ("commit", f"{env.get('git_commit') or '?'}{' (dirty)' if env.get('git_dirty') else ''}"),
     ]
     table = tabulate(machine, headers=["environment", ""], tablefmt="github")
     return (
-        f"# mfbench report\n\nSuite **{suites}**, {len(results)} runs ({counts}). Generated by "
+        f"# mfbench report\n\nConfig **{configs}**, {len(results)} runs ({counts}). Generated by "
         f"`mfbench report` from this folder's results; do not edit by hand.\n\n{table}"
     )
 
@@ -552,9 +480,9 @@ def _dataset_section(
     if floor:
         parts += ["### Distance to the noise floor (planted data)", floor]
     slug = "".join(c if c.isalnum() or c in "-_" else "_" for c in Path(dataset).name)
-    if plot_convergence(dataset, results, curves, folder / f"convergence-{slug}.png"):
+    if plots.convergence(dataset, results, curves, folder / f"convergence-{slug}.png"):
         parts.append(f"![convergence on {dataset}](convergence-{slug}.png)")
-    if plot_epoch_times(dataset, rows, folder / f"epoch-time-{slug}.png"):
+    if plots.epoch_times(dataset, rows, folder / f"epoch-time-{slug}.png"):
         parts.append(f"![time per epoch on {dataset}](epoch-time-{slug}.png)")
     return "\n\n".join(parts)
 

@@ -13,7 +13,8 @@ import pandas as pd
 from suite import metrics
 from suite.errors import InputError
 
-#: One row per run, as ARCHITECTURE.md requires; units are in the names.
+#: One row per run, as ARCHITECTURE.md requires; units are in the names. The accuracy columns
+#: between ``epochs`` and ``fit_s`` are those of ``suite.metrics.METRICS``.
 REQUIRED_COLUMNS = [
     "run_id",
     "dataset",
@@ -31,12 +32,7 @@ REQUIRED_COLUMNS = [
     "n_train",
     "n_test",
     "epochs",
-    "rmse",
-    "mae",
-    "precision_at_10",
-    "recall_at_10",
-    "ndcg_at_10",
-    "map_at_10",
+    *metrics.columns(),
     "fit_s",
     "predict_s",
     "epoch_s_median",
@@ -61,7 +57,7 @@ EXTRA_COLUMNS = [
     "n_ranked_users",
     "n_test_cold_dropped",
     "ratings_processed",
-    "suite",
+    "config",
     "calibration_s",
     "fit_norm",
     "fit_s_min",
@@ -82,18 +78,17 @@ TEXT_COLUMNS = {
     "status",
     "reason",
     "started_at",
-    "suite",
+    "config",
 }
 
-#: One row per (run, epoch): the convergence curves.
+#: One row per (run, epoch): the convergence curves, with each primary metric on the test set.
 CURVE_COLUMNS = [
     "run_id",
     "epoch",
     "elapsed_s",
     "epoch_s",
     "train_loss",
-    "test_rmse",
-    "test_ndcg_at_10",
+    *(f"test_{metric.column}" for metric in metrics.primaries()),
 ]
 
 RESULTS_FILE, CURVES_FILE = "results.jsonl", "curves.jsonl"
@@ -148,6 +143,11 @@ def load(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         )
     else:
         raise InputError(f"{folder}: no results.jsonl or results.csv (not a run folder?)")
+    if "suite" in results and "config" not in results:  # written before the column's rename
+        results = results.rename(columns={"suite": "config"})
+    for column in metrics.columns():  # a metric added after these results were made
+        if column not in results:
+            results[column] = float("nan")
     missing = [column for column in REQUIRED_COLUMNS if column not in results]
     if missing:
         raise InputError(f"{folder}: results lack the columns {', '.join(missing)}")
@@ -231,16 +231,14 @@ def from_pytest_benchmark(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
                 "seed": 0,
                 "status": "ok",
                 "reason": "",
-                "suite": "pytest-benchmark",
+                "config": "pytest-benchmark",
                 "started_at": document.get("datetime", ""),
                 "n_threads": info.get("n_threads"),
                 "params": "{}",
             },
         )
         if info["kind"] == "fit":
-            row.update(
-                {k: info.get(k, float("nan")) for k in (*metrics.HIGHER_IS_BETTER, "epochs")}
-            )
+            row.update({k: info.get(k, float("nan")) for k in (*metrics.columns(), "epochs")})
             row.update(
                 fit_s=stats["median"],
                 fit_s_min=stats["min"],

@@ -24,12 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from suite import data, execute, models, results
+from suite import data, execute, metrics, models, results
 from suite.config import DatasetSpec, Grid
-from suite.data import splits
+from suite.data import splits, storage
+from suite.environment import write_environment
 from suite.errors import InputError
 from suite.execute import Task
-from suite.measure import default_threads, write_environment
+from suite.threads import default_threads
 
 log = logging.getLogger("mfbench")
 
@@ -56,7 +57,7 @@ def plan(grid: Grid, out: Path) -> list[SplitPlan]:
             tasks = [
                 Task(
                     run_id=run_id(dataset, fold, seed, label, backend, params, n_threads),
-                    suite=grid.name,
+                    config=grid.name,
                     dataset=dataset.name,
                     split=dataset.split,
                     fold=fold,
@@ -173,7 +174,7 @@ def _splits_to_run(
             leave_last=spec.leave_last,
         )
         split_s = time.perf_counter() - start
-        execute.save_split(Path(split_plan.tasks[0].split_file), train, test)
+        storage.save(Path(split_plan.tasks[0].split_file), {"train": train, "test": test})
         yield (
             split_plan,
             {
@@ -304,9 +305,11 @@ class Progress:
 def _summary(record: dict[str, Any]) -> str:
     if record["status"] != "ok":
         return f"{record['status']} ({record['reason']})"
-    parts = [f"fit {record['fit_s']:.2f}s", f"ndcg@10 {record['ndcg_at_10']:.4f}"]
-    if record["rmse"] == record["rmse"]:  # not NaN
-        parts.insert(1, f"rmse {record['rmse']:.4f}")
+    parts = [f"fit {record['fit_s']:.2f}s"]
+    for metric in metrics.primaries():
+        value = record.get(metric.column)
+        if value is not None and value == value:  # not NaN
+            parts.append(f"{metric.title.lower()} {value:.4f}")
     return "ok, " + ", ".join(parts)
 
 

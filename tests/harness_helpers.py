@@ -43,5 +43,5 @@ backends = ["cpu", "cuda"]
 params = { epochs = 3, factors = 4 }
 [[models]]
 name = "implicit-als"
-params = { iterations = 2, factors = 4 }
+params = { epochs = 2, factors = 4 }
 """

@@ -25,7 +25,7 @@ def quick(name: str, **overrides: Any) -> dict[str, Any]:
     return {**params, **overrides}
 
 
-QUICK = {"epochs": 3, "iterations": 3, "factors": 8, "batch_size": 64, "max_ratings": None}
+QUICK = {"epochs": 3, "factors": 8, "batch_size": 64, "max_ratings": None}
 
 
 def tiny_ratings(seed: int = 0) -> Ratings:

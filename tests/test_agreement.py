@@ -177,7 +177,7 @@ def test_als_rows_satisfy_their_normal_equations() -> None:
 
 def test_fitted_als_items_solve_their_normal_equations() -> None:
     train = tiny_ratings()
-    model = models.create("numpy-als", factors=4, iterations=3, l2=0.1).fit(train)
+    model = models.create("numpy-als", factors=4, epochs=3, l2=0.1).fit(train)
     item = int(np.bincount(train.item).argmax())
     raters = train.item == item
     users = train.user[raters]
@@ -190,7 +190,7 @@ def test_fitted_als_items_solve_their_normal_equations() -> None:
 
 def test_als_objective_never_increases() -> None:
     train = tiny_ratings(seed=4)
-    model = models.create("numpy-als", factors=6, iterations=12, l2=0.05).fit(train)
+    model = models.create("numpy-als", factors=6, epochs=12, l2=0.05).fit(train)
     history = np.array(model.loss_history_)
     assert (np.diff(history) <= 1e-9 * history[:-1]).all(), history
     assert history[-1] < 0.9 * history[0]  # and it does descend

@@ -45,7 +45,7 @@ def test_run_with_flags_then_report(tmp_path: Path, capsys) -> None:
     frame = pd.read_csv(out / "results.csv")
     assert len(frame) == 4 and set(frame["seed"]) == {0, 1}
     assert frame["params"].str.contains('"factors": 3').sum() == 2
-    assert frame["params"].str.contains('"iterations": 2').sum() == 2
+    assert frame["params"].str.contains('"epochs": 2').sum() == 2
     code, stdout, _ = run_cli(["report", str(out)], capsys)
     assert code == 0 and "report:" in stdout
 

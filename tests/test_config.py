@@ -10,7 +10,7 @@ from suite.errors import InputError
 
 GRID = {
     "name": "t",
-    "datasets": [{"name": "synthetic-seed-2017", "params": {"numpy-als": {"iterations": 4}}}],
+    "datasets": [{"name": "synthetic-seed-2017", "params": {"numpy-als": {"epochs": 4}}}],
     "models": [
         {"name": "numpy-als", "params": {"factors": 8}, "sweep": {"l2": [0.1, 0.2]}},
         {"name": "numpy-als", "label": "als-big", "params": {"factors": 64}},
@@ -31,7 +31,7 @@ def test_sweep_expands_into_labelled_variants_with_precedence() -> None:
     swept = grid.variants(dataset, grid.models[0])
     assert [label for label, _ in swept] == ["numpy-als[l2=0.1]", "numpy-als[l2=0.2]"]
     params = dict(swept)["numpy-als[l2=0.2]"]
-    assert params["l2"] == 0.2 and params["factors"] == 8 and params["iterations"] == 4
+    assert params["l2"] == 0.2 and params["factors"] == 8 and params["epochs"] == 4
     assert params["init_std"] == models.hyperparameters("numpy-als")["init_std"]
     assert grid.variants(dataset, grid.models[1])[0][0] == "als-big"
 

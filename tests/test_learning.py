@@ -30,7 +30,7 @@ LEARNING_PARAMS = {
     "numpy-sgd": {"factors": 4, "epochs": 40, "lr": 0.02, "l2": 0.001},
     "numba-sgd": {"factors": 4, "epochs": 40, "lr": 0.02, "l2": 0.001},
     "numpy-als": {"factors": 4, "l2": 0.01},
-    "implicit-als": {"factors": 4, "regularization": 1.0},
+    "implicit-als": {"factors": 4, "l2": 1.0},
     "lightfm-warp": {"factors": 4},
     "lightfm-bpr": {"factors": 4},
     "popularity": {},

@@ -49,7 +49,7 @@ def test_on_epoch_called_once_per_epoch(name, backend, train) -> None:
     model = make(name, backend)
     calls = []
     model.fit(train, on_epoch=lambda epoch, m: calls.append((epoch, m)))
-    configured = model.params().get("epochs", model.params().get("iterations", 1))
+    configured = model.params().get("epochs", 1)
     assert [epoch for epoch, _ in calls] == list(range(1, configured + 1))
     assert all(m is model for _, m in calls) and model.epochs_run_ == configured
     assert model.n_ratings_processed_ > 0

@@ -41,7 +41,7 @@ DOCUMENT = {
             ndcg_at_10=0.05,
             precision_at_10=0.04,
             ratings=400_000,
-            params={"iterations": 5},
+            params={"epochs": 5},
         ),
         bench("epoch", "numpy-als", 0.4),
         bench("predict", "numpy-als", 0.01),
@@ -68,7 +68,7 @@ def test_rows_per_model_with_timings_spread_and_extra_info(tmp_path: Path) -> No
     assert (als["fit_s"], als["fit_s_min"], als["fit_s_max"]) == (2.0, 1.8, 2.4)
     assert als["epoch_s_median"] == 0.4 and als["predict_s"] == 0.01 and als["score_s"] == 0.02
     assert als["rmse"] == 0.92 and als["ratings_per_s"] == 200_000 and als["repeats"] == 3
-    assert json.loads(als["params"]) == {"iterations": 5}
+    assert json.loads(als["params"]) == {"epochs": 5}
     assert len(frame) == 2 and list(frame.columns[: len(results.COLUMNS)]) == results.COLUMNS
     assert env["cpu"] == "Bench CPU" and env["git_commit"] == "abc123"
 

@@ -123,18 +123,18 @@ def test_render_lists_failures_first() -> None:
     assert "numpy-als" in first_row and "FAIL" in first_row
 
 
-def test_reference_must_exist_match_the_preset_and_schema(tmp_path: Path) -> None:
+def test_reference_must_exist_match_the_config_and_schema(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"no check.json .* create one with"):
         regress.load_reference(tmp_path, "ci")
-    (tmp_path / regress.CHECK_FILE).write_text(json.dumps({"schema": 1, "preset": "quick"}))
-    with pytest.raises(InputError, match="made with preset 'quick', not 'ci'"):
+    (tmp_path / regress.CHECK_FILE).write_text(json.dumps({"schema": 1, "config": "quick"}))
+    with pytest.raises(InputError, match="made with config 'quick', not 'ci'"):
         regress.load_reference(tmp_path, "ci")
     (tmp_path / regress.CHECK_FILE).write_text(json.dumps({"schema": 0, "preset": "ci"}))
     with pytest.raises(InputError, match="schema 0, this mfbench writes 1"):
         regress.load_reference(tmp_path, "ci")
 
 
-TINY_PRESET = """
+TINY_CONFIG = """
 name = "tiny"
 n_threads = 1
 repeats = 2
@@ -145,7 +145,7 @@ split = "holdout"
 seeds = [0, 1]
 [[models]]
 name = "numpy-als"
-params = {{ iterations = 3, factors = 4 }}
+params = {{ epochs = 3, factors = 4 }}
 [[models]]
 name = "numpy-sgd"
 params = {{ epochs = 40, factors = 4 }}
@@ -155,10 +155,10 @@ params = {{ epochs = 40, factors = 4 }}
 def test_gate_end_to_end_passes_unchanged_and_fails_a_doctored_reference(
     tmp_path: Path, capsys
 ) -> None:
-    preset = tmp_path / "tiny.toml"
-    preset.write_text(TINY_PRESET.format(data=ratings_file(tmp_path)))
+    config = tmp_path / "tiny.toml"
+    config.write_text(TINY_CONFIG.format(data=ratings_file(tmp_path)))
     reference = tmp_path / "reference"
-    common = ["check", "--preset", str(preset), "--reference", str(reference)]
+    common = ["check", "--config", str(config), "--reference", str(reference)]
 
     assert main([*common, "--update", "--out", str(tmp_path / "first")]) == 0
     assert (reference / regress.CHECK_FILE).exists() and (reference / "results.csv").exists()
@@ -181,11 +181,11 @@ def test_gate_end_to_end_passes_unchanged_and_fails_a_doctored_reference(
     assert "**2 regression(s)**" in capsys.readouterr().out
 
 
-def test_gate_refuses_a_reference_of_another_preset(tmp_path: Path, capsys) -> None:
+def test_gate_refuses_a_reference_of_another_config(tmp_path: Path, capsys) -> None:
     (tmp_path / regress.CHECK_FILE).write_text(json.dumps({"schema": 1, "preset": "other"}))
     code = main(["check", "--reference", str(tmp_path)])
     assert code == 2
-    assert "made with preset 'other', not 'ci'" in capsys.readouterr().err
+    assert "made with config 'other', not 'ci'" in capsys.readouterr().err
 
 
 def test_noisier_contenders_get_their_own_speed_limit() -> None:

@@ -113,7 +113,7 @@ name = "numpy-sgd"
 params = { epochs = 30 }
 [[models]]
 name = "numpy-als"
-params = { iterations = 40 }
+params = { epochs = 40 }
 """
     config = config_file(
         tmp_path, ratings_file(tmp_path, 150, 100, 6000), models, seeds="[0, 1, 2]"

@@ -72,10 +72,10 @@ def test_planted_is_deterministic_per_seed() -> None:
     assert not np.array_equal(first.rating[:100], other.rating[:100])
 
 
-def test_presets_are_reproducible_by_name_and_seed() -> None:
+def test_named_sets_are_reproducible_by_name_and_seed() -> None:
     first, again = (
-        synthetic.preset("synthetic-100k", seed=5),
-        synthetic.preset("synthetic-100k", seed=5),
+        synthetic.named("synthetic-100k", seed=5),
+        synthetic.named("synthetic-100k", seed=5),
     )
     assert first.name == "synthetic-100k" and len(first) >= 99_000
     assert np.array_equal(first.item, again.item)

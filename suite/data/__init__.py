@@ -45,7 +45,7 @@ def load(
     """
     key = str(name_or_path)
     if key in synthetic.names():
-        return synthetic.preset(key, seed=seed)
+        return synthetic.named(key, seed=seed)
     if key in movielens.RELEASES:
         return _load_release(key, use_cache)
     path = Path(name_or_path)

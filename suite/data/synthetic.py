@@ -9,8 +9,8 @@ import scipy.sparse as sp
 
 from suite.data.ratings import Ratings
 
-#: Named planted presets with MovieLens-like shapes; each is reproducible from name + seed.
-PRESETS: dict[str, dict[str, Any]] = {
+#: Named planted data sets with MovieLens-like shapes; each is reproducible from name + seed.
+PLANTED_SETS: dict[str, dict[str, Any]] = {
     "synthetic-10k": {"n_users": 300, "n_items": 550, "n_ratings": 10_000},
     "synthetic-100k": {"n_users": 943, "n_items": 1_682, "n_ratings": 100_000},
     "synthetic-1m": {"n_users": 6_040, "n_items": 3_706, "n_ratings": 1_000_000},
@@ -211,16 +211,16 @@ def planted(
     )
 
 
-def preset(name: str, seed: int = 0, **overrides: Any) -> Ratings:
-    """A named synthetic data set (``synthetic-seed-2017`` or one of ``PRESETS``)."""
+def named(name: str, seed: int = 0, **overrides: Any) -> Ratings:
+    """A named synthetic data set (``synthetic-seed-2017`` or one of ``PLANTED_SETS``)."""
     if name == SEED_2017:
         return seed_2017(seed)
-    return planted(**{**PRESETS[name], **overrides}, seed=seed, name=name)
+    return planted(**{**PLANTED_SETS[name], **overrides}, seed=seed, name=name)
 
 
 def names() -> list[str]:
-    """Names of the synthetic data sets ``preset`` knows."""
-    return [SEED_2017, *PRESETS]
+    """Names of the synthetic data sets ``named`` knows."""
+    return [SEED_2017, *PLANTED_SETS]
 
 
 def _zipf_weights(n: int, skew: float, rng: np.random.Generator) -> np.ndarray:

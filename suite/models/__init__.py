@@ -1,4 +1,4 @@
-"""The contenders' registry: ``names()``, ``get(name)``, ``create(name, ...)``.
+"""The contenders' registry: ``names()``, ``get(name)``, ``lookup(name)``, ``create(name, ...)``.
 
 Adding a contender is one file (a ``Model`` subclass, see ``suite.models.base``) plus one
 line in ``REGISTRY``. Classes are imported on first use, so a missing optional library
@@ -40,6 +40,19 @@ def get(name: str) -> type[Model]:
         raise InputError(f"unknown model {name!r}; choose from {', '.join(REGISTRY)}")
     module, _, attribute = REGISTRY[name].partition(":")
     return getattr(importlib.import_module(module), attribute)
+
+
+def lookup(name: str) -> type[Model] | None:
+    """The class registered as ``name``, or None for a name that is not (or no longer) one.
+
+    For reading results, which may name contenders retired since (their facts default).
+    """
+    return get(name) if name in REGISTRY else None
+
+
+def speedup_baseline() -> str | None:
+    """The contender that declares itself the report's speed-up baseline, if any."""
+    return next((name for name in REGISTRY if get(name).speedup_baseline), None)
 
 
 def hyperparameters(name: str) -> dict[str, Any]:

@@ -5,17 +5,39 @@ from __future__ import annotations
 import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from enum import StrEnum
 from typing import Any, ClassVar
 
 import numpy as np
 
 from suite.data.ratings import Ratings
 from suite.errors import InputError
-from suite.measure import thread_limits
+from suite.threads import thread_limits
 
 #: ``on_epoch(epoch, model)``: called after each epoch (1-based) with the model in its
 #: current state, e.g. to take a convergence curve. Time spent inside it is not fit time.
 EpochCallback = Callable[[int, "Model"], None]
+
+#: The suite-facing names of the hyperparameters contenders share. Every contender that has
+#: such a setting takes it under this name and translates it to its library's own name
+#: inside the adapter (LightFM's ``no_components``, implicit's ``iterations``), so that
+#: ``--param MODEL.epochs=5`` means the same for every contender.
+COMMON_HYPERPARAMETERS = {
+    "factors": "latent dimension",
+    "epochs": "passes over the training data (ALS: alternations of a user and an item step)",
+    "lr": "learning rate (initial, where it decays)",
+    "l2": "L2 penalty on the factors (and biases); each class documents its scaling",
+    "seed": "seeds every random draw (no global RNG)",
+    "n_threads": "CPU threads (torch, BLAS, OpenMP and the library's own pool); None = all",
+    "backend": "device: cpu, cuda or mps",
+}
+
+
+class Contest(StrEnum):
+    """The two contests of the suite; each contender declares the one(s) it enters."""
+
+    RATING = "rating"  # rating prediction on explicit ratings: RMSE, MAE
+    RANKING = "ranking"  # top-N ranking of unseen items: precision/recall/NDCG/MAP@k
 
 
 class ModelFitError(RuntimeError):
@@ -29,18 +51,37 @@ class Model(ABC):
     ----------------------
     ``name`` : str (class attribute)
         Registry name, e.g. ``"torch-biased-mf"``.
-    ``backends`` : tuple of str (class attribute)
-        Devices it can run on, e.g. ``("cpu", "cuda")``.
-    ``predicts_ratings`` : bool (class attribute)
-        True when ``predict`` returns ratings on the data's scale (then RMSE/MAE apply);
-        False for ranking models, which only implement ``_score_items``.
+    ``contests`` : tuple of Contest (class attribute)
+        The contest(s) it enters. ``Contest.RATING`` means ``predict`` returns ratings on the
+        data's scale, so RMSE/MAE apply (``predicts_ratings`` is derived from it); a
+        ranking-only model implements only ``_score_items``.
     ``__init__(self, *, <hyperparameters>, backend="cpu", n_threads=None, seed=0)``
-        Stores each argument verbatim under its own name and does nothing else.
+        Stores each argument verbatim under its own name and does nothing else. Shared
+        settings use the names in ``COMMON_HYPERPARAMETERS``.
     ``_fit(self, train, on_epoch) -> None``
-        All the work: learns state in attributes ending in ``_``; calls ``on_epoch`` after
-        every epoch/iteration and ``self._check_loss(epoch, loss)`` where it has a loss.
+        All the work: learns state in attributes ending in ``_``; after every epoch calls
+        ``self._epoch_done(epoch, n_ratings_visited, on_epoch)`` (which counts the epoch and
+        calls ``on_epoch``), and ``self._check_loss(epoch, loss)`` where it has a loss.
     ``_score_items(self, users) -> ndarray``
         float32 array ``len(users) × n_items``: higher = recommend first.
+
+    Facts the harness reads (class attributes with defaults)
+    ---------------------------------------------------------
+    ``backends`` : tuple of str, default ``("cpu",)``
+        Devices it can run on, e.g. ``("cpu", "cuda")``.
+    ``trains`` : bool, default True
+        False for a reference that only counts (popularity): no throughput, no speed-up.
+    ``caps_epochs`` : bool, default False
+        True when an epoch may visit only part of the training data (a hyperparameter caps
+        it), so its fit time is not the time of full epochs.
+    ``speed_tolerance`` : float or None, default None
+        Growth of normalised fit time the regression gate allows this contender, where its
+        timing is noisier than the gate's default allows (None: the default).
+    ``speedup_baseline`` : bool, default False
+        The contender the report's speed-up table divides by (one registered class sets it).
+    ``same_model_as`` : str or None, default None
+        Another contender that trains the very same model differently; the report compares
+        their throughput.
 
     Optional
     --------
@@ -79,12 +120,26 @@ class Model(ABC):
     """
 
     name: ClassVar[str]
+    contests: ClassVar[tuple[Contest, ...]]
     backends: ClassVar[tuple[str, ...]] = ("cpu",)
-    predicts_ratings: ClassVar[bool] = True
+    trains: ClassVar[bool] = True
+    caps_epochs: ClassVar[bool] = False
+    speed_tolerance: ClassVar[float | None] = None
+    speedup_baseline: ClassVar[bool] = False
+    same_model_as: ClassVar[str | None] = None
+    predicts_ratings: ClassVar[bool]  # derived: Contest.RATING in contests
 
     backend: str
     n_threads: int | None
     seed: int
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        contests = getattr(cls, "contests", ())
+        for contest in contests:
+            if not isinstance(contest, Contest):
+                raise TypeError(f"{cls.__name__}.contests: {contest!r} is not a Contest")
+        cls.predicts_ratings = Contest.RATING in contests
 
     # -- the contract ------------------------------------------------------------------------
     @classmethod

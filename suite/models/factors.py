@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from suite.data.ratings import Ratings
-from suite.models.base import Model
+from suite.models.base import Contest, Model
 
 
 class BiasedFactorsModel(Model):
@@ -15,7 +15,7 @@ class BiasedFactorsModel(Model):
     (``global_mean_`` is set by ``Model.fit``) and get prediction, scoring and the NaN check.
     """
 
-    predicts_ratings = True
+    contests = (Contest.RATING,)
     factors: int
     init_std: float
 

@@ -9,7 +9,7 @@ import pytest
 from suite import data
 from suite.data import splits
 from suite.data.ratings import Ratings
-from suite.measure import default_threads
+from suite.threads import default_threads
 
 
 @pytest.fixture(scope="session")

@@ -17,8 +17,8 @@ from suite import metrics, models
 from suite.measure import clock
 
 ROUNDS, WARMUP_ROUNDS = 3, 1
-ONE_EPOCH = {"epochs": 1, "iterations": 1, "max_ratings": 1_000}
-SHORT_FIT = {"epochs": 3, "iterations": 3, "max_ratings": 1_000}
+ONE_EPOCH = {"epochs": 1, "max_ratings": 1_000}
+SHORT_FIT = {"epochs": 3, "max_ratings": 1_000}
 
 #: Models fitted by ``test_short_fit``, reused by the prediction and scoring benchmarks.
 FITTED: dict[tuple[str, str, str], models.Model] = {}

@@ -1,0 +1,132 @@
+"""Extending the suite: a contender is one file plus one registry line; a metric one entry."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from harness_helpers import ratings_file
+
+from suite import metrics, models
+from suite.cli import main
+from suite.models.base import Contest
+
+#: A contender written as a user would: its own module, nothing else of the suite edited.
+THROWAWAY_MODULE = '''
+"""Item means: a throwaway contender for the extension test."""
+
+import numpy as np
+
+from suite.models.base import Contest, Model
+
+
+class ItemMean(Model):
+    """Each item's mean training rating, shrunk towards the global mean (Koren 2010, eq. 2).
+
+    Parameters
+    ----------
+    shrinkage : float
+        Pseudo-ratings at the global mean added to every item.
+    backend, n_threads, seed
+        The common interface.
+    """
+
+    name = "item-mean"
+    contests = (Contest.RATING,)
+
+    def __init__(self, *, shrinkage=5.0, backend="cpu", n_threads=None, seed=0):
+        self.shrinkage = shrinkage
+        self.backend = backend
+        self.n_threads = n_threads
+        self.seed = seed
+
+    def _fit(self, train, on_epoch):
+        deviations = np.bincount(
+            train.item, weights=train.rating - self.global_mean_, minlength=train.n_items
+        )
+        counts = np.bincount(train.item, minlength=train.n_items)
+        means = self.global_mean_ + deviations / (counts + self.shrinkage)
+        self.item_means_ = means.astype(np.float32)
+        self._epoch_done(1, len(train), on_epoch)
+
+    def _predict(self, users, items):
+        return self.item_means_[items]
+
+    def _score_items(self, users):
+        return np.tile(self.item_means_, (len(users), 1))
+
+    def _state_arrays(self):
+        return [self.item_means_]
+'''
+
+CONFIG = """
+name = "extension"
+n_threads = 1
+repeats = 2
+calibrate = true
+[[datasets]]
+name = "{data}"
+split = "holdout"
+seeds = [0, 1]
+[[models]]
+name = "item-mean"
+[[models]]
+name = "popularity"
+"""
+
+
+@pytest.fixture
+def throwaway(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The contender's file in a folder on the path, and its one registry line."""
+    (tmp_path / "throwaway_contender.py").write_text(THROWAWAY_MODULE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(models.REGISTRY, "item-mean", "throwaway_contender:ItemMean")
+    config = tmp_path / "extension.toml"
+    config.write_text(CONFIG.format(data=ratings_file(tmp_path)))
+    return config
+
+
+def test_a_new_contender_runs_reports_and_passes_the_gate(
+    throwaway: Path, tmp_path: Path, capsys
+) -> None:
+    run = tmp_path / "run"
+    assert main(["run", "--config", str(throwaway), "--out", str(run), "--in-process"]) == 0
+    frame = pd.read_csv(run / "results.csv")
+    mine = frame[frame["model"] == "item-mean"]
+    assert len(mine) == 2 and set(mine["status"]) == {"ok"}
+    assert mine["rmse"].between(0.5, 2.0).all() and mine["ndcg_at_10"].notna().all()
+    report = (run / "REPORT.md").read_text()
+    assert re.search(r"\| item-mean +\| cpu +\| 2 +\| \d\.\d{4} ± \d\.\d{4}", report)
+
+    gate = ["check", "--config", str(throwaway), "--reference", str(tmp_path / "ref")]
+    assert main([*gate, "--update", "--out", str(tmp_path / "c1"), "--in-process"]) == 0
+    assert main([*gate, "--out", str(tmp_path / "c2"), "--in-process"]) == 0
+    checked = (tmp_path / "c2" / "CHECK.md").read_text()
+    assert "No regression" in checked
+    gated = [line for line in checked.splitlines() if "| item-mean " in line]
+    assert {line.split("|")[1].strip() for line in gated} == {"rmse", "ndcg_at_10"}
+    assert all("| ok " in line for line in gated) and len(gated) == 4  # 2 metrics × 2 seeds
+
+    assert main(["list"]) == 0
+    assert "| item-mean " in capsys.readouterr().out
+
+
+def hit_rate(hits: np.ndarray, n_relevant: np.ndarray) -> np.ndarray:
+    """Per user: 1 when any relevant item is among the top ``k``."""
+    return hits.max(axis=1)
+
+
+def test_a_new_metric_is_one_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    entries = [metrics.Metric("hit", "HR", True, Contest.RANKING, hit_rate, k=k) for k in (5, 10)]
+    monkeypatch.setattr(metrics, "METRICS", (*metrics.METRICS, *entries))
+    out = tmp_path / "run"
+    argv = ["run", "--dataset", str(ratings_file(tmp_path)), "--model", "numpy-als,popularity"]
+    assert main([*argv, "--threads", "1", "--out", str(out), "--in-process"]) == 0
+    frame = pd.read_csv(out / "results.csv")
+    assert frame["hit_at_5"].between(0, 1).all()
+    assert (frame["hit_at_5"] <= frame["hit_at_10"]).all()
+    assert (frame["hit_at_10"] >= frame["precision_at_10"]).all()  # a hit at all ⊇ hits / 10
+    assert "HR@5" in (out / "REPORT.md").read_text()
