@@ -129,10 +129,16 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--reference", default="results/ci", help="reference folder")
     check.add_argument("--config", default="ci", help="config name or TOML file")
     check.add_argument("--out", help="run folder (default: results/runs/check-<UTC stamp>)")
-    check.add_argument(
+    updates = check.add_mutually_exclusive_group()
+    updates.add_argument(
         "--update",
         action="store_true",
         help="make this run the new reference (and say what changed)",
+    )
+    updates.add_argument(
+        "--update-speed",
+        action="store_true",
+        help="keep this run's speed figures as this machine class's, if accuracy passes",
     )
     check.add_argument(
         "--speed-factor", type=float, help="allowed growth of normalised fit time (default 1.3)"
@@ -352,9 +358,7 @@ def _report(args: argparse.Namespace) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
-    import dataclasses
-
-    from suite import regress, results, runner
+    from suite import environment, regress, runner
     from suite.config import load_config
 
     grid = load_config(args.config)
@@ -362,28 +366,59 @@ def _check(args: argparse.Namespace) -> int:
     old = None
     if not args.update or (reference / regress.CHECK_FILE).exists():
         old = regress.load_reference(reference, grid.name)  # fails early, before any work
-    overrides = {"speed_factor": args.speed_factor, "accuracy_floor": args.accuracy_floor}
-    tolerances = dataclasses.replace(
-        regress.Tolerances.stored(reference),
-        **{key: value for key, value in overrides.items() if value is not None},
-    )
+    if args.update_speed:
+        machine = regress.machine_class(environment.environment())
+        if machine == regress.folder_machine(reference):
+            raise InputError(
+                f"--update-speed: {reference} was made on this machine class ({machine}); "
+                "refresh its own figures with --update"
+            )
+    tolerances = _tolerances(args, reference)
     out = Path(args.out) if args.out else _new_run_folder("check-")
     runner.run_grid(grid, out, in_process=args.in_process)
-    current, _ = results.load(out)
-    failed = False
-    if old is not None:
-        table = regress.compare(old, current, tolerances)
-        text = regress.render(table)
-        (out / "CHECK.md").write_text(text)
-        print(text)
-        failed = bool((table["verdict"] == "FAIL").any())
+    table = _compare(reference, old, out, tolerances) if old is not None else None
+    failed = set() if table is None else set(table.loc[table["verdict"] == "FAIL", "check"])
     if args.update:
-        regress.write_reference(out, reference, grid.name, tolerances)
+        stale = regress.write_reference(out, reference, grid.name, tolerances)
         changed = "the comparison above shows what changed" if old is not None else "new"
         print(f"reference updated: {reference} ({changed})")
+        for path in stale:
+            print(f"removed {path}: speed figures of the old code on another machine class")
+        return 0
+    if args.update_speed:
+        if failed - {regress.SPEED_CHECK}:
+            print("speed reference not written: accuracy regressed (see above)")
+            return 1
+        print(f"speed reference written: {regress.write_speed_reference(out, reference)}")
         return 0
     print(f"check: {out / 'CHECK.md'}")
     return 1 if failed else 0
+
+
+def _tolerances(args: argparse.Namespace, reference: Path) -> Any:
+    """The reference's tolerances, with the command line's overrides."""
+    import dataclasses
+
+    from suite import regress
+
+    overrides = {"speed_factor": args.speed_factor, "accuracy_floor": args.accuracy_floor}
+    return dataclasses.replace(
+        regress.Tolerances.stored(reference),
+        **{key: value for key, value in overrides.items() if value is not None},
+    )
+
+
+def _compare(reference: Path, old: Any, out: Path, tolerances: Any) -> Any:
+    """Compare the run in ``out`` with the reference; write and print CHECK.md; the table."""
+    from suite import regress, results
+
+    current, _ = results.load(out)
+    speed = regress.speed_reference(reference, old, regress.folder_machine(out))
+    table = regress.compare(old, current, tolerances, speed)
+    text = regress.render(table)
+    (out / "CHECK.md").write_text(text)
+    print(text)
+    return table
 
 
 def _convert_pytest_benchmark(source: Path, folder: Path) -> None:

@@ -13,6 +13,13 @@ Like is compared with like:
   the calibration too, so it does not fail the gate. Fits shorter than ``min_fit_s`` in the
   reference are too short to time reliably and are left out of the speed comparison.
 
+Normalised speed is comparable within one *machine class* (CPU model and the BLAS kernels
+chosen for it), not across: on the same config, LightFM's ``fit_norm`` is 1.5× higher on an
+AMD EPYC than on the Intel Xeon the reference was made on, numba's lower. So speed is
+compared with runs from the same class: the reference's own if it was made on one, else a
+``speed-<class>.csv`` beside it (``mfbench check --update-speed``). With neither, the
+speed rows say "unchecked" and why, and the headline says speed was not checked.
+
 A reference is a run folder of the same config holding ``check.json`` (config name and
 schema version). Contenders that appear on one side only are reported, not failed.
 """
@@ -36,6 +43,9 @@ SCHEMA_VERSION = 1
 NAN = float("nan")
 CHECK_FILE = "check.json"
 KEY = ["dataset", "label", "backend"]
+SPEED_CHECK = "fit_norm (median)"  # the check column of a speed row
+SPEED_PREFIX = "speed-"  # speed-<machine class slug>.csv: runs timed on another machine class
+SPEED_COLUMNS = [*KEY, "model", "split", "fold", "seed", "status", "fit_s", "fit_norm"]
 
 
 @dataclass
@@ -92,10 +102,64 @@ def load_reference(folder: Path, config: str) -> pd.DataFrame:
     return frame
 
 
-def compare(reference: pd.DataFrame, current: pd.DataFrame, tol: Tolerances) -> pd.DataFrame:
-    """One row per comparison: what, reference, now, delta, allowed, verdict."""
+def machine_class(env: dict[str, Any]) -> str:
+    """What normalised speed is comparable within: the CPU model and its BLAS kernels."""
+    kernels = [
+        pool["architecture"]
+        for pool in env.get("threadpools") or []
+        if pool.get("user_api") == "blas" and pool.get("architecture")
+    ]
+    return f"{env.get('cpu', '?')} / {kernels[0]}" if kernels else str(env.get("cpu", "?"))
+
+
+def folder_machine(folder: Path) -> str:
+    """The machine class a run folder was measured on (from its ``env.json``)."""
+    env_file = folder / "env.json"
+    return machine_class(json.loads(env_file.read_text())) if env_file.exists() else "?"
+
+
+@dataclass
+class SpeedReference:
+    """Reference runs whose ``fit_norm`` is comparable with this machine's, or why none is."""
+
+    runs: pd.DataFrame | None  # None: nothing comparable
+    machine: str  # this machine's class
+    known: list[str]  # the classes the reference has speed figures for
+
+
+def speed_reference(folder: Path, reference: pd.DataFrame, machine: str) -> SpeedReference:
+    """The speed figures in reference ``folder`` that were measured on ``machine``'s class."""
+    own = folder_machine(folder)
+    extra = {
+        str(pd.read_csv(path, nrows=1)["machine"].iloc[0]): path
+        for path in sorted(folder.glob(f"{SPEED_PREFIX}*.csv"))
+    }
+    known = [own, *extra]
+    if machine == own:
+        return SpeedReference(reference, machine, known)
+    if machine in extra:
+        return SpeedReference(pd.read_csv(extra[machine]), machine, known)
+    return SpeedReference(None, machine, known)
+
+
+def compare(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    tol: Tolerances,
+    speed: SpeedReference | None = None,
+) -> pd.DataFrame:
+    """One row per comparison: what, reference, now, delta, allowed, verdict.
+
+    ``speed``: where this machine's speed figures come from (default: ``reference``, i.e.
+    the same machine class).
+    """
     reference, current = (_labelled(frame) for frame in (reference, current))
-    rows = _accuracy_rows(reference, current, tol) + _speed_rows(reference, current, tol)
+    rows = _accuracy_rows(reference, current, tol)
+    if speed is None or speed.runs is not None:
+        speed_runs = reference if speed is None else _labelled(speed.runs)
+        rows += _speed_rows(speed_runs, current, tol)
+    else:
+        rows += _unchecked_speed_rows(current, speed)
     rows += _membership_rows(reference, current)
     return pd.DataFrame(
         rows,
@@ -116,32 +180,64 @@ def compare(reference: pd.DataFrame, current: pd.DataFrame, tol: Tolerances) -> 
 
 def render(table: pd.DataFrame) -> str:
     """The comparison as markdown, failures first, with a one-line verdict."""
-    order = {"FAIL": 0, "gone": 1, "new": 2, "ok": 3}
+    order = {"FAIL": 0, "unchecked": 1, "gone": 2, "new": 3, "ok": 4}
     table = table.sort_values("verdict", key=lambda v: v.map(order), kind="stable")
     shown = table.copy()
     for column in ("reference", "now", "delta"):
         shown[column] = shown[column].map(lambda v: "" if pd.isna(v) else f"{v:.4g}")
     shown["seed"] = shown["seed"].map(lambda v: "" if pd.isna(v) else str(int(v)))
     failures = int((table["verdict"] == "FAIL").sum())
+    unchecked = table[table["verdict"] == "unchecked"]
+    checked = len(table) - len(unchecked)
     headline = (
-        f"**{failures} regression(s)** out of {len(table)} checks."
+        f"**{failures} regression(s)** out of {checked} checks."
         if failures
-        else f"No regression: {len(table)} checks passed."
+        else f"No regression: {checked} checks passed."
     )
+    if not unchecked.empty:
+        headline += (
+            f" **Speed not checked** ({len(unchecked)} rows): {unchecked['allowed'].iloc[0]}."
+        )
     body = tabulate(
         shown, headers="keys", tablefmt="github", showindex=False, disable_numparse=True
     )
     return f"# mfbench check\n\n{headline}\n\n{body}\n"
 
 
-def write_reference(current_folder: Path, reference: Path, config: str, tol: Tolerances) -> None:
-    """Make ``current_folder``'s results the gate reference (``check --update``)."""
+def write_reference(
+    current_folder: Path, reference: Path, config: str, tol: Tolerances
+) -> list[Path]:
+    """Make ``current_folder``'s results the gate reference (``check --update``).
+
+    Speed figures of other machine classes measured the old code; they are removed (and
+    returned) so that they never judge the new one.
+    """
     reference.mkdir(parents=True, exist_ok=True)
     for name in ("results.csv", "curves.csv", "env.json", "CHECK.md"):
         if (current_folder / name).exists():
             shutil.copy2(current_folder / name, reference / name)
     meta = {"schema": SCHEMA_VERSION, "config": config, "tolerances": asdict(tol)}
     (reference / CHECK_FILE).write_text(json.dumps(meta, indent=1) + "\n")
+    stale = sorted(reference.glob(f"{SPEED_PREFIX}*.csv"))
+    for path in stale:
+        path.unlink()
+    return stale
+
+
+def write_speed_reference(current_folder: Path, reference: Path) -> Path:
+    """Keep ``current_folder``'s speed figures as its machine class's (``--update-speed``)."""
+    machine = folder_machine(current_folder)
+    if machine == folder_machine(reference):
+        raise InputError(
+            f"--update-speed: {reference} was made on this machine class ({machine}); "
+            "its own figures are the speed reference (refresh them with --update)"
+        )
+    frame, _ = results.load(current_folder)
+    runs = _labelled(frame)
+    runs = runs.loc[runs["status"] == "ok", SPEED_COLUMNS].assign(machine=machine)
+    path = reference / f"{SPEED_PREFIX}{_slug(machine)}.csv"
+    runs.to_csv(path, index=False)
+    return path
 
 
 def _row(
@@ -195,7 +291,7 @@ def _speed_rows(ref: pd.DataFrame, now: pd.DataFrame, tol: Tolerances) -> list[l
         verdict = "FAIL" if pair["now"] / pair["ref"] > limit else "ok"
         rows.append(
             _row(
-                "fit_norm (median)",
+                SPEED_CHECK,
                 key,
                 before=pair["ref"],
                 after=pair["now"],
@@ -204,6 +300,19 @@ def _speed_rows(ref: pd.DataFrame, now: pd.DataFrame, tol: Tolerances) -> list[l
             )
         )
     return rows
+
+
+def _unchecked_speed_rows(now: pd.DataFrame, speed: SpeedReference) -> list[list]:
+    why = (
+        f"no speed reference for this machine class ({speed.machine}); the reference has "
+        f"{'; '.join(speed.known)}; add one with `mfbench check --update-speed` here"
+    )
+    ok = now[(now["status"] == "ok") & now["fit_norm"].notna()]
+    medians = ok.groupby(KEY)["fit_norm"].median()
+    return [
+        _row(SPEED_CHECK, key, after=value, allowed=why, verdict="unchecked")
+        for key, value in medians.items()
+    ]
 
 
 def _membership_rows(ref: pd.DataFrame, now: pd.DataFrame) -> list[list]:
@@ -223,6 +332,10 @@ def _membership_rows(ref: pd.DataFrame, now: pd.DataFrame) -> list[list]:
 def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
     """Results where every row has a ``label`` (older files only have ``model``)."""
     return frame.assign(label=results.labels(frame))
+
+
+def _slug(text: str) -> str:
+    return "-".join("".join(c if c.isalnum() else " " for c in text.lower()).split())
 
 
 def _zero_if_nan(value: float) -> float:

@@ -198,3 +198,57 @@ def test_noisier_contenders_get_their_own_speed_limit() -> None:
     slower.loc[slower["model"] == "torch-mf-seed", "fit_norm"] *= 1.5
     found = verdicts(regress.compare(reference, slower, tolerances))
     assert found[("fit_norm (median)", "torch-mf-seed", None)] == "FAIL"  # 2.4 > 2.0
+
+
+def env_of(cpu: str, kernels: str) -> dict:
+    blas = {"user_api": "blas", "internal_api": "openblas", "architecture": kernels}
+    return {"cpu": cpu, "threadpools": [{"user_api": "openmp"}, blas]}
+
+
+def test_machine_class_is_the_cpu_and_its_blas_kernels() -> None:
+    assert regress.machine_class(env_of("AMD EPYC", "Haswell")) == "AMD EPYC / Haswell"
+    assert regress.machine_class({"cpu": "Apple M2", "threadpools": []}) == "Apple M2"
+
+
+def make_reference(folder: Path, cpu: str, kernels: str) -> pd.DataFrame:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "env.json").write_text(json.dumps(env_of(cpu, kernels)))
+    return rows()
+
+
+def test_speed_on_another_machine_class_is_unchecked_and_said(tmp_path: Path) -> None:
+    reference = make_reference(tmp_path, "Intel Xeon", "SkylakeX")
+    slower = rows({("numpy-als", 0, "fit_norm"): 40.0, ("numpy-als", 1, "fit_norm"): 40.0})
+    speed = regress.speed_reference(tmp_path, reference, "AMD EPYC / Haswell")
+    assert speed.runs is None and speed.known == ["Intel Xeon / SkylakeX"]
+    table = regress.compare(reference, slower, regress.Tolerances(), speed)
+    speed_rows = table[table["check"] == regress.SPEED_CHECK]
+    assert set(speed_rows["verdict"]) == {"unchecked"} and len(speed_rows) == 2
+    assert "FAIL" not in set(table["verdict"])
+    text = regress.render(table)
+    assert "**Speed not checked** (2 rows): no speed reference for this machine class" in text
+    assert "(AMD EPYC / Haswell); the reference has Intel Xeon / SkylakeX" in text
+
+
+def test_a_speed_file_of_this_machine_class_is_used(tmp_path: Path) -> None:
+    reference = make_reference(tmp_path / "ref", "Intel Xeon", "SkylakeX")
+    amd_run = tmp_path / "amd"
+    amd_run.mkdir()
+    (amd_run / "env.json").write_text(json.dumps(env_of("AMD EPYC", "Haswell")))
+    amd = rows({("numpy-als", 0, "fit_norm"): 20.0, ("numpy-als", 1, "fit_norm"): 22.0})
+    amd.assign(run_id=range(len(amd)), params="{}", reason="").reindex(
+        columns=sorted(set(amd.columns) | set(regress.results.REQUIRED_COLUMNS))
+    ).to_csv(amd_run / "results.csv", index=False)
+    path = regress.write_speed_reference(amd_run, tmp_path / "ref")
+    assert path.name == "speed-amd-epyc-haswell.csv"
+    speed = regress.speed_reference(tmp_path / "ref", reference, "AMD EPYC / Haswell")
+    assert speed.known == ["Intel Xeon / SkylakeX", "AMD EPYC / Haswell"]
+    same_as_amd = regress.compare(reference, amd, regress.Tolerances(), speed)
+    assert set(same_as_amd["verdict"]) == {"ok"}  # judged against AMD's figures, not Intel's
+    slower = amd.assign(fit_norm=amd["fit_norm"] * 1.5)
+    found = verdicts(regress.compare(reference, slower, regress.Tolerances(), speed))
+    assert found[(regress.SPEED_CHECK, "numpy-als", None)] == "FAIL"
+    with pytest.raises(InputError, match="was made on this machine class"):
+        regress.write_speed_reference(tmp_path / "ref", tmp_path / "ref")
+    stale = regress.write_reference(amd_run, tmp_path / "ref", "ci", regress.Tolerances())
+    assert stale == [path] and not path.exists()  # a new reference retires other classes' figures
