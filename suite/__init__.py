@@ -1,3 +1,3 @@
 """mfbench: a benchmark suite for matrix-factorization recommenders."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

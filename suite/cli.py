@@ -35,7 +35,8 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
         default = action.default
-        if "%(default)" in text or default in (None, False, [], argparse.SUPPRESS):
+        unset = default is None or default is False or default == [] or default == argparse.SUPPRESS
+        if "%(default)" in text or unset:
             return text
         return f"{text} (default: %(default)s)"
 

@@ -33,12 +33,11 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
-
-import tomllib
 
 from suite import data, models
 from suite.data import splits

@@ -233,7 +233,7 @@ def _relevant_matrix(test: Ratings, threshold: float) -> sp.csr_matrix:
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     """Column indices of each row's ``k`` highest scores, best first; ties go to lower indices.
 
-    Ties matter (popularity scores are counts): ``argpartition`` alone would pick among tied
+    Ties matter (scores that are counts tie often): ``argpartition`` alone would pick among tied
     items at the cut-off in an order that depends on the CPU's SIMD code path, so the same
     model could score differently on two machines. Here every item above the row's k-th
     highest score is kept, and of the items equal to it, those with the lowest indices.

@@ -13,7 +13,7 @@ import pandas as pd
 from suite import metrics
 from suite.errors import InputError
 
-#: One row per run, as ARCHITECTURE.md requires; units are in the names. The accuracy columns
+#: The record every run must have, one row per run; units are in the names. The accuracy columns
 #: between ``epochs`` and ``fit_s`` are those of ``suite.metrics.METRICS``.
 REQUIRED_COLUMNS = [
     "run_id",

@@ -72,7 +72,7 @@ def test_one_sgd_epoch_equals_autograd_twin_update_for_update() -> None:
     )
 
     module = torch_twin(state, mean)
-    trainer = MinibatchTrainer(optimizer="sgd", lr=LR, l2=L2, batch_size=1)
+    trainer = MinibatchTrainer(optimizer="sgd", lr=LR, l2=L2, batch_size=1, trainer="autograd")
     users, items, ratings = train.to_torch()
     trainer.epoch(
         module,
@@ -194,3 +194,8 @@ def test_als_objective_never_increases() -> None:
     history = np.array(model.loss_history_)
     assert (np.diff(history) <= 1e-9 * history[:-1]).all(), history
     assert history[-1] < 0.9 * history[0]  # and it does descend
+
+
+@pytest.mark.parametrize("name", ["torch-mf", "torch-biased-mf"])
+def test_the_trainer_and_the_torch_models_share_their_defaults(name: str) -> None:
+    assert models.create(name).make_trainer() == MinibatchTrainer()

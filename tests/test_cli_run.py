@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from harness_helpers import TWO_MODELS, config_file, ratings_file
 
+import suite
 from suite.cli import main
 
 
@@ -17,6 +18,7 @@ def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
+@pytest.mark.slow
 def test_run_with_flags_then_report(tmp_path: Path, capsys) -> None:
     data = ratings_file(tmp_path)
     out = tmp_path / "run"
@@ -67,6 +69,8 @@ def test_list_shows_contenders_backends_and_availability(capsys) -> None:
         (["run", "--param", "torch-mf.speed=3"], "unknown parameter 'speed'"),
         (["run", "--threads", "0"], "--threads 0: must be at least 1"),
         (["run", "--resume"], "--resume needs --out DIR"),
+        (["run", "--config", "tune", "--epochs", "3"], "lightfm-warp.epochs is set on the command"),
+        (["check", "--update", "--update-speed"], "not allowed with argument --update"),
         (["run", "--split", "random"], "argument --split: invalid choice: 'random'"),
         (["report", "/nonexistent"], "no results.jsonl or results.csv"),
     ],
@@ -98,8 +102,37 @@ def test_config_errors_name_file_and_key(tmp_path: Path, text: str, message: str
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_config_grid_runs_in_workers(tmp_path: Path, capsys) -> None:
     config = config_file(tmp_path, ratings_file(tmp_path), TWO_MODELS, seeds="[0]")
     code, _, err = run_cli(["run", "--config", str(config), "--out", str(tmp_path / "r")], capsys)
     assert code == 0, err
     assert "[3/3]" in err  # plain progress lines when not on a terminal
+
+
+def test_version(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"mfbench {suite.__version__}"
+
+
+@pytest.mark.parametrize(
+    ("argv", "defaults"),
+    [
+        (["run"], []),
+        (["report"], []),
+        (["check"], ["--reference REFERENCE", "(default: results/ci)", "(default: ci)"]),
+        (["list"], []),
+        (["data"], []),
+        (["data", "fetch"], []),
+        (["data", "info"], ["(default: 0)"]),
+    ],
+)
+def test_every_command_has_help_with_examples_and_defaults(argv, defaults, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([*argv, "--help"])
+    text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+    assert exit_info.value.code == 0
+    assert "examples: mfbench " in text
+    assert all(default in text for default in defaults), text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from suite import models
-from suite.config import config_names, load_config, parse_config
+from suite.config import config_names, load_config, parse_config, validate
 from suite.errors import InputError
 
 GRID = {
@@ -36,12 +36,6 @@ def test_sweep_expands_into_labelled_variants_with_precedence() -> None:
     assert grid.variants(dataset, grid.models[1])[0][0] == "als-big"
 
 
-def test_command_line_params_win_over_sweeps() -> None:
-    grid = parse_config(GRID, "t.toml")
-    grid.cli_params = {"numpy-als": {"l2": 0.5}}
-    assert {p["l2"] for _, p in grid.variants(grid.datasets[0], grid.models[0])} == {0.5}
-
-
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -56,3 +50,17 @@ def test_bad_sweeps_and_duplicate_names(change: dict, message: str) -> None:
         raw["models"][0].pop("sweep")
     with pytest.raises(InputError, match=message):
         parse_config(raw, "t.toml")
+
+
+def test_a_command_line_setting_of_a_swept_key_is_refused() -> None:
+    grid = parse_config(GRID, "t.toml")
+    grid.cli_params = {"numpy-als": {"l2": 0.5}}
+    with pytest.raises(InputError, match=r"numpy-als.l2 is set on the command line .* sweeps l2"):
+        validate(grid, "command line")
+
+
+def test_a_command_line_setting_of_an_unswept_key_applies_to_every_variant() -> None:
+    grid = parse_config(GRID, "t.toml")
+    grid.cli_params = {"numpy-als": {"factors": 3}}
+    validate(grid, "command line")
+    assert {p["factors"] for _, p in grid.variants(grid.datasets[0], grid.models[0])} == {3}

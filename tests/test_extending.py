@@ -89,6 +89,7 @@ def throwaway(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return config
 
 
+@pytest.mark.slow
 def test_a_new_contender_runs_reports_and_passes_the_gate(
     throwaway: Path, tmp_path: Path, capsys
 ) -> None:

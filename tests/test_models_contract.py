@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import inspect
+from pathlib import Path
+
 import numpy as np
 import pytest
 from model_helpers import fitted_output, model_backends, quick, tiny_ratings
 
-from suite import models
+from suite import execute, metrics, models, plots, regress, report, results, runner
 from suite.errors import InputError
+from suite.models.base import COMMON_HYPERPARAMETERS, Contest
 
 
 def make(name: str, backend: str, **params) -> models.Model:
@@ -138,3 +142,57 @@ def test_nan_loss_names_model_and_epoch(name, params, train) -> None:
 def test_torch_option_combinations_are_checked(params, message, train) -> None:
     with pytest.raises(InputError, match=message):
         models.create("torch-mf", **quick("torch-mf", **params)).fit(train)
+
+
+#: Library or textbook names of the shared settings; contenders must use the suite's names.
+SYNONYMS = {
+    "iterations",
+    "n_iter",
+    "n_epochs",
+    "num_epochs",
+    "learning_rate",
+    "regularization",
+    "reg",
+    "lambda_",
+    "no_components",
+    "n_factors",
+    "num_factors",
+    "num_threads",
+    "random_state",
+    "device",
+    "user_alpha",
+    "item_alpha",
+}
+
+
+@pytest.mark.parametrize("name", models.names())
+def test_shared_settings_use_the_suite_vocabulary(name) -> None:
+    params = set(inspect.signature(models.get(name)).parameters)
+    assert not params & SYNONYMS, f"{name}: use {sorted(COMMON_HYPERPARAMETERS)}"
+    assert {"seed", "n_threads", "backend"} <= params
+    if models.get(name).trains:
+        assert "epochs" in params  # --epochs and --param MODEL.epochs reach every learner
+
+
+@pytest.mark.parametrize("name", models.names())
+def test_contests_and_facts_are_declared_on_the_class(name) -> None:
+    contender = models.get(name)
+    assert contender.contests and set(contender.contests) <= set(Contest)
+    assert contender.predicts_ratings == (Contest.RATING in contender.contests)
+    assert contender.same_model_as is None or contender.same_model_as in models.names()
+    assert contender.speed_tolerance is None or contender.speed_tolerance > 1
+    assert models.speedup_baseline() in models.names()
+
+
+def test_the_harness_names_no_contender() -> None:
+    """Facts about contenders live on their classes, never in the harness modules."""
+    harness = [execute, metrics, plots, regress, report, results, runner]
+    for module in harness:
+        source = Path(module.__file__).read_text()
+        named = [name for name in models.names() if name in source]
+        assert not named, f"{module.__name__} names {named}"
+
+
+def test_a_class_without_a_valid_contest_is_refused() -> None:
+    with pytest.raises(TypeError, match="is not a Contest"):
+        type("Bad", (models.Model,), {"contests": ("rating",)})

@@ -152,6 +152,7 @@ params = {{ epochs = 40, factors = 4 }}
 """
 
 
+@pytest.mark.slow
 def test_gate_end_to_end_passes_unchanged_and_fails_a_doctored_reference(
     tmp_path: Path, capsys
 ) -> None:

@@ -25,9 +25,19 @@ def grid_dir(tmp_path: Path) -> tuple[Path, Path]:
     return config_file(tmp_path, ratings_file(tmp_path), TWO_MODELS), tmp_path / "run"
 
 
-def test_one_flat_record_per_run_with_the_schema(grid_dir) -> None:
-    config, out = grid_dir
-    runner.run_grid(load_config(str(config)), out, in_process=True)
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """One grid run (in-process) that the read-only tests below share: (config, run folder)."""
+    folder = tmp_path_factory.mktemp("grid")
+    config = config_file(folder, ratings_file(folder), TWO_MODELS)
+    with pytest.MonkeyPatch.context() as patch:  # its own data cache, as every test has
+        patch.setenv("MFBENCH_DATA", str(folder / "cache"))
+        out = runner.run_grid(load_config(str(config)), folder / "run", in_process=True)
+    return config, out
+
+
+def test_one_flat_record_per_run_with_the_schema(finished) -> None:
+    _, out = finished
     frame = pd.read_csv(out / "results.csv")
     assert list(frame.columns[: len(results.COLUMNS)]) == results.COLUMNS
     assert len(frame) == 6  # 2 seeds × (torch cpu, torch cuda, implicit cpu)
@@ -44,9 +54,8 @@ def test_one_flat_record_per_run_with_the_schema(grid_dir) -> None:
     assert ok.groupby("seed")[["n_train", "n_test"]].nunique().eq(1).all().all()
 
 
-def test_curves_have_one_row_per_epoch_and_exclude_their_own_time(grid_dir) -> None:
-    config, out = grid_dir
-    runner.run_grid(load_config(str(config)), out, in_process=True)
+def test_curves_have_one_row_per_epoch_and_exclude_their_own_time(finished) -> None:
+    _, out = finished
     frame = pd.read_csv(out / "results.csv")
     curves = pd.read_csv(out / "curves.csv")
     run = frame[(frame["model"] == "torch-biased-mf") & (frame["status"] == "ok")].iloc[0]
@@ -62,15 +71,15 @@ def test_curves_have_one_row_per_epoch_and_exclude_their_own_time(grid_dir) -> N
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is present")
-def test_unavailable_backend_is_a_skipped_record(grid_dir) -> None:
-    config, out = grid_dir
-    runner.run_grid(load_config(str(config)), out, in_process=True)
+def test_unavailable_backend_is_a_skipped_record(finished) -> None:
+    _, out = finished
     frame = pd.read_csv(out / "results.csv")
     skipped = frame[frame["status"] == "skipped"]
     assert set(skipped["backend"]) == {"cuda"} and len(skipped) == 2
     assert skipped["reason"].str.contains("CUDA unavailable").all()
 
 
+@pytest.mark.slow
 def test_a_failing_run_is_recorded_and_the_grid_goes_on(tmp_path: Path) -> None:
     models = """
 [[models]]
@@ -91,21 +100,20 @@ name = "popularity"
     assert not (out / runner.SPLIT_FOLDER).exists()
 
 
-def test_env_json_describes_the_machine(grid_dir) -> None:
-    config, out = grid_dir
-    runner.run_grid(load_config(str(config)), out, in_process=True)
+def test_env_json_describes_the_machine(finished) -> None:
+    _, out = finished
     env = json.loads((out / "env.json").read_text())
     assert env["cores"] >= 1 and env["versions"]["torch"] and env["versions"]["numpy"]
     assert isinstance(env["threadpools"], list) and "git_commit" in env and "cpu" in env
 
 
-def test_refuses_to_overwrite_a_run_folder(grid_dir) -> None:
-    config, out = grid_dir
-    runner.run_grid(load_config(str(config)), out, in_process=True)
+def test_refuses_to_overwrite_a_run_folder(finished) -> None:
+    config, out = finished
     with pytest.raises(InputError, match="already holds results; pass --resume"):
         runner.run_grid(load_config(str(config)), out, in_process=True)
 
 
+@pytest.mark.slow
 def test_sigint_then_resume_loses_and_repeats_nothing(tmp_path: Path) -> None:
     models = """
 [[models]]
@@ -176,6 +184,7 @@ def test_torn_last_line_is_ignored_but_corruption_is_reported(tmp_path: Path) ->
         results.read_jsonl(path)
 
 
+@pytest.mark.slow
 def test_each_run_gets_a_fresh_worker_process(grid_dir) -> None:
     config, out = grid_dir
     runner.run_grid(load_config(str(config)), out)

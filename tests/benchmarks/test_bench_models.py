@@ -23,7 +23,7 @@ SHORT_FIT = {"epochs": 3, "max_ratings": 1_000}
 #: Models fitted by ``test_short_fit``, reused by the prediction and scoring benchmarks.
 FITTED: dict[tuple[str, str, str], models.Model] = {}
 
-pytestmark = pytest.mark.parametrize("dataset", DATASETS)
+pytestmark = [pytest.mark.parametrize("dataset", DATASETS), pytest.mark.slow]
 backends = pytest.mark.parametrize(("name", "backend"), model_backends())
 
 
