@@ -123,8 +123,10 @@ def epoch_times(dataset: str, rows: pd.DataFrame, path: Path) -> bool:
     if rows.empty:
         return False
     names = [legend_name(label, b) for label, b in zip(rows["label"], rows["backend"], strict=True)]
-    figure, axis = plt.subplots(figsize=(8, 0.45 * len(rows) + 1.2))
+    longest = max(len(name) for name in names)  # room for the labels, then 5 in of bars
+    figure, axis = plt.subplots(figsize=(5 + 0.075 * longest, 0.32 * len(rows) + 1.3))
     axis.barh(names, rows["epoch_s_median"], color=[colour(m) for m in rows["model"]])
+    axis.margins(y=0.01)
     axis.set_xscale("log")
     axis.set_xlabel("seconds per epoch (median, log)")
     axis.set_title(f"{dataset}: time per epoch")
