@@ -149,11 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         help="allowed absolute loss of each primary metric (default 0.002)",
     )
-    check.add_argument(
-        "--in-process",
-        action="store_true",
-        help="run everything in this process (debugging; memory figures then mix)",
-    )
+    _add_in_process(check)
     check.set_defaults(handler=_check)
 
     listing = commands.add_parser(
@@ -227,12 +223,16 @@ def _add_run_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument("--format", help="force the format of data set files")
     run.add_argument("--out", help="run folder (default: results/runs/<UTC stamp>)")
     run.add_argument("--resume", action="store_true", help="skip runs already in --out")
-    run.add_argument(
+    _add_in_process(run)
+    run.add_argument("--no-report", action="store_true", help="skip REPORT.md and plots")
+
+
+def _add_in_process(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
         "--in-process",
         action="store_true",
         help="run everything in this process (debugging; memory figures then mix)",
     )
-    run.add_argument("--no-report", action="store_true", help="skip REPORT.md and plots")
 
 
 # -- flags -> grid ------------------------------------------------------------------------------

@@ -36,6 +36,23 @@ rmse_target = 1.5
     return path
 
 
+def gate_config_file(folder: Path, data: Path, name: str, models: str) -> Path:
+    """A TOML config for the regression gate: holdout on ``data``, two seeds, timed repeats."""
+    path = folder / f"{name}.toml"
+    path.write_text(f'''
+name = "{name}"
+n_threads = 1
+repeats = 2
+calibrate = true
+[[datasets]]
+name = "{data}"
+split = "holdout"
+seeds = [0, 1]
+{models}
+''')
+    return path
+
+
 TWO_MODELS = """
 [[models]]
 name = "torch-biased-mf"

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from harness_helpers import ratings_file
+from harness_helpers import gate_config_file, ratings_file
 
 from suite import metrics, models
 from suite.cli import main
@@ -62,15 +62,7 @@ class ItemMean(Model):
         return [self.item_means_]
 '''
 
-CONFIG = """
-name = "extension"
-n_threads = 1
-repeats = 2
-calibrate = true
-[[datasets]]
-name = "{data}"
-split = "holdout"
-seeds = [0, 1]
+MODELS = """
 [[models]]
 name = "item-mean"
 [[models]]
@@ -84,9 +76,7 @@ def throwaway(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "throwaway_contender.py").write_text(THROWAWAY_MODULE)
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setitem(models.REGISTRY, "item-mean", "throwaway_contender:ItemMean")
-    config = tmp_path / "extension.toml"
-    config.write_text(CONFIG.format(data=ratings_file(tmp_path)))
-    return config
+    return gate_config_file(tmp_path, ratings_file(tmp_path), "extension", MODELS)
 
 
 @pytest.mark.slow

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from harness_helpers import ratings_file
+from harness_helpers import gate_config_file, ratings_file
 
 from suite import regress
 from suite.cli import main
@@ -134,21 +134,13 @@ def test_reference_must_exist_match_the_config_and_schema(tmp_path: Path) -> Non
         regress.load_reference(tmp_path, "ci")
 
 
-TINY_CONFIG = """
-name = "tiny"
-n_threads = 1
-repeats = 2
-calibrate = true
-[[datasets]]
-name = "{data}"
-split = "holdout"
-seeds = [0, 1]
+TINY_MODELS = """
 [[models]]
 name = "numpy-als"
-params = {{ epochs = 3, factors = 4 }}
+params = { epochs = 3, factors = 4 }
 [[models]]
 name = "numpy-sgd"
-params = {{ epochs = 40, factors = 4 }}
+params = { epochs = 40, factors = 4 }
 """
 
 
@@ -156,8 +148,7 @@ params = {{ epochs = 40, factors = 4 }}
 def test_gate_end_to_end_passes_unchanged_and_fails_a_doctored_reference(
     tmp_path: Path, capsys
 ) -> None:
-    config = tmp_path / "tiny.toml"
-    config.write_text(TINY_CONFIG.format(data=ratings_file(tmp_path)))
+    config = gate_config_file(tmp_path, ratings_file(tmp_path), "tiny", TINY_MODELS)
     reference = tmp_path / "reference"
     common = ["check", "--config", str(config), "--reference", str(reference)]
 
