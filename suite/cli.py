@@ -318,7 +318,7 @@ def parse_param(text: str) -> tuple[str, str, Any]:
 
 def _run(args: argparse.Namespace) -> None:
     from suite import report, runner
-    from suite.config import Grid
+    from suite.config import Grid, validate
 
     if args.resume and not args.out:
         raise InputError("--resume needs --out DIR (the folder of the run to continue)")
@@ -326,6 +326,7 @@ def _run(args: argparse.Namespace) -> None:
     saved = out / "grid.json"
     if args.resume and saved.exists() and not any(getattr(args, f) for f in GRID_FLAGS):
         grid = Grid.from_json(saved.read_text())
+        validate(grid, str(saved))  # e.g. written by an mfbench whose parameter names differ
     else:
         grid = grid_from_arguments(args)
     runner.run_grid(grid, out, resume=args.resume, in_process=args.in_process)

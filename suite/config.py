@@ -86,7 +86,7 @@ class Grid:
     datasets: list[DatasetSpec]
     models: list[ModelSpec]
     n_threads: int | None = None  # None: every core
-    curve_users: int = 2000  # users sampled for the per-epoch NDCG@10 of the curves
+    curve_users: int = 2000  # users sampled for the per-epoch ranking metrics of the curves
     repeats: int = 1  # timed fits per run
     calibrate: bool = False  # time a calibration workload around each fit (for fit_norm)
     cli_params: dict[str, dict[str, Any]] = field(default_factory=dict)

@@ -8,8 +8,9 @@ This is where a model is timed. The harness runs each ``Task`` in a fresh worker
   context, kernels, JIT). Neither counts as fit time.
 - ``fit_s``: wall time of ``Model.fit``. The first fit takes the convergence curve, and the
   time spent evaluating inside its ``on_epoch`` is subtracted; further timed fits
-  (``Task.repeats``) run without a callback. ``fit_s`` is the median over all of them. Every
-  clock read goes through ``suite.measure.clock``, which waits for the GPU first.
+  (``Task.repeats``) get the same callback without the evaluation, so every fit does the
+  same work. ``fit_s`` is the median over all of them. Every clock read goes through
+  ``suite.measure.clock``, which waits for the GPU first.
 - ``predict_s``: predicting every test rating; ``rank_eval_s``: scoring all items for
   every test user and computing the ranking metrics.
 - ``ratings_per_s``: training examples the model visited divided by ``fit_s``.
@@ -113,7 +114,7 @@ def _run(
     fits = [first_fit_s]
     calibrations.append(_calibration(task))
     for _ in range(task.repeats - 1):
-        fits.append(_timed_fit(task, train))
+        fits.append(_timed_fit(task, train, test))
         calibrations.append(_calibration(task))
     normalised = [fit / ((calibrations[i] + calibrations[i + 1]) / 2) for i, fit in enumerate(fits)]
     fit_s = float(np.median(fits))
@@ -161,13 +162,15 @@ def _first_fit(
     return record, fit_s
 
 
-def _timed_fit(task: Task, train: Ratings) -> float:
-    """Seconds one more fresh, prepared model takes to fit (no callback, nothing evaluated)."""
+def _timed_fit(task: Task, train: Ratings, test: Ratings) -> float:
+    """Seconds one more fresh, prepared model takes to fit, with a callback that only reads
+    the clock each epoch (as the first fit's does, evaluation aside)."""
     model = _new_model(task)
     model.prepare(train)
-    start = clock(task.backend)
-    model.fit(train)
-    return clock(task.backend) - start
+    timer = Curve(train, test, task, [], None, evaluate=False)
+    timer.start()
+    model.fit(train, on_epoch=timer.on_epoch)
+    return timer.training_seconds()
 
 
 def _new_model(task: Task) -> Model:
@@ -220,7 +223,8 @@ class Curve:
     Rating metrics use the whole test set; ranking metrics a fixed sample of at most
     ``task.curve_users`` test users, so that curves stay cheap on large data (the final
     record uses every test user). Call ``start()`` just before ``fit``, and
-    ``training_seconds()`` just after it.
+    ``training_seconds()`` just after it. With ``evaluate=False`` it only reads the clock
+    (waiting for the GPU) each epoch: the timed repeats' callback.
     """
 
     def __init__(
@@ -230,8 +234,9 @@ class Curve:
         task: Task,
         rows: list[dict[str, Any]],
         progress: Progress | None,
+        evaluate: bool = True,
     ) -> None:
-        self.task, self.rows, self.progress = task, rows, progress
+        self.task, self.rows, self.progress, self.evaluate = task, rows, progress, evaluate
         self.total_epochs = int(task.params.get("epochs", 1))
         self.train, self.test = train, test
         self.ranking_test = _user_sample(test, task.curve_users, seed=task.seed)
@@ -249,6 +254,8 @@ class Curve:
 
     def on_epoch(self, epoch: int, model: Model) -> None:
         paused = clock(self.task.backend)
+        if not self.evaluate:
+            return
         elapsed = paused - self._started - self._eval_seconds
         previous = self.rows[-1]["elapsed_s"] if self.rows else 0.0
         losses = getattr(model, "loss_history_", None)

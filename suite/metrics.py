@@ -212,7 +212,8 @@ def ranking_metrics(
         rows, cols = seen[batch].nonzero()
         scores[rows, cols] = -np.inf
         top = top_k(scores, deepest)
-        hits = np.take_along_axis(relevant[batch].toarray(), top, axis=1).astype(np.float64)
+        hits = np.zeros((len(batch), deepest))  # fewer items than k: the rest are misses
+        hits[:, : top.shape[1]] = np.take_along_axis(relevant[batch].toarray(), top, axis=1)
         n_relevant = np.diff(relevant.indptr)[batch].astype(np.float64)
         for metric in chosen:
             totals[metric.column] += float(metric.compute(hits[:, : metric.k], n_relevant).sum())
@@ -239,6 +240,8 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     highest score is kept, and of the items equal to it, those with the lowest indices.
     """
     k = min(k, scores.shape[1])
+    if np.isnan(scores).any():  # a NaN score never outranks a number
+        scores = np.where(np.isnan(scores), -np.inf, scores)
     kth = -np.partition(-scores, k - 1, axis=1)[:, k - 1 : k]  # each row's k-th highest score
     above = scores > kth
     tied = scores == kth

@@ -11,7 +11,7 @@ Like is compared with like:
   when it grows by more than ``speed_factor``, or by the contender's own
   ``Model.speed_tolerance`` where its timing is noisier. A slower or busier machine slows
   the calibration too, so it does not fail the gate. Fits shorter than ``min_fit_s`` in the
-  reference are too short to time reliably and are left out of the speed comparison.
+  reference are too short to time reliably: their rows say "unchecked" and why.
 
 Normalised speed is comparable within one *machine class* (CPU model and the BLAS kernels
 chosen for it), not across: on the same config, LightFM's ``fit_norm`` is 1.5× higher on an
@@ -20,8 +20,11 @@ compared with runs from the same class: the reference's own if it was made on on
 ``speed-<class>.csv`` beside it (``mfbench check --update-speed``). With neither, the
 speed rows say "unchecked" and why, and the headline says speed was not checked.
 
-A reference is a run folder of the same config holding ``check.json`` (config name and
-schema version). Contenders that appear on one side only are reported, not failed.
+Nothing is passed unseen: every (data set, contender, seed) that ran ok in the reference must
+run ok now, or the gate fails naming it, and every speed row that is not compared says why.
+
+A reference is a complete run folder of the same config holding ``check.json`` (config name
+and schema version). Contenders that are new in this run are reported, not failed.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ KEY = ["dataset", "label", "backend"]
 SPEED_CHECK = "fit_norm (median)"  # the check column of a speed row
 SPEED_PREFIX = "speed-"  # speed-<machine class slug>.csv: runs timed on another machine class
 SPEED_COLUMNS = [*KEY, "model", "split", "fold", "seed", "status", "fit_s", "fit_norm"]
+NO_CLASS = "no speed reference for this machine class"
 
 
 @dataclass
@@ -58,10 +62,11 @@ class Tolerances:
     min_fit_s: float = 0.25  # shorter fits are too noisy to time; their speed is not compared
 
     def speed_limit(self, model: str) -> float:
-        """The allowed growth of ``model``'s normalised fit time (its own, if it has one)."""
+        """The allowed growth of ``model``'s normalised fit time: ``speed_factor``, or the
+        contender's own ``speed_tolerance`` where that is looser."""
         contender = models.lookup(model)
         own = contender.speed_tolerance if contender is not None else None
-        return own if own is not None else self.speed_factor
+        return max(own or 0.0, self.speed_factor)
 
     @classmethod
     def stored(cls, folder: Path) -> Tolerances:
@@ -130,16 +135,31 @@ class SpeedReference:
 def speed_reference(folder: Path, reference: pd.DataFrame, machine: str) -> SpeedReference:
     """The speed figures in reference ``folder`` that were measured on ``machine``'s class."""
     own = folder_machine(folder)
-    extra = {
-        str(pd.read_csv(path, nrows=1)["machine"].iloc[0]): path
-        for path in sorted(folder.glob(f"{SPEED_PREFIX}*.csv"))
-    }
+    extra = {}
+    for path in sorted(folder.glob(f"{SPEED_PREFIX}*.csv")):
+        frame = _read_speed_file(path)
+        extra[str(frame["machine"].iloc[0])] = frame
     known = [own, *extra]
     if machine == own:
         return SpeedReference(reference, machine, known)
-    if machine in extra:
-        return SpeedReference(pd.read_csv(extra[machine]), machine, known)
-    return SpeedReference(None, machine, known)
+    return SpeedReference(extra.get(machine), machine, known)
+
+
+def _read_speed_file(path: Path) -> pd.DataFrame:
+    needed = [*SPEED_COLUMNS, "machine"]
+    problem = ""
+    try:
+        frame = pd.read_csv(path)
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        problem, frame = f"unreadable ({type(exc).__name__})", pd.DataFrame()
+    if not problem and (frame.empty or not set(needed) <= set(frame.columns)):
+        problem = f"needs rows with the columns {', '.join(needed)}"
+    if problem:
+        raise InputError(
+            f"{path}: not a speed reference: {problem}; delete it or rewrite it with "
+            "`mfbench check --update-speed` on its machine class"
+        )
+    return frame
 
 
 def compare(
@@ -154,12 +174,8 @@ def compare(
     the same machine class).
     """
     reference, current = (_labelled(frame) for frame in (reference, current))
-    rows = _accuracy_rows(reference, current, tol)
-    if speed is None or speed.runs is not None:
-        speed_runs = reference if speed is None else _labelled(speed.runs)
-        rows += _speed_rows(speed_runs, current, tol)
-    else:
-        rows += _unchecked_speed_rows(current, speed)
+    speed = speed or SpeedReference(reference, "", [])
+    rows = _accuracy_rows(reference, current, tol) + _speed_rows(speed, current, tol)
     rows += _membership_rows(reference, current)
     return pd.DataFrame(
         rows,
@@ -180,7 +196,7 @@ def compare(
 
 def render(table: pd.DataFrame) -> str:
     """The comparison as markdown, failures first, with a one-line verdict."""
-    order = {"FAIL": 0, "unchecked": 1, "gone": 2, "new": 3, "ok": 4}
+    order = {"FAIL": 0, "gone": 1, "unchecked": 2, "new": 3, "ok": 4}
     table = table.sort_values("verdict", key=lambda v: v.map(order), kind="stable")
     shown = table.copy()
     for column in ("reference", "now", "delta"):
@@ -190,14 +206,18 @@ def render(table: pd.DataFrame) -> str:
     unchecked = table[table["verdict"] == "unchecked"]
     checked = len(table) - len(unchecked)
     headline = (
-        f"**{failures} regression(s)** out of {checked} checks."
+        f"**{failures} regression(s)** out of {checked} checks"
         if failures
-        else f"No regression: {checked} checks passed."
+        else f"No regression: {checked} checks passed"
     )
-    if not unchecked.empty:
-        headline += (
-            f" **Speed not checked** ({len(unchecked)} rows): {unchecked['allowed'].iloc[0]}."
-        )
+    headline += (
+        f"; {len(unchecked)} speed row(s) not checked (why: in the table)."
+        if len(unchecked)
+        else "."
+    )
+    no_class = unchecked["allowed"][unchecked["allowed"].str.startswith(NO_CLASS)]
+    if not no_class.empty:
+        headline += f" **Speed not checked on this machine:** {no_class.iloc[0]}."
     body = tabulate(
         shown, headers="keys", tablefmt="github", showindex=False, disable_numparse=True
     )
@@ -212,6 +232,7 @@ def write_reference(
     Speed figures of other machine classes measured the old code; they are removed (and
     returned) so that they never judge the new one.
     """
+    _require_complete(current_folder, "--update")
     reference.mkdir(parents=True, exist_ok=True)
     for name in ("results.csv", "curves.csv", "env.json", "CHECK.md"):
         if (current_folder / name).exists():
@@ -232,12 +253,29 @@ def write_speed_reference(current_folder: Path, reference: Path) -> Path:
             f"--update-speed: {reference} was made on this machine class ({machine}); "
             "its own figures are the speed reference (refresh them with --update)"
         )
-    frame, _ = results.load(current_folder)
-    runs = _labelled(frame)
-    runs = runs.loc[runs["status"] == "ok", SPEED_COLUMNS].assign(machine=machine)
+    runs = _labelled(_require_complete(current_folder, "--update-speed"))
+    env = json.loads((current_folder / "env.json").read_text())
+    runs = runs.loc[runs["status"] == "ok", SPEED_COLUMNS].assign(
+        machine=machine,
+        commit=env.get("git_commit"),  # which code was timed
+    )
     path = reference / f"{SPEED_PREFIX}{_slug(machine)}.csv"
     runs.to_csv(path, index=False)
     return path
+
+
+def _require_complete(folder: Path, option: str) -> pd.DataFrame:
+    """The results of ``folder``, which a reference may be made of only if no run failed."""
+    frame, _ = results.load(folder)
+    failed = frame[frame["status"] == "failed"]
+    if not failed.empty:
+        first = failed.iloc[0]
+        raise InputError(
+            f"{option}: {len(failed)} run(s) in {folder} failed (first: {first['dataset']} "
+            f"{first['model']} seed {first['seed']}: {first['reason'][:120]}); a reference "
+            "needs a complete run"
+        )
+    return frame
 
 
 def _row(
@@ -255,13 +293,23 @@ def _row(
 
 
 def _accuracy_rows(ref: pd.DataFrame, now: pd.DataFrame, tol: Tolerances) -> list[list]:
-    rows = []
-    ok_ref, ok_now = ref[ref["status"] == "ok"], now[now["status"] == "ok"]
-    merged = ok_ref.merge(ok_now, on=[*KEY, "split", "fold", "seed"], suffixes=("_ref", "_now"))
+    """Each primary metric per (data set, contender, seed) that ran ok in the reference;
+    a failing row for each of those that did not run ok now."""
+    ok_ref = ref[ref["status"] == "ok"]
+    on = [*KEY, "split", "fold", "seed"]
+    scores = [metric.column for metric in metrics.primaries()]
+    merged = _side(ok_ref, on, scores, "_ref").merge(
+        _side(now, on, ["status", "reason", *scores], "_now"), on=on, how="left"
+    )
+    ran = merged["status_now"] == "ok"
+    rows = [
+        _not_ok_row((row.dataset, row.label, row.backend), row.seed, row.status_now, row.reason_now)
+        for row in merged[~ran].itertuples()
+    ]
     for metric in metrics.primaries():
         column, higher_is_better = metric.column, metric.higher_is_better
         spread = ok_ref.groupby(KEY)[column].std().rename("spread")
-        for row in merged.join(spread, on=KEY).itertuples():
+        for row in merged[ran].join(spread, on=KEY).itertuples():
             before, after = getattr(row, f"{column}_ref"), getattr(row, f"{column}_now")
             if pd.isna(before) and pd.isna(after):
                 continue
@@ -276,43 +324,51 @@ def _accuracy_rows(ref: pd.DataFrame, now: pd.DataFrame, tol: Tolerances) -> lis
     return rows
 
 
-def _speed_rows(ref: pd.DataFrame, now: pd.DataFrame, tol: Tolerances) -> list[list]:
-    speeds = []
-    for frame in (ref, now):
-        ok = frame[(frame["status"] == "ok") & frame["fit_norm"].notna()]
-        speeds.append(ok.groupby(KEY)["fit_norm"].median())
-    timed = ref[ref["status"] == "ok"].groupby(KEY)["fit_s"].median() >= tol.min_fit_s
-    both = pd.concat(speeds, axis=1, keys=["ref", "now"], join="inner")
-    both = both[timed.reindex(both.index, fill_value=False)]
-    model_of = dict(zip(ref["label"], ref["model"], strict=False))
-    rows = []
-    for key, pair in both.iterrows():
-        limit = tol.speed_limit(model_of.get(key[1], key[1]))
-        verdict = "FAIL" if pair["now"] / pair["ref"] > limit else "ok"
-        rows.append(
-            _row(
-                SPEED_CHECK,
-                key,
-                before=pair["ref"],
-                after=pair["now"],
-                allowed=f"× ≤ {limit:g}",
-                verdict=verdict,
-            )
+def _side(frame: pd.DataFrame, on: list[str], columns: list[str], suffix: str) -> pd.DataFrame:
+    """``frame``'s key columns and ``columns`` (NaN where absent), the latter suffixed."""
+    picked = frame.reindex(columns=[*on, *columns])
+    return picked.rename(columns={column: f"{column}{suffix}" for column in columns})
+
+
+def _not_ok_row(key: tuple, seed: int, status: Any, reason: Any) -> list:
+    now = "not run" if pd.isna(status) else str(status)
+    why = "" if pd.isna(reason) or not str(reason) else f": {str(reason)[:100]}"
+    return _row("ran ok", key, seed, allowed=f"ok in the reference; now {now}{why}", verdict="FAIL")
+
+
+def _speed_rows(speed: SpeedReference, now: pd.DataFrame, tol: Tolerances) -> list[list]:
+    """Median ``fit_norm`` per (data set, contender): compared, or "unchecked" and why."""
+    ok_now = now[(now["status"] == "ok") & now["fit_norm"].notna()]
+    current = ok_now.groupby(KEY)["fit_norm"].median()
+    model_of = dict(zip(ok_now["label"], ok_now["model"], strict=False))
+    if speed.runs is None:
+        why = (
+            f"{NO_CLASS} ({speed.machine}); the reference has {'; '.join(speed.known)}; "
+            "add one with `mfbench check --update-speed` here"
         )
+        return [_unchecked(key, value, why) for key, value in current.items()]
+    runs = _labelled(speed.runs)
+    ok_ref = runs[(runs["status"] == "ok") & runs["fit_norm"].notna()]
+    before = ok_ref.groupby(KEY)["fit_norm"].median()
+    fit_s = ok_ref.groupby(KEY)["fit_s"].median()
+    rows = []
+    for key, after in current.items():
+        if key not in before.index:
+            rows.append(_unchecked(key, after, "no speed figure for it on this machine class"))
+        elif fit_s[key] < tol.min_fit_s:
+            why = (
+                f"reference fit {fit_s[key]:.3f} s is under {tol.min_fit_s:g} s: too short to time"
+            )
+            rows.append(_unchecked(key, after, why))
+        else:
+            limit = tol.speed_limit(model_of.get(key[1], key[1]))
+            verdict = "FAIL" if after / before[key] > limit else "ok"
+            rows.append(_row(SPEED_CHECK, key, NAN, before[key], after, f"× ≤ {limit:g}", verdict))
     return rows
 
 
-def _unchecked_speed_rows(now: pd.DataFrame, speed: SpeedReference) -> list[list]:
-    why = (
-        f"no speed reference for this machine class ({speed.machine}); the reference has "
-        f"{'; '.join(speed.known)}; add one with `mfbench check --update-speed` here"
-    )
-    ok = now[(now["status"] == "ok") & now["fit_norm"].notna()]
-    medians = ok.groupby(KEY)["fit_norm"].median()
-    return [
-        _row(SPEED_CHECK, key, after=value, allowed=why, verdict="unchecked")
-        for key, value in medians.items()
-    ]
+def _unchecked(key: tuple, value: float, why: str) -> list:
+    return _row(SPEED_CHECK, key, after=value, allowed=why, verdict="unchecked")
 
 
 def _membership_rows(ref: pd.DataFrame, now: pd.DataFrame) -> list[list]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -136,3 +137,19 @@ def test_every_command_has_help_with_examples_and_defaults(argv, defaults, capsy
     assert exit_info.value.code == 0
     assert "examples: mfbench " in text
     assert all(default in text for default in defaults), text
+
+
+def test_resuming_a_folder_whose_grid_uses_retired_names_is_a_one_line_error(
+    tmp_path: Path, capsys
+) -> None:
+    out = tmp_path / "run"
+    out.mkdir()
+    grid = {
+        "name": "old",
+        "datasets": [{"name": "synthetic-seed-2017"}],
+        "models": [{"name": "numpy-als", "params": {"iterations": 3}}],
+    }
+    (out / "grid.json").write_text(json.dumps(grid))
+    code, _, err = run_cli(["run", "--resume", "--out", str(out)], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "grid.json: model 'numpy-als': unknown parameter 'iterations'" in err

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from harness_helpers import gate_config_file, ratings_file
 
-from suite import metrics, models
+from suite import metrics, models, regress
 from suite.cli import main
 from suite.models.base import Contest
 
@@ -98,8 +98,10 @@ def test_a_new_contender_runs_reports_and_passes_the_gate(
     checked = (tmp_path / "c2" / "CHECK.md").read_text()
     assert "No regression" in checked
     gated = [line for line in checked.splitlines() if "| item-mean " in line]
-    assert {line.split("|")[1].strip() for line in gated} == {"rmse", "ndcg_at_10"}
-    assert all("| ok " in line for line in gated) and len(gated) == 4  # 2 metrics × 2 seeds
+    accuracy = [line for line in gated if line.split("|")[1].strip() in ("rmse", "ndcg_at_10")]
+    assert len(accuracy) == 4 and all("| ok " in line for line in accuracy)  # 2 metrics × 2 seeds
+    speed = [line for line in gated if line.startswith(f"| {regress.SPEED_CHECK}")]
+    assert len(speed) == 1  # compared, or "unchecked" with the reason (a fit this short)
 
     assert main(["list"]) == 0
     assert "| item-mean " in capsys.readouterr().out

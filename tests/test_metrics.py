@@ -74,3 +74,16 @@ def test_top_k_breaks_ties_by_lower_index_whatever_the_partition() -> None:
         for row, chosen in zip(scores, metrics.top_k(scores, k), strict=True):
             expected = sorted(range(n), key=lambda item: (-row[item], item))[: min(k, n)]
             assert chosen.tolist() == expected
+
+
+def test_fewer_items_than_k_count_as_misses() -> None:
+    train = Ratings([0], [0], [5.0], n_users=1, n_items=3)
+    test = Ratings([0], [2], [5.0], n_users=1, n_items=3)
+    found = metrics.ranking_metrics(FixedScores([3, 2, 1]), train, test)  # k = 10, 3 items
+    assert found["precision_at_10"] == pytest.approx(1 / 10)  # one hit in a list of 10
+    assert found["recall_at_10"] == pytest.approx(1.0)
+
+
+def test_nan_scores_rank_last() -> None:
+    scores = np.array([[np.nan, 1.0, np.nan, 0.5]])
+    assert metrics.top_k(scores, 3).tolist() == [[1, 3, 0]]

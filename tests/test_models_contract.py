@@ -196,3 +196,10 @@ def test_the_harness_names_no_contender() -> None:
 def test_a_class_without_a_valid_contest_is_refused() -> None:
     with pytest.raises(TypeError, match="is not a Contest"):
         type("Bad", (models.Model,), {"contests": ("rating",)})
+
+
+def test_a_contender_must_declare_its_contests_as_a_tuple() -> None:
+    with pytest.raises(TypeError, match="contests must be a non-empty tuple of Contest"):
+        type("Unsaid", (models.Model,), {"name": "unsaid"})
+    with pytest.raises(TypeError, match="contests must be a non-empty tuple of Contest"):
+        type("Bare", (models.Model,), {"name": "bare", "contests": Contest.RATING})

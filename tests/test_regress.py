@@ -96,19 +96,39 @@ def test_slower_normalised_fit_fails_beyond_the_factor() -> None:
     assert found[("fit_norm (median)", "numpy-als", None)] == "ok"  # 12.5 / 10.5 = 1.19
 
 
-def test_fits_too_short_to_time_are_not_speed_checked() -> None:
+def test_fits_too_short_to_time_are_not_speed_checked_and_say_so() -> None:
     reference = rows({("popularity", 0, "fit_s"): 0.01, ("popularity", 1, "fit_s"): 0.01})
     slower = rows({("popularity", 0, "fit_norm"): 5.0, ("popularity", 1, "fit_norm"): 5.0})
     table = regress.compare(reference, slower, regress.Tolerances(min_fit_s=0.25))
-    speed = table[table["check"].str.startswith("fit_norm")]
-    assert list(speed["model"]) == ["numpy-als"] and set(table["verdict"]) == {"ok"}
+    speed = table[table["check"] == regress.SPEED_CHECK].set_index("model")
+    assert speed.loc["numpy-als", "verdict"] == "ok"
+    assert speed.loc["popularity", "verdict"] == "unchecked"
+    assert (
+        "reference fit 0.010 s is under 0.25 s: too short to time"
+        in speed.loc["popularity", "allowed"]
+    )
+    assert "FAIL" not in set(table["verdict"])
+    assert "1 speed row(s) not checked (why: in the table)" in regress.render(table)
 
 
-def test_contenders_on_one_side_only_are_reported_not_failed() -> None:
+def test_a_contender_that_no_longer_runs_ok_fails_the_gate_by_name() -> None:
+    now = rows({("numpy-als", 1, "status"): "failed", ("numpy-als", 1, "reason"): "boom"})
+    found = verdicts(regress.compare(rows(), now, regress.Tolerances()))
+    assert found[("ran ok", "numpy-als", 1)] == "FAIL"
+    table = regress.compare(rows(), now, regress.Tolerances())
+    failed = table[table["verdict"] == "FAIL"]
+    assert list(failed["allowed"]) == ["ok in the reference; now failed: boom"]
+    missing = rows()[lambda f: ~((f["model"] == "popularity") & (f["seed"] == 0))]
+    found = verdicts(regress.compare(rows(), missing, regress.Tolerances()))
+    assert found[("ran ok", "popularity", 0)] == "FAIL"  # not run at all: "now not run"
+
+
+def test_retired_contenders_fail_and_new_ones_are_reported() -> None:
     reference = pd.concat([rows(), rows().assign(model="retired-model")])
     now = pd.concat([rows(), rows().assign(model="torch-mf")])
     table = regress.compare(reference, now, regress.Tolerances())
-    assert "FAIL" not in set(table["verdict"])
+    failed = table[table["verdict"] == "FAIL"]
+    assert set(failed["model"]) == {"retired-model"} and set(failed["check"]) == {"ran ok"}
     gone = table[table["verdict"] == "gone"]
     assert list(gone["model"]) == ["retired-model"]
     assert "no longer registered" in gone["check"].iloc[0]
@@ -218,7 +238,8 @@ def test_speed_on_another_machine_class_is_unchecked_and_said(tmp_path: Path) ->
     assert set(speed_rows["verdict"]) == {"unchecked"} and len(speed_rows) == 2
     assert "FAIL" not in set(table["verdict"])
     text = regress.render(table)
-    assert "**Speed not checked** (2 rows): no speed reference for this machine class" in text
+    assert "No regression: 6 checks passed; 2 speed row(s) not checked" in text
+    assert "**Speed not checked on this machine:** no speed reference for this machine " in text
     assert "(AMD EPYC / Haswell); the reference has Intel Xeon / SkylakeX" in text
 
 
@@ -240,7 +261,38 @@ def test_a_speed_file_of_this_machine_class_is_used(tmp_path: Path) -> None:
     slower = amd.assign(fit_norm=amd["fit_norm"] * 1.5)
     found = verdicts(regress.compare(reference, slower, regress.Tolerances(), speed))
     assert found[(regress.SPEED_CHECK, "numpy-als", None)] == "FAIL"
+    newcomer = pd.concat([amd, amd.assign(model="numba-sgd")])
+    found = verdicts(regress.compare(reference, newcomer, regress.Tolerances(), speed))
+    assert found[(regress.SPEED_CHECK, "numba-sgd", None)] == "unchecked"  # AMD has no figure
     with pytest.raises(InputError, match="was made on this machine class"):
         regress.write_speed_reference(tmp_path / "ref", tmp_path / "ref")
     stale = regress.write_reference(amd_run, tmp_path / "ref", "ci", regress.Tolerances())
     assert stale == [path] and not path.exists()  # a new reference retires other classes' figures
+
+
+def test_a_damaged_speed_file_is_a_one_line_error(tmp_path: Path) -> None:
+    reference = make_reference(tmp_path, "Intel Xeon", "SkylakeX")
+    (tmp_path / "speed-amd-epyc.csv").write_text(",".join(regress.SPEED_COLUMNS) + ",machine\n")
+    with pytest.raises(InputError, match=r"speed-amd-epyc.csv: not a speed reference: needs rows"):
+        regress.speed_reference(tmp_path, reference, "AMD EPYC / Haswell")
+
+
+def test_a_reference_is_only_made_of_a_complete_run(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "env.json").write_text(json.dumps(env_of("AMD EPYC", "Haswell")))
+    frame = rows({("numpy-als", 1, "status"): "failed", ("numpy-als", 1, "reason"): "boom"})
+    frame.assign(run_id=range(len(frame)), params="{}").reindex(
+        columns=sorted(set(frame.columns) | set(regress.results.REQUIRED_COLUMNS))
+    ).to_csv(run / "results.csv", index=False)
+    make_reference(tmp_path / "ref", "Intel Xeon", "SkylakeX")
+    with pytest.raises(InputError, match=r"--update-speed: 1 run\(s\) in .* failed .*boom"):
+        regress.write_speed_reference(run, tmp_path / "ref")
+    with pytest.raises(InputError, match=r"--update: 1 run\(s\) in .* failed"):
+        regress.write_reference(run, tmp_path / "ref", "ci", regress.Tolerances())
+
+
+def test_a_looser_command_line_factor_also_loosens_a_contenders_own_limit() -> None:
+    assert regress.Tolerances(speed_factor=1.3).speed_limit("torch-mf-seed") == 2.0
+    assert regress.Tolerances(speed_factor=3.0).speed_limit("torch-mf-seed") == 3.0
+    assert regress.Tolerances(speed_factor=1.3).speed_limit("retired-model") == 1.3

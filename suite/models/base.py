@@ -136,6 +136,9 @@ class Model(ABC):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         contests = getattr(cls, "contests", ())
+        named = "name" in vars(cls)  # a registrable contender, not a shared base class
+        if not isinstance(contests, tuple) or (named and not contests):
+            raise TypeError(f"{cls.__name__}.contests must be a non-empty tuple of Contest")
         for contest in contests:
             if not isinstance(contest, Contest):
                 raise TypeError(f"{cls.__name__}.contests: {contest!r} is not a Contest")
