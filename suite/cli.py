@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,7 +14,10 @@ from suite import __version__
 from suite.errors import InputError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from suite.config import Grid
+    from suite.regress import Tolerances
 
 log = logging.getLogger("mfbench")
 
@@ -45,6 +49,17 @@ def _examples(*lines: str) -> str:
     return "examples:\n" + "\n".join(f"  {line}" for line in lines)
 
 
+def _command(
+    commands: Any, name: str, handler: Any, summary: str, description: str, *examples: str
+) -> argparse.ArgumentParser:
+    """A subcommand with its one-line summary, description, examples and handler."""
+    command = commands.add_parser(
+        name, help=summary, description=description, epilog=_examples(*examples)
+    )
+    command.set_defaults(handler=handler)
+    return command
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (0 ok, 1 regression found, 2 bad input)."""
     parser = build_parser()
@@ -64,6 +79,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("mfbench: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into a reader that stopped early (`| head`)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,30 +97,29 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", parser_class=_Parser)
     _add_data_commands(commands)
 
-    run = commands.add_parser(
+    run = _command(
+        commands,
         "run",
-        help="run a benchmark grid (a config and/or flags)",
-        description="Run a grid of data sets × splits × seeds × contenders × backends, one "
-        "fresh worker process and one record per run.",
-        epilog=_examples(
-            "mfbench run --config quick",
-            "mfbench run --dataset ml-100k --model torch-biased-mf,numba-sgd --seeds 3 "
-            "--param torch-biased-mf.lr=0.01",
-            "mfbench run --resume --out results/runs/20261128-120000",
-        ),
+        _run,
+        "run a benchmark grid (a config and/or flags)",
+        "Run a grid of data sets × splits × seeds × contenders × backends, one fresh worker "
+        "process and one record per run.",
+        "mfbench run --config quick",
+        "mfbench run --dataset ml-100k --model torch-biased-mf,numba-sgd --seeds 3 "
+        "--param torch-biased-mf.lr=0.01",
+        "mfbench run --resume --out results/runs/20261128-120000",
     )
     _add_run_arguments(run)
-    run.set_defaults(handler=_run)
 
-    report = commands.add_parser(
+    report = _command(
+        commands,
         "report",
-        help="write REPORT.md and plots for a run folder",
-        description="Rebuild a run folder's REPORT.md and plots from its results.",
-        epilog=_examples(
-            "mfbench report results/runs/20261128-120000",
-            "mfbench report results --readme README.md",
-            "mfbench report --pytest-benchmark results/runs/benchmark-20261128-120000.json",
-        ),
+        _report,
+        "write REPORT.md and plots for a run folder",
+        "Rebuild a run folder's REPORT.md and plots from its results.",
+        "mfbench report results/runs/20261128-120000",
+        "mfbench report results --readme README.md",
+        "mfbench report --pytest-benchmark results/runs/benchmark-20261128-120000.json",
     )
     report.add_argument("folder", nargs="?", help="a run folder (results.jsonl or results.csv)")
     report.add_argument(
@@ -118,14 +135,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="contender the speed-up table compares with "
         "(default: the one registered as the speed-up baseline)",
     )
-    report.set_defaults(handler=_report)
 
-    check = commands.add_parser(
+    check = _command(
+        commands,
         "check",
-        help="regression gate: run a config and compare it with the reference",
-        description="Run a config (default: ci) and compare accuracy per seed and normalised "
-        "speed with the committed reference. Exit 1 on a regression, 2 on bad input.",
-        epilog=_examples("mfbench check", "mfbench check --update   # after a deliberate change"),
+        _check,
+        "regression gate: run a config and compare it with the reference",
+        "Run a config (default: ci) and compare accuracy per seed and normalised speed with "
+        "the committed reference. Exit 1 on a regression, 2 on bad input.",
+        "mfbench check",
+        "mfbench check --update   # after a deliberate change",
     )
     check.add_argument("--reference", default="results/ci", help="reference folder")
     check.add_argument("--config", default="ci", help="config name or TOML file")
@@ -142,58 +161,62 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep this run's speed figures as this machine class's, if accuracy passes",
     )
     check.add_argument(
-        "--speed-factor", type=float, help="allowed growth of normalised fit time (default 1.3)"
+        "--speed-factor",
+        type=float,
+        help="allowed growth of normalised fit time (default: the reference's tolerance)",
     )
     check.add_argument(
         "--accuracy-floor",
         type=float,
-        help="allowed absolute loss of each primary metric (default 0.002)",
+        help="allowed absolute loss of each primary metric (default: the reference's)",
     )
     _add_in_process(check)
-    check.set_defaults(handler=_check)
 
-    listing = commands.add_parser(
+    _command(
+        commands,
         "list",
-        help="contenders, data sets and configs",
-        description="The registered contenders (contests, backends, availability here), the "
-        "data set names and the shipped configs.",
-        epilog=_examples("mfbench list"),
+        _list,
+        "contenders, data sets and configs",
+        "The registered contenders (contests, backends, availability here), the data set "
+        "names and the shipped configs.",
+        "mfbench list",
     )
-    listing.set_defaults(handler=_list)
     return parser
 
 
 def _add_data_commands(commands: Any) -> None:
-    data = commands.add_parser(
+    data = _command(
+        commands,
         "data",
-        help="fetch and inspect data sets",
-        description="Fetch MovieLens releases into the cache and describe any data set.",
-        epilog=_examples("mfbench data fetch ml-100k", "mfbench data info ml-100k"),
+        lambda _args: data.print_help(),
+        "fetch and inspect data sets",
+        "Fetch MovieLens releases into the cache and describe any data set.",
+        "mfbench data fetch ml-100k",
+        "mfbench data info ml-100k",
     )
-    data.set_defaults(handler=lambda _args: data.print_help())
     data_commands = data.add_subparsers(title="data commands", parser_class=_Parser)
-    fetch = data_commands.add_parser(
+    fetch = _command(
+        data_commands,
         "fetch",
-        help="download a MovieLens release into the cache",
-        description="Download a MovieLens release into $MFBENCH_DATA (or ~/.cache/mfbench) "
-        "and check it.",
-        epilog=_examples("mfbench data fetch ml-100k"),
+        _data_fetch,
+        "download a MovieLens release into the cache",
+        "Download a MovieLens release into $MFBENCH_DATA (or ~/.cache/mfbench) and check it.",
+        "mfbench data fetch ml-100k",
     )
     fetch.add_argument("name", help="release name, e.g. ml-100k")
     fetch.add_argument("--force", action="store_true", help="download again even if cached")
-    fetch.set_defaults(handler=_data_fetch)
-    info = data_commands.add_parser(
+    info = _command(
+        data_commands,
         "info",
-        help="sizes, density, histogram of a data set",
-        description="Sizes, density, activity, rating histogram and time span of a data set.",
-        epilog=_examples(
-            "mfbench data info ml-100k", "mfbench data info ratings.csv --format ratings.csv"
-        ),
+        _data_info,
+        "sizes, density, histogram of a data set",
+        "Sizes, density, activity, rating histogram and time span of a data set.",
+        "mfbench data info ml-100k",
+        "mfbench data info ratings.csv --format ratings.csv",
     )
     info.add_argument("name_or_path", help="data set name or ratings file")
     info.add_argument("--format", help="force the file format (u.data, ratings.dat, ...)")
     info.add_argument("--seed", type=int, default=0, help="seed of a synthetic data set")
-    info.set_defaults(handler=_data_info)
 
 
 def _add_run_arguments(run: argparse.ArgumentParser) -> None:
@@ -397,7 +420,7 @@ def _check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _tolerances(args: argparse.Namespace, reference: Path) -> Any:
+def _tolerances(args: argparse.Namespace, reference: Path) -> Tolerances:
     """The reference's tolerances, with the command line's overrides."""
     import dataclasses
 
@@ -410,7 +433,7 @@ def _tolerances(args: argparse.Namespace, reference: Path) -> Any:
     )
 
 
-def _compare(reference: Path, old: Any, out: Path, tolerances: Any) -> Any:
+def _compare(reference: Path, old: pd.DataFrame, out: Path, tolerances: Tolerances) -> pd.DataFrame:
     """Compare the run in ``out`` with the reference; write and print CHECK.md; the table."""
     from suite import regress, results
 

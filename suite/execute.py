@@ -239,7 +239,7 @@ class Curve:
         self.task, self.rows, self.progress, self.evaluate = task, rows, progress, evaluate
         self.total_epochs = int(task.params.get("epochs", 1))
         self.train, self.test = train, test
-        self.ranking_test = _user_sample(test, task.curve_users, seed=task.seed)
+        self.ranking_test = _user_sample(test, task.curve_users, task.seed) if evaluate else test
         self._started = 0.0
         self._eval_seconds = 0.0
 

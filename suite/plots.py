@@ -8,6 +8,7 @@ differ by line style (CPU solid, CUDA dashed, MPS dotted); settings of one conte
 
 from __future__ import annotations
 
+import functools
 import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,7 @@ def _pyplot() -> Any:
     return plt
 
 
+@functools.cache
 def _palette() -> list[tuple[float, float, float]]:
     plt = _pyplot()
     return [
