@@ -232,10 +232,10 @@ def _add_run_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument("--model", **many, help="contenders to run (default: the config's, or all)")
     run.add_argument("--backend", **many, help="backends for every model, e.g. cpu,cuda")
     run.add_argument("--split", choices=splits.METHODS, help="split method")
-    run.add_argument("--folds", type=int, help="k of k-fold")
-    run.add_argument("--seeds", type=int, metavar="N", help="seeds 0..N-1")
-    run.add_argument("--threads", type=int, help="threads per run (default: every core)")
-    run.add_argument("--epochs", type=int, help="epochs of every contender that has them")
+    run.add_argument("--folds", type=_at_least(2), help="k of k-fold")
+    run.add_argument("--seeds", type=_at_least(1), metavar="N", help="seeds 0..N-1")
+    run.add_argument("--threads", type=_at_least(1), help="threads per run (default: every core)")
+    run.add_argument("--epochs", type=_at_least(1), help="epochs of every contender that has them")
     run.add_argument(
         "--param",
         action="append",
@@ -248,6 +248,21 @@ def _add_run_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument("--resume", action="store_true", help="skip runs already in --out")
     _add_in_process(run)
     run.add_argument("--no-report", action="store_true", help="skip REPORT.md and plots")
+
+
+def _at_least(low: int) -> Any:
+    """An argparse type: a whole number ``>= low`` (argparse names the option on error)."""
+
+    def whole_number(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{value} is below the minimum, {low}")
+        return value
+
+    return whole_number
 
 
 def _add_in_process(command: argparse.ArgumentParser) -> None:
@@ -307,8 +322,6 @@ def grid_from_arguments(args: argparse.Namespace) -> Grid:
         for spec in grid.models:
             spec.backends = listed(args.backend)
     if args.threads is not None:
-        if args.threads < 1:
-            raise InputError(f"--threads {args.threads}: must be at least 1")
         grid.n_threads = args.threads
     for spec in grid.models:
         models.get(spec.name)  # unknown names fail here, listing the valid ones
@@ -341,21 +354,55 @@ def parse_param(text: str) -> tuple[str, str, Any]:
 
 def _run(args: argparse.Namespace) -> None:
     from suite import report, runner
-    from suite.config import Grid, validate
 
-    if args.resume and not args.out:
-        raise InputError("--resume needs --out DIR (the folder of the run to continue)")
-    out = Path(args.out) if args.out else _new_run_folder()
-    saved = out / "grid.json"
-    if args.resume and saved.exists() and not any(getattr(args, f) for f in GRID_FLAGS):
-        grid = Grid.from_json(saved.read_text())
-        validate(grid, str(saved))  # e.g. written by an mfbench whose parameter names differ
+    if args.resume:
+        grid, out = _grid_to_resume(args)
     else:
         grid = grid_from_arguments(args)
+        out = Path(args.out) if args.out else _new_run_folder()
     runner.run_grid(grid, out, resume=args.resume, in_process=args.in_process)
     if not args.no_report:
         print(report.write_report(out).main_tables)
     print(f"results: {out}")
+
+
+def _grid_to_resume(args: argparse.Namespace) -> tuple[Grid, Path]:
+    """``--resume``: exactly the grid saved in ``--out``; grid flags, if any, must describe it."""
+    import dataclasses
+
+    from suite import runner
+
+    if not args.out:
+        raise InputError("--resume needs --out DIR (the folder of the run to continue)")
+    out = Path(args.out)
+    saved = runner.saved_grid(out)
+    if any(getattr(args, flag) not in (None, [], False) for flag in GRID_FLAGS):
+        asked = grid_from_arguments(args)
+        difference = _first_difference(dataclasses.asdict(saved), dataclasses.asdict(asked))
+        if difference:
+            raise InputError(
+                f"--resume: the command line describes another grid than the one saved in "
+                f"{out / runner.GRID_FILE} ({difference}); drop the grid flags to continue "
+                "the saved one, or choose a new --out"
+            )
+    return saved, out
+
+
+def _first_difference(saved: Any, asked: Any, where: str = "grid") -> str:
+    """Where two JSON-like values first differ, e.g. ``"grid.n_threads: saved 2, asked 1"``."""
+    if isinstance(saved, dict) and isinstance(asked, dict):
+        for key in dict.fromkeys([*saved, *asked]):
+            found = _first_difference(saved.get(key), asked.get(key), f"{where}.{key}")
+            if found:
+                return found
+        return ""
+    if isinstance(saved, list) and isinstance(asked, list) and len(saved) == len(asked):
+        for index, (one, other) in enumerate(zip(saved, asked, strict=True)):
+            found = _first_difference(one, other, f"{where}[{index}]")
+            if found:
+                return found
+        return ""
+    return "" if saved == asked else f"{where}: saved {saved!r}, asked {asked!r}"
 
 
 def _new_run_folder(prefix: str = "") -> Path:
@@ -389,8 +436,13 @@ def _check(args: argparse.Namespace) -> int:
     grid = load_config(args.config)
     reference = Path(args.reference)
     old = None
-    if not args.update or (reference / regress.CHECK_FILE).exists():
+    if not args.update:
         old = regress.load_reference(reference, grid.name)  # fails early, before any work
+    elif (reference / regress.CHECK_FILE).exists():
+        try:  # to show what the update changes; a broken reference is simply replaced
+            old = regress.load_reference(reference, grid.name)
+        except InputError as exc:
+            log.warning("%s; --update replaces it", exc)
     if args.update_speed:
         machine = regress.machine_class(environment.environment())
         if machine == regress.folder_machine(reference):
@@ -435,26 +487,24 @@ def _tolerances(args: argparse.Namespace, reference: Path) -> Tolerances:
 
 def _compare(reference: Path, old: pd.DataFrame, out: Path, tolerances: Tolerances) -> pd.DataFrame:
     """Compare the run in ``out`` with the reference; write and print CHECK.md; the table."""
-    from suite import regress, results
+    from suite import regress, results, safe_io
 
     current, _ = results.load(out)
     speed = regress.speed_reference(reference, old, regress.folder_machine(out))
     table = regress.compare(old, current, tolerances, speed)
     text = regress.render(table)
-    (out / "CHECK.md").write_text(text)
+    safe_io.write_text(out / "CHECK.md", text)
     print(text)
     return table
 
 
 def _convert_pytest_benchmark(source: Path, folder: Path) -> None:
-    import json
-
-    from suite import results
+    from suite import results, safe_io
 
     frame, env = results.from_pytest_benchmark(source)
-    folder.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(folder / "results.csv", index=False)
-    (folder / "env.json").write_text(json.dumps(env, indent=2) + "\n")
+    safe_io.make_folder(folder, "report folder")
+    safe_io.write_csv(frame, folder / "results.csv")
+    safe_io.write_json(folder / "env.json", env)
 
 
 def _list(_args: argparse.Namespace) -> None:

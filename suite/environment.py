@@ -13,6 +13,7 @@ from typing import Any
 
 from threadpoolctl import threadpool_info
 
+from suite import safe_io
 from suite.threads import default_threads
 
 
@@ -69,7 +70,7 @@ def environment() -> dict[str, Any]:
 def write_environment(path: Path) -> dict[str, Any]:
     """Capture ``environment()`` into ``path`` (JSON) and return it."""
     env = environment()
-    path.write_text(json.dumps(env, indent=2) + "\n")
+    safe_io.write_text(path, json.dumps(env, indent=2) + "\n")
     return env
 
 

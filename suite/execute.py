@@ -205,10 +205,17 @@ def _evaluate(
         for row in curve_rows
         if task.rmse_target is not None and row[rating_column] <= task.rmse_target
     ]
+    undefined = ranking.get("n_ranked_users") == 0
     return {
         **out,
         **ranking,
         "status": "ok",
+        "reason": (
+            f"ranking metrics undefined: no test rating reaches the relevance threshold "
+            f"(≥ {task.relevance_threshold:g})"
+            if undefined
+            else ""
+        ),
         "epochs": model.epochs_run_,
         "rank_eval_s": rank_eval.seconds,
         "epoch_s_median": float(np.median(epoch_times)) if epoch_times else float("nan"),

@@ -196,7 +196,9 @@ def ranking_metrics(
 ) -> dict[str, float]:
     """The ranking metrics among ``which``, averaged over test users (see the module doc).
 
-    Also returns ``n_ranked_users``: the test users with at least one relevant item.
+    Also returns ``n_ranked_users``: the test users with at least one relevant item. With
+    none (no test rating reaches ``relevance_threshold``) every ranking metric is NaN:
+    undefined, not zero.
     """
     chosen = of_contest(Contest.RANKING, which)
     if not chosen:
@@ -217,8 +219,11 @@ def ranking_metrics(
         n_relevant = np.diff(relevant.indptr)[batch].astype(np.float64)
         for metric in chosen:
             totals[metric.column] += float(metric.compute(hits[:, : metric.k], n_relevant).sum())
-    n = max(len(users), 1)
-    return {column: total / n for column, total in totals.items()} | {"n_ranked_users": len(users)}
+    if not len(users):  # nothing relevant to find: the metrics are undefined, not zero
+        return dict.fromkeys(totals, float("nan")) | {"n_ranked_users": 0}
+    return {column: total / len(users) for column, total in totals.items()} | {
+        "n_ranked_users": len(users)
+    }
 
 
 def _relevant_matrix(test: Ratings, threshold: float) -> sp.csr_matrix:

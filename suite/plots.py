@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from suite import metrics, models
+from suite import metrics, models, safe_io
 from suite.models.base import Contest
 
 if TYPE_CHECKING:
@@ -164,5 +164,7 @@ def scaling(groups: list[pd.DataFrame], path: Path) -> None:
 
 def _save(figure: Figure, path: Path) -> None:
     figure.tight_layout()
-    figure.savefig(path, dpi=DPI)
-    _pyplot().close(figure)
+    try:
+        safe_io.write_with(path, functools.partial(figure.savefig, dpi=DPI, format=path.suffix[1:]))
+    finally:
+        _pyplot().close(figure)

@@ -23,26 +23,30 @@ speed rows say "unchecked" and why, and the headline says speed was not checked.
 Nothing is passed unseen: every (data set, contender, seed) that ran ok in the reference must
 run ok now, or the gate fails naming it, and every speed row that is not compared says why.
 
-A reference is a complete run folder of the same config holding ``check.json`` (config name
-and schema version). Contenders that are new in this run are reported, not failed.
+A reference is a complete run folder of the same config holding ``check.json``: the config
+name, the schema version, the tolerances and the SHA-256 and row count of every file the gate
+reads. A reference that is unreadable, from another schema, or whose files no longer match
+their digests (truncated, edited, half-copied) is refused with one line before any work is
+done. Contenders that are new in this run are reported, not failed.
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
 import math
 import shutil
 from dataclasses import asdict, dataclass, fields
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from tabulate import tabulate
 
-from suite import metrics, models, results
+from suite import metrics, models, results, safe_io
 from suite.errors import InputError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: check.json holds the digests of the files it vouches for
 NAN = float("nan")
 CHECK_FILE = "check.json"
 KEY = ["dataset", "label", "backend"]
@@ -74,7 +78,7 @@ class Tolerances:
         meta_file = folder / CHECK_FILE
         if not meta_file.exists():
             return cls()
-        stored: dict[str, Any] = dict(json.loads(meta_file.read_text()).get("tolerances", {}))
+        stored: dict[str, Any] = dict(_meta(folder).get("tolerances") or {})
         # Per-contender speed limits are a fact of each contender now (Model.speed_tolerance).
         stored.pop("speed_factor_by_model", None)
         known = {f.name for f in fields(cls)}
@@ -87,24 +91,79 @@ class Tolerances:
 
 
 def load_reference(folder: Path, config: str) -> pd.DataFrame:
-    """The reference results of ``config`` in ``folder``; ``InputError`` if absent or other."""
+    """The reference results of ``config`` in ``folder``; ``InputError`` if absent, from
+    another config or schema, or if a file no longer matches the digest it was written with."""
     meta_file = folder / CHECK_FILE
     if not meta_file.exists():
         raise InputError(
             f"--reference {folder}: no {CHECK_FILE} (not a gate reference); create one with "
             f"`mfbench check --update --reference {folder}`"
         )
-    meta = json.loads(meta_file.read_text())
+    meta = _meta(folder)
     if meta.get("schema") != SCHEMA_VERSION:
         raise InputError(
-            f"--reference {folder}: schema {meta.get('schema')}, this mfbench writes "
+            f"--reference {folder}: schema {meta.get('schema')}, this mfbench reads "
             f"{SCHEMA_VERSION}; refresh it with `mfbench check --update`"
         )
     made_with = meta.get("config", meta.get("preset"))  # "preset": the key's former name
     if made_with != config:
         raise InputError(f"--reference {folder}: made with config {made_with!r}, not {config!r}")
+    _verify(folder, meta)
     frame, _ = results.load(folder)
     return frame
+
+
+def _meta(folder: Path) -> dict[str, Any]:
+    """``check.json`` of a reference folder, which must be a JSON object."""
+    meta = safe_io.read_json(folder / CHECK_FILE, "a gate reference's check.json")
+    if not isinstance(meta, dict):
+        raise InputError(f"{folder / CHECK_FILE}: not a gate reference (not a JSON object)")
+    return meta
+
+
+def _verify(folder: Path, meta: dict[str, Any]) -> None:
+    """Every file ``check.json`` vouches for is there, whole; no speed file is unvouched."""
+    files = meta.get("files")
+    if not isinstance(files, dict) or "results.csv" not in files:
+        raise InputError(f"{folder / CHECK_FILE}: lists no file digests; refresh it with --update")
+    for path in sorted(folder.glob(f"{SPEED_PREFIX}*.csv")):
+        if path.name not in files:
+            raise InputError(
+                f"{path}: not written by `mfbench check --update-speed` (no digest in "
+                f"{CHECK_FILE}); delete it or rewrite it on its machine class"
+            )
+    for name, expected in files.items():
+        path = folder / name
+        if not path.is_file():
+            raise InputError(f"{path}: missing from the reference (listed in {CHECK_FILE})")
+        found = _fingerprint(path)
+        if found["sha256"] != expected.get("sha256"):
+            rows, written = found["rows"], expected.get("rows")
+            how = f"{rows} rows, {written} when written" if rows != written else "same rows"
+            raise InputError(
+                f"{path}: changed since the reference was written ({how}; truncated or "
+                "edited); restore it (git checkout) or refresh with `mfbench check --update`"
+            )
+
+
+def _fingerprint(path: Path) -> dict[str, Any]:
+    """What ``check.json`` records of a file: its SHA-256 and number of lines after the header."""
+    with path.open("rb") as handle:
+        digest = hashlib.file_digest(handle, "sha256").hexdigest()
+    with path.open("rb") as handle:
+        rows = max(sum(1 for _ in handle) - 1, 0)
+    return {"sha256": digest, "rows": rows}
+
+
+def vouch(reference: Path, names: list[str]) -> None:
+    """Record the digests of ``names`` in ``reference``'s ``check.json`` (written last).
+
+    What ``--update-speed`` does for the file it adds; by hand, it makes an edited reference
+    file trusted again.
+    """
+    meta = _meta(reference)
+    meta["files"] = {**(meta.get("files") or {}), **{n: _fingerprint(reference / n) for n in names}}
+    safe_io.write_json(reference / CHECK_FILE, meta)
 
 
 def machine_class(env: dict[str, Any]) -> str:
@@ -120,7 +179,7 @@ def machine_class(env: dict[str, Any]) -> str:
 def folder_machine(folder: Path) -> str:
     """The machine class a run folder was measured on (from its ``env.json``)."""
     env_file = folder / "env.json"
-    return machine_class(json.loads(env_file.read_text())) if env_file.exists() else "?"
+    return machine_class(safe_io.read_json(env_file, "env.json")) if env_file.exists() else "?"
 
 
 @dataclass
@@ -233,13 +292,16 @@ def write_reference(
     returned) so that they never judge the new one.
     """
     _require_complete(current_folder, "--update")
-    reference.mkdir(parents=True, exist_ok=True)
+    safe_io.make_folder(reference, "--reference")
+    copied = []
     for name in ("results.csv", "curves.csv", "env.json", "CHECK.md"):
         if (current_folder / name).exists():
-            shutil.copy2(current_folder / name, reference / name)
-    meta = {"schema": SCHEMA_VERSION, "config": config, "tolerances": asdict(tol)}
-    (reference / CHECK_FILE).write_text(json.dumps(meta, indent=1) + "\n")
+            safe_io.write_with(reference / name, partial(shutil.copyfile, current_folder / name))
+            copied.append(name)
     stale = sorted(reference.glob(f"{SPEED_PREFIX}*.csv"))
+    meta = {"schema": SCHEMA_VERSION, "config": config, "tolerances": asdict(tol)}
+    meta["files"] = {name: _fingerprint(reference / name) for name in copied}
+    safe_io.write_json(reference / CHECK_FILE, meta)  # last: it vouches for the files above
     for path in stale:
         path.unlink()
     return stale
@@ -254,13 +316,14 @@ def write_speed_reference(current_folder: Path, reference: Path) -> Path:
             "its own figures are the speed reference (refresh them with --update)"
         )
     runs = _labelled(_require_complete(current_folder, "--update-speed"))
-    env = json.loads((current_folder / "env.json").read_text())
+    env = safe_io.read_json(current_folder / "env.json", "env.json")
     runs = runs.loc[runs["status"] == "ok", SPEED_COLUMNS].assign(
         machine=machine,
         commit=env.get("git_commit"),  # which code was timed
     )
     path = reference / f"{SPEED_PREFIX}{_slug(machine)}.csv"
-    runs.to_csv(path, index=False)
+    safe_io.write_csv(runs, path)
+    vouch(reference, [path.name])
     return path
 
 
@@ -338,20 +401,22 @@ def _not_ok_row(key: tuple, seed: int, status: Any, reason: Any) -> list:
 
 def _speed_rows(speed: SpeedReference, now: pd.DataFrame, tol: Tolerances) -> list[list]:
     """Median ``fit_norm`` per (data set, contender): compared, or "unchecked" and why."""
-    ok_now = now[(now["status"] == "ok") & now["fit_norm"].notna()]
+    ran = now[now["status"] == "ok"]
+    ok_now = ran[ran["fit_norm"].notna()]
     current = ok_now.groupby(KEY)["fit_norm"].median()
     model_of = dict(zip(ok_now["label"], ok_now["model"], strict=False))
+    untimed = sorted(set(map(tuple, ran[KEY].to_numpy())) - set(current.index))
+    rows = [_unchecked(key, NAN, "no fit_norm (the config does not calibrate)") for key in untimed]
     if speed.runs is None:
         why = (
             f"{NO_CLASS} ({speed.machine}); the reference has {'; '.join(speed.known)}; "
             "add one with `mfbench check --update-speed` here"
         )
-        return [_unchecked(key, value, why) for key, value in current.items()]
+        return rows + [_unchecked(key, value, why) for key, value in current.items()]
     runs = _labelled(speed.runs)
     ok_ref = runs[(runs["status"] == "ok") & runs["fit_norm"].notna()]
     before = ok_ref.groupby(KEY)["fit_norm"].median()
     fit_s = ok_ref.groupby(KEY)["fit_s"].median()
-    rows = []
     for key, after in current.items():
         if key not in before.index:
             rows.append(_unchecked(key, after, "no speed figure for it on this machine class"))

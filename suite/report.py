@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +11,7 @@ import numpy as np
 import pandas as pd
 from tabulate import tabulate
 
-from suite import metrics, models, plots
+from suite import metrics, models, plots, safe_io
 from suite import results as results_io
 from suite.errors import InputError
 from suite.models.base import Contest
@@ -80,7 +79,7 @@ def write_report(folder: Path, reference_model: str | None = None) -> Written:
     reference_model = reference_model or models.speedup_baseline()
     results, curves = results_io.load(folder)
     env_file = folder / "env.json"
-    env = json.loads(env_file.read_text()) if env_file.exists() else {}
+    env = safe_io.read_json(env_file, "env.json") if env_file.exists() else {}
     summary = summarize(results)
     datasets = list(dict.fromkeys(results["dataset"]))
     mains, sections = [], [_header(env, results)]
@@ -93,7 +92,7 @@ def write_report(folder: Path, reference_model: str | None = None) -> Written:
     sections.append(_problems_section(results))
     sections.append(_columns_note())
     path = folder / "REPORT.md"
-    path.write_text("\n\n".join(s for s in sections if s) + "\n")
+    safe_io.write_text(path, "\n\n".join(s for s in sections if s) + "\n")
     return Written(path, "\n\n".join(mains))
 
 
@@ -102,12 +101,15 @@ README_START, README_END = "<!-- headline:start -->", "<!-- headline:end -->"
 
 def update_readme(readme: Path, folder: Path) -> None:
     """Replace the block between the headline markers of ``readme`` with ``folder``'s tables."""
-    text = readme.read_text(encoding="utf-8")
+    try:
+        text = readme.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"--readme {readme}: cannot read it as text ({exc})") from exc
     if README_START not in text or README_END not in text:
         raise InputError(f"{readme}: no {README_START} ... {README_END} block to fill")
     results, _ = results_io.load(folder)
     env_file = folder / "env.json"
-    env = json.loads(env_file.read_text()) if env_file.exists() else {}
+    env = safe_io.read_json(env_file, "env.json") if env_file.exists() else {}
     summary = summarize(results)
     threads = ", ".join(map(str, sorted(results["n_threads"].dropna().astype(int).unique())))
     gpu = (env.get("gpu") or {}).get("name", "no GPU")
@@ -124,7 +126,7 @@ def update_readme(readme: Path, folder: Path) -> None:
     head, rest = text.split(README_START, 1)
     tail = rest.split(README_END, 1)[1]
     body = "\n\n".join(blocks)
-    readme.write_text(f"{head}{README_START}\n{body}\n{README_END}{tail}", encoding="utf-8")
+    safe_io.write_text(readme, f"{head}{README_START}\n{body}\n{README_END}{tail}")
 
 
 # -- tables -------------------------------------------------------------------------------------
@@ -282,13 +284,20 @@ def findings(dataset: str, rows: pd.DataFrame) -> list[str]:
             f"Most accurate rating model: **{best.label}** ({best.backend}), {RATING.title} "
             f"{best[rating_mean]:.4f} over {best.runs} run(s)."
         )
-    if not rows.empty:
-        ranker = rows.loc[_best_index(rows[ranking_mean], RANKING)]
+    ranked = rows[rows[ranking_mean].notna()]
+    if not ranked.empty:
+        ranker = ranked.loc[_best_index(ranked[ranking_mean], RANKING)]
         said.append(
             f"Best ranking: **{ranker.label}** ({ranker.backend}), {RANKING.title} "
             f"{ranker[ranking_mean]:.4f}."
         )
-        trained = rows[rows["model"].map(_trains)]
+    elif not rows.empty:
+        said.append(
+            "No ranking result: the ranking metrics are undefined here (no test rating "
+            "reaches the relevance threshold)."
+        )
+    if not rows.empty:
+        trained = rows[rows["model"].map(_trains) & rows["ratings_per_s"].notna()]
         if not trained.empty:
             fastest = trained.loc[trained["ratings_per_s"].idxmax()]
             said.append(
@@ -488,12 +497,13 @@ def _dataset_section(
 
 
 def _problems_section(results: pd.DataFrame) -> str:
-    bad = results[results["status"] != "ok"]
+    """Every run that was not ok, and every ok run that carries a caveat, grouped by reason."""
+    bad = results[(results["status"] != "ok") | (results["reason"] != "")]
     if bad.empty:
         return ""
     grouped = bad.groupby(["label", "backend", "status", "reason"], sort=False).size()
     table = [[m, b, s, r, n] for (m, b, s, r), n in grouped.items()]
-    return "## Skipped and failed runs\n\n" + tabulate(
+    return "## Skipped and failed runs, and caveats\n\n" + tabulate(
         table, headers=["model", "backend", "status", "reason", "runs"], tablefmt="github"
     )
 

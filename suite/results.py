@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
+import os
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from suite import metrics
+from suite import metrics, safe_io
 from suite.errors import InputError
+
+log = logging.getLogger("mfbench")
 
 #: The record every run must have, one row per run; units are in the names. The accuracy columns
 #: between ``epochs`` and ``fit_s`` are those of ``suite.metrics.METRICS``.
@@ -96,30 +100,116 @@ STATUSES = ("ok", "skipped", "failed")
 
 
 def append(path: Path, rows: list[dict[str, Any]]) -> None:
-    """Append ``rows`` as JSON lines and flush them to disk before returning."""
-    with path.open("a", encoding="utf-8") as out:
-        for row in rows:
-            clean = {key: None if _is_nan(value) else value for key, value in row.items()}
-            out.write(json.dumps(clean, default=_plain, allow_nan=False) + "\n")
-        out.flush()
+    """Append ``rows`` as JSON lines, on disk (fsync) before returning.
+
+    The file stays valid JSON lines at every instant but the last: a write cut short (a
+    crash, a full disk) leaves a torn final line, which readers skip and which the next
+    append first removes (``drop_torn_tail``), so that no record is ever glued onto a
+    fragment. A failed write raises ``InputError`` naming the file.
+    """
+    text = "".join(
+        json.dumps(
+            {key: None if _is_nan(value) else value for key, value in row.items()},
+            default=_plain,
+            allow_nan=False,
+        )
+        + "\n"
+        for row in rows
+    )
+    drop_torn_tail(path)
+    try:
+        with path.open("a", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+    except OSError as exc:
+        raise safe_io.unwritable(path, exc) from exc
+
+
+def drop_torn_tail(path: Path) -> int:
+    """Remove a torn final line from the JSON-lines file ``path``; the bytes removed.
+
+    A final line without its newline is a write that was cut short. If it still parses as a
+    record (only the newline was lost) it is completed instead, and nothing is removed.
+    """
+    torn = _torn_tail(path)
+    if not torn:
+        return 0
+    try:
+        json.loads(torn)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        pass
+    else:
+        with path.open("ab") as out:
+            out.write(b"\n")
+        return 0
+    with path.open("rb+") as out:
+        out.truncate(out.seek(0, os.SEEK_END) - len(torn))
+    log.warning(
+        "%s: removed a torn final line (%d bytes, a write cut short); its run is run again",
+        path,
+        len(torn),
+    )
+    return len(torn)
+
+
+def _torn_tail(path: Path, chunk: int = 1 << 16) -> bytes:
+    """The bytes after the last newline of ``path`` (empty if it ends with one, or is absent)."""
+    try:
+        with path.open("rb") as handle:
+            end = handle.seek(0, os.SEEK_END)
+            position, tail = end, b""
+            while position > 0:
+                step = min(chunk, position)
+                position -= step
+                handle.seek(position)
+                tail = handle.read(step) + tail
+                newline = tail.rfind(b"\n")
+                if newline >= 0:
+                    return tail[newline + 1 :]
+            return tail
+    except FileNotFoundError:
+        return b""
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """The rows of a JSON-lines file; a torn last line (a crash mid-write) is ignored."""
+    """The records of a JSON-lines file.
+
+    A torn final line (a crash mid-write) is skipped with a warning; any other line that is
+    not a JSON object raises ``InputError`` naming the file and line.
+    """
     if not path.exists():
         return []
-    rows = []
-    lines = path.read_text(encoding="utf-8").splitlines()
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from exc
+    lines = data.split(b"\n")
+    torn = lines.pop()  # after the last newline: b"" unless the last write was cut short
+    rows = [_record(line, path, number) for number, line in enumerate(lines, 1) if line.strip()]
+    if torn.strip():
         try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError as exc:
-            if number == len(lines):
-                break  # an interrupted final write; the run it belonged to is redone
-            raise InputError(f"{path}:{number}: not a JSON record ({exc.msg})") from exc
+            rows.append(_record(torn, path, len(lines) + 1))
+        except InputError:
+            log.warning(
+                "%s:%d: skipped a torn final line (a write cut short); "
+                "`mfbench run --resume` runs it again",
+                path,
+                len(lines) + 1,
+            )
     return rows
+
+
+def _record(line: bytes, path: Path, number: int) -> dict[str, Any]:
+    try:
+        row = json.loads(line)
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}:{number}: not a JSON record (not UTF-8 text)") from exc
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}:{number}: not a JSON record ({exc.msg})") from exc
+    if not isinstance(row, dict) or "run_id" not in row:
+        raise InputError(f"{path}:{number}: not a run record (a JSON object with a run_id)")
+    return row
 
 
 def finished_ids(folder: Path) -> set[str]:
@@ -132,14 +222,16 @@ def load(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(results, curves)`` frames of a run folder (JSON lines, else the CSV files)."""
     folder = Path(folder)
     records = read_jsonl(folder / RESULTS_FILE)
-    if records:
-        results = pd.DataFrame(records)
+    if records:  # a record has only the fields its run got to (a failed run has no timings)
+        results = pd.DataFrame(records).reindex(
+            columns=list(dict.fromkeys([*COLUMNS, *records[0]]))
+        )
         curves = pd.DataFrame(read_jsonl(folder / CURVES_FILE), columns=CURVE_COLUMNS)
     elif (folder / "results.csv").exists():
-        results = pd.read_csv(folder / "results.csv")
+        results = read_csv(folder / "results.csv")
         curves_csv = folder / "curves.csv"
         curves = (
-            pd.read_csv(curves_csv) if curves_csv.exists() else pd.DataFrame(columns=CURVE_COLUMNS)
+            read_csv(curves_csv) if curves_csv.exists() else pd.DataFrame(columns=CURVE_COLUMNS)
         )
     else:
         raise InputError(f"{folder}: no results.jsonl or results.csv (not a run folder?)")
@@ -166,6 +258,20 @@ def load(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     return _ordered(results, COLUMNS), _ordered(curves, CURVE_COLUMNS)
 
 
+def read_csv(path: Path) -> pd.DataFrame:
+    """A CSV file of mfbench's as a frame; ``InputError`` naming it if it cannot be one."""
+    try:
+        return pd.read_csv(path)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not CSV text (not UTF-8)") from exc
+    except pd.errors.EmptyDataError as exc:
+        raise InputError(f"{path}: empty (no header line)") from exc
+    except pd.errors.ParserError as exc:
+        raise InputError(f"{path}: not a well-formed CSV file ({str(exc).strip()[:120]})") from exc
+
+
 def labels(frame: pd.DataFrame) -> pd.Series:
     """Each row's label; the model name where there is none (one setting per model)."""
     if "label" not in frame:
@@ -176,8 +282,8 @@ def labels(frame: pd.DataFrame) -> pd.Series:
 def write_csv(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Derive ``results.csv`` and ``curves.csv`` from the JSON lines; return the frames."""
     results, curves = load(folder)
-    results.to_csv(folder / "results.csv", index=False)
-    curves.to_csv(folder / "curves.csv", index=False)
+    safe_io.write_csv(results, folder / "results.csv")
+    safe_io.write_csv(curves, folder / "curves.csv")
     return results, curves
 
 

@@ -24,17 +24,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from suite import data, execute, metrics, models, results
-from suite.config import DatasetSpec, Grid
+from suite import data, execute, metrics, models, results, safe_io
+from suite.config import DatasetSpec, Grid, validate
 from suite.data import splits, storage
 from suite.environment import write_environment
 from suite.errors import InputError
 from suite.execute import Task
+from suite.lock import FolderLock
 from suite.threads import default_threads
 
 log = logging.getLogger("mfbench")
 
 SPLIT_FOLDER = ".splits"
+GRID_FILE = "grid.json"
 
 
 @dataclass
@@ -108,14 +110,31 @@ def run_id(
 
 
 def run_grid(grid: Grid, out: Path, *, resume: bool = False, in_process: bool = False) -> Path:
-    """Run ``grid`` into the folder ``out``; return it. See the module docstring."""
-    out.mkdir(parents=True, exist_ok=True)
-    done = results.finished_ids(out) if resume else set()
-    if not resume and (out / results.RESULTS_FILE).exists():
-        raise InputError(f"--out {out}: already holds results; pass --resume or another --out")
-    (out / "grid.json").write_text(grid.to_json())
-    if not (out / "env.json").exists():
-        write_environment(out / "env.json")
+    """Run ``grid`` into the folder ``out``; return it. See the module docstring.
+
+    ``out`` is locked for the duration (``suite.lock``): a second writer is refused. With
+    ``resume``, runs already recorded ok or skipped are left out and a torn final line (a
+    write cut short) is removed first. A write that fails (disk full, read-only) stops the
+    grid with ``InputError``; the runs recorded before it stay readable.
+    """
+    safe_io.make_folder(out)
+    with FolderLock(out):
+        if not resume and (out / results.RESULTS_FILE).exists():
+            raise InputError(f"--out {out}: already holds results; pass --resume or another --out")
+        for name in (results.RESULTS_FILE, results.CURVES_FILE):
+            results.drop_torn_tail(out / name)
+        done = results.finished_ids(out) if resume else set()
+        safe_io.write_text(out / GRID_FILE, grid.to_json())
+        if not (out / "env.json").exists():
+            write_environment(out / "env.json")
+        _run_pending(grid, out, done, in_process)
+        shutil.rmtree(out / SPLIT_FOLDER, ignore_errors=True)
+        results.write_csv(out)
+    return out
+
+
+def _run_pending(grid: Grid, out: Path, done: set[str], in_process: bool) -> None:
+    """Every run of ``grid`` not in ``done``, each record appended as soon as it is made."""
     plans = plan(grid, out)
     total = sum(len(p.tasks) for p in plans)
     pending = sum(task.run_id not in done for p in plans for task in p.tasks)
@@ -133,25 +152,42 @@ def run_grid(grid: Grid, out: Path, *, resume: bool = False, in_process: bool = 
                     progress.finished(record)
                 Path(split_plan.tasks[0].split_file).unlink(missing_ok=True)
     except KeyboardInterrupt:
-        recorded = len(results.read_jsonl(out / results.RESULTS_FILE))
         log.warning(
-            "interrupted: %d runs are recorded in %s; continue with "
+            "interrupted: %d of %d runs are recorded in %s; continue with "
             "`mfbench run --resume --out %s`",
-            recorded,
+            len(results.finished_ids(out)),
+            total,
             out,
             out,
         )
         raise
-    shutil.rmtree(out / SPLIT_FOLDER, ignore_errors=True)
-    results.write_csv(out)
-    return out
+    except InputError as exc:  # e.g. the disk filled up: say what is safe and how to go on
+        raise InputError(
+            f"{exc} ({len(results.finished_ids(out))} of {total} runs are recorded; "
+            f"continue with `mfbench run --resume --out {out}`)"
+        ) from exc
+
+
+def saved_grid(out: Path) -> Grid:
+    """The grid saved in run folder ``out`` (what ``--resume`` continues), validated."""
+    saved = out / GRID_FILE
+    if not out.is_dir():
+        raise InputError(f"--out {out}: no such run folder to resume")
+    if not saved.is_file():
+        raise InputError(f"--out {out}: holds no {GRID_FILE} (not a run folder); nothing to resume")
+    try:
+        grid = Grid.from_json(saved.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError) as exc:
+        raise InputError(f"{saved}: not a saved grid ({type(exc).__name__}: {exc})") from exc
+    validate(grid, str(saved))  # e.g. written by an mfbench whose parameter names differ
+    return grid
 
 
 def _splits_to_run(
     plans: list[SplitPlan], done: set[str], out: Path
 ) -> Iterator[tuple[SplitPlan, dict[str, Any]]]:
     """Each split that still has pending runs, saved for the workers, with its facts."""
-    (out / SPLIT_FOLDER).mkdir(exist_ok=True)
+    safe_io.make_folder(out / SPLIT_FOLDER)
     loaded: dict[str, tuple[Any, float]] = {}
     for split_plan in plans:
         if all(task.run_id in done for task in split_plan.tasks) or not split_plan.tasks:
@@ -205,7 +241,7 @@ def _execute_in_worker(task: Task, progress: Progress) -> tuple[dict, list[dict]
     worker = context.Process(target=_worker_main, args=(sender, task), daemon=True)
     worker.start()
     sender.close()
-    outcome = None
+    outcome, stopped = None, True
     try:
         while outcome is None:
             if receiver.poll(0.2):
@@ -219,11 +255,13 @@ def _execute_in_worker(task: Task, progress: Progress) -> tuple[dict, list[dict]
                     outcome = message[1], message[2]
             elif not worker.is_alive() and not receiver.poll():
                 break
+        stopped = False
     finally:
-        worker.join(timeout=30)
-        if worker.is_alive():
-            worker.terminate()
-            worker.join()
+        # A worker that finished (or died) is waited for; one still busy when we are stopped
+        # (Ctrl-C) is ended at once: waiting for a long fit would hold Ctrl-C for minutes.
+        if not stopped:
+            worker.join(timeout=30)
+        _stop(worker)
     if outcome is None:  # killed (out of memory?) or crashed before it could report
         failed = {
             **execute.base_record(task),
@@ -232,6 +270,16 @@ def _execute_in_worker(task: Task, progress: Progress) -> tuple[dict, list[dict]
         }
         return failed, []
     return outcome
+
+
+def _stop(worker: Any, grace_s: float = 1.0) -> None:
+    """End ``worker`` if it is still running: SIGTERM, then SIGKILL after ``grace_s``."""
+    if worker.is_alive():
+        worker.terminate()
+        worker.join(grace_s)
+    if worker.is_alive():
+        worker.kill()
+        worker.join()
 
 
 def _worker_main(sender: Any, task: Task) -> None:

@@ -62,3 +62,31 @@ params = { epochs = 3, factors = 4 }
 name = "implicit-als"
 params = { epochs = 2, factors = 4 }
 """
+
+
+def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
+    """``mfbench ARGV`` in this process: ``(exit code, stdout, stderr)``."""
+    from suite.cli import main
+
+    try:
+        code = main([str(arg) for arg in argv])
+    except SystemExit as exit_:  # argparse's own errors
+        code = exit_.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def assert_one_line_error(argv: list, capsys, *needles: str) -> str:
+    """``mfbench ARGV`` exits 2 with one stderr line (no traceback) holding every needle.
+
+    The bad-input promise of the catalogue: each case names its culprit (file, line, option)
+    in that one line. Returns the line.
+    """
+    code, _, err = run_cli(argv, capsys)
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 2, f"exit {code}, stderr: {err}"
+    assert "Traceback" not in err, err
+    assert len(lines) == 1, f"expected one line, got: {err}"
+    for needle in needles:
+        assert needle in lines[0], f"{needle!r} not in {lines[0]!r}"
+    return lines[0]

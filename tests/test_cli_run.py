@@ -68,7 +68,7 @@ def test_list_shows_contenders_backends_and_availability(capsys) -> None:
         (["run", "--config", "nightly"], "--config nightly: no such file, and not one of"),
         (["run", "--param", "torch-mf.lr"], "expected MODEL.KEY=VALUE"),
         (["run", "--param", "torch-mf.speed=3"], "unknown parameter 'speed'"),
-        (["run", "--threads", "0"], "--threads 0: must be at least 1"),
+        (["run", "--threads", "0"], "argument --threads: 0 is below the minimum, 1"),
         (["run", "--resume"], "--resume needs --out DIR"),
         (["run", "--config", "tune", "--epochs", "3"], "lightfm-warp.epochs is set on the command"),
         (["check", "--update", "--update-speed"], "not allowed with argument --update"),

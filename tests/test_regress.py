@@ -146,11 +146,12 @@ def test_render_lists_failures_first() -> None:
 def test_reference_must_exist_match_the_config_and_schema(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"no check.json .* create one with"):
         regress.load_reference(tmp_path, "ci")
-    (tmp_path / regress.CHECK_FILE).write_text(json.dumps({"schema": 1, "config": "quick"}))
+    schema = regress.SCHEMA_VERSION
+    (tmp_path / regress.CHECK_FILE).write_text(json.dumps({"schema": schema, "config": "quick"}))
     with pytest.raises(InputError, match="made with config 'quick', not 'ci'"):
         regress.load_reference(tmp_path, "ci")
     (tmp_path / regress.CHECK_FILE).write_text(json.dumps({"schema": 0, "preset": "ci"}))
-    with pytest.raises(InputError, match="schema 0, this mfbench writes 1"):
+    with pytest.raises(InputError, match=f"schema 0, this mfbench reads {schema}"):
         regress.load_reference(tmp_path, "ci")
 
 
@@ -184,6 +185,10 @@ def test_gate_end_to_end_passes_unchanged_and_fails_a_doctored_reference(
     doctored.loc[doctored["model"] == "numpy-sgd", "fit_norm"] /= 10  # "and faster"
     doctored.to_csv(reference / "results.csv", index=False)
     capsys.readouterr()
+    assert main([*common, "--out", str(tmp_path / "refused")]) == 2  # edited behind its back
+    assert "results.csv: changed since the reference was written" in capsys.readouterr().err
+    assert not (tmp_path / "refused").exists()  # refused before any work
+    regress.vouch(reference, ["results.csv"])  # the edit made on purpose
     assert main([*common, "--out", str(tmp_path / "third")]) == 1
     report = (tmp_path / "third" / "CHECK.md").read_text()
     failed = [line for line in report.splitlines() if "FAIL" in line]
@@ -194,7 +199,9 @@ def test_gate_end_to_end_passes_unchanged_and_fails_a_doctored_reference(
 
 
 def test_gate_refuses_a_reference_of_another_config(tmp_path: Path, capsys) -> None:
-    (tmp_path / regress.CHECK_FILE).write_text(json.dumps({"schema": 1, "preset": "other"}))
+    (tmp_path / regress.CHECK_FILE).write_text(
+        json.dumps({"schema": regress.SCHEMA_VERSION, "preset": "other"})
+    )
     code = main(["check", "--reference", str(tmp_path)])
     assert code == 2
     assert "made with config 'other', not 'ci'" in capsys.readouterr().err
@@ -225,6 +232,8 @@ def test_machine_class_is_the_cpu_and_its_blas_kernels() -> None:
 def make_reference(folder: Path, cpu: str, kernels: str) -> pd.DataFrame:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "env.json").write_text(json.dumps(env_of(cpu, kernels)))
+    meta = {"schema": regress.SCHEMA_VERSION, "config": "ci", "files": {}}
+    (folder / regress.CHECK_FILE).write_text(json.dumps(meta))
     return rows()
 
 

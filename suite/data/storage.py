@@ -10,13 +10,13 @@ and renamed, so a reader never sees half a file.
 from __future__ import annotations
 
 import json
-import os
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from suite import safe_io
 from suite.data.ratings import Ratings
 from suite.errors import InputError
 
@@ -35,7 +35,11 @@ _FIELDS = ("user", "item", "rating", "timestamp", "user_ids", "item_ids")
 
 
 def save(path: Path, parts: dict[str, Ratings], header: dict[str, Any] | None = None) -> None:
-    """Write ``parts`` (name → Ratings) and ``header`` to ``path``, atomically."""
+    """Write ``parts`` (name → Ratings) and ``header`` to ``path``, atomically.
+
+    A write the system refuses (disk full, read-only) raises ``InputError`` naming ``path``
+    and leaves any earlier file there as it was.
+    """
     described: dict[str, Any] = {}
     arrays: dict[str, np.ndarray] = {}
     for part, ratings in parts.items():
@@ -50,11 +54,9 @@ def save(path: Path, parts: dict[str, Ratings], header: dict[str, Any] | None = 
             if value is not None:
                 arrays[f"{part}.{field}"] = value.astype(str) if value.dtype == object else value
     document = {**(header or {}), "version": FORMAT_VERSION, "parts": described}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    with partial.open("wb") as out:
+    safe_io.make_folder(path.parent, "folder")
+    with safe_io.replacing(path) as partial, partial.open("wb") as out:
         np.savez(out, header=np.array(json.dumps(document, default=_plain)), **arrays)
-    os.replace(partial, path)
 
 
 def load(path: Path) -> tuple[dict[str, Ratings], dict[str, Any]]:
