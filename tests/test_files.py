@@ -143,11 +143,11 @@ def test_load_caches_parsed_file_and_notices_changes(tmp_path: Path, monkeypatch
     path = write(tmp_path / "u.data", lines("\t"))
     first = data.load(path)
     calls = []
-    monkeypatch.setattr(data, "read_ratings", lambda *a, **k: calls.append(a) or first)
-    second = data.load(path)
+    with monkeypatch.context() as patched:  # (monkeypatch.undo would drop MFBENCH_DATA too)
+        patched.setattr(data, "read_ratings", lambda *a, **k: calls.append(a) or first)
+        second = data.load(path)
     assert not calls and np.array_equal(first.rating, second.rating)  # served from the cache
     write(path, lines("\t", ROWS[:3]))  # the file changes: the cache must not serve stale data
-    monkeypatch.undo()
     assert len(data.load(path)) == 3
 
 

@@ -6,7 +6,7 @@ import hashlib
 from pathlib import Path
 
 from suite.data import cache, movielens, synthetic
-from suite.data.files import read_ratings
+from suite.data.files import PARSER_VERSION, read_ratings
 from suite.data.ratings import Ratings
 from suite.errors import InputError
 
@@ -41,7 +41,8 @@ def load(
     Raises
     ------
     InputError
-        Unknown name (the message lists valid ones) or unreadable file.
+        Unknown name (the message lists valid ones), or a file that cannot be read or
+        breaks a rule of ``suite.data.files`` (the message names file and line).
     """
     key = str(name_or_path)
     if key in synthetic.names():
@@ -49,14 +50,16 @@ def load(
     if key in movielens.RELEASES:
         return _load_release(key, use_cache)
     path = Path(name_or_path)
-    if path.is_file():
+    if path.exists():  # a directory is refused by the reader, naming it
         return _load_file(path, format, use_cache)
+    if path.suffix or len(path.parts) > 1:  # meant as a path, not a name
+        raise InputError(f"{path}: no such file")
     raise InputError(f"unknown data set {key!r}: not a file, and not one of {', '.join(names())}")
 
 
 def _load_release(name: str, use_cache: bool) -> Ratings:
     parsed = cache.cache_dir() / "parsed" / f"{name}.npz"
-    fingerprint = {"release": name}
+    fingerprint = {"release": name, "parser": PARSER_VERSION}
     ratings = cache.load_parsed(parsed, fingerprint) if use_cache else None
     if ratings is None:
         ratings_file = movielens.fetch(name)
@@ -70,19 +73,16 @@ def _load_release(name: str, use_cache: bool) -> Ratings:
 
 
 def _load_file(path: Path, format: str | None, use_cache: bool) -> Ratings:
-    stat = path.stat()
+    """Parse ``path``, or take its parse from the cache while the file is unchanged."""
+    if not use_cache or path.is_dir():
+        return read_ratings(path, format=format)
     resolved = str(path.resolve())
-    fingerprint = {
-        "path": resolved,
-        "size": stat.st_size,
-        "mtime_ns": stat.st_mtime_ns,
-        "format": format,
-    }
+    key = {"path": resolved, "format": format, "parser": PARSER_VERSION}
     digest = hashlib.sha1(resolved.encode()).hexdigest()[:16]
     parsed = cache.cache_dir() / "parsed" / f"file-{digest}.npz"
-    ratings = cache.load_parsed(parsed, fingerprint) if use_cache else None
+    before = cache.FileState.of(path)
+    ratings = cache.load_parsed_file(parsed, key, path)
     if ratings is None:
         ratings = read_ratings(path, format=format)
-        if use_cache:
-            cache.save_parsed(ratings, parsed, fingerprint)
+        cache.save_parsed_file(ratings, parsed, key, path, before)
     return ratings

@@ -1,7 +1,43 @@
-"""Reading ratings files: MovieLens u.data, ratings.dat, ratings.csv, and generic CSV/TSV."""
+"""Reading ratings files: MovieLens u.data, ratings.dat, ratings.csv, and generic CSV/TSV/SSV.
+
+A file either loads as it is meant or is refused with one ``InputError`` line naming
+``file:line`` (where there is one) and the reason. It is read in four steps:
+
+1. ``Source.open`` (``suite.data.source``): compression (gzip, bz2, xz, zip read
+   transparently), binary files refused, encoding (UTF-8 with or without BOM, UTF-16/32
+   with BOM).
+2. ``sniff_layout``: format, separator, header, column positions and decimal mark, from
+   the first lines.
+3. pandas' C parser reads every row (the fast path). When it fails, the line scanner
+   (``_raise_bad_line``) names the first malformed line.
+4. ``_rows_are_valid`` checks every value at once against the rules below; a failing row
+   is named by the same line scanner, so both paths apply one set of rules.
+
+The rules
+---------
+* **Fields**: headerless lines hold ``user, item, rating[, timestamp]``; with a header the
+  columns are found by name in any order (``COLUMN_NAMES``). A header is recognised in
+  every format (a first line that names a known column, or has three fields or more and no
+  number), so a u.data or ratings.dat file with a header line loads, and a ratings.csv
+  without one too. Quoted fields (``"4.5"``) are unquoted.
+* **Skipped lines**: blank lines, and lines whose fields are all empty (``,,,`` as
+  spreadsheets export empty rows). Line endings may be LF, CRLF or CR.
+* **Ids are labels**: a column whose ids are all integers that fit 64 bits (negative ones
+  included) is read as ``int64``; otherwise (ids beyond 64 bits, names, ``1.5``) the whole
+  column is read as text, stripped of surrounding spaces. Codes follow the sorted ids. An
+  id holding a control character (a NUL, say) is refused as damage.
+* **Ratings**: numbers, finite, within ``±RATING_LIMIT`` (10⁶; the reason is in
+  ``suite.data.ratings``). Files separated by ``;`` or tabs may use a decimal comma
+  (``4,5``, as spreadsheets in many locales write) when their first lines do (with one or
+  two decimals: ``1,000`` might be a thousand). A file uses one decimal mark throughout.
+* **Timestamps**: seconds since the epoch within ``TIMESTAMP_RANGE`` (1970 to 2100);
+  milliseconds fall outside it and are refused. Fractional seconds are dropped (floor).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import csv
 import logging
 import math
 import re
@@ -11,7 +47,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from suite.data.ratings import Ratings
+from suite.data.ratings import RATING_LIMIT, TIMESTAMP_RANGE, Ratings
+from suite.data.source import Source
 from suite.errors import InputError
 
 log = logging.getLogger("mfbench")
@@ -24,15 +61,43 @@ COLUMN_NAMES = {
     "timestamp": {"timestamp", "time", "ts", "unixtime"},
 }
 
-#: Format name -> (field separator, header): True = always, False = never, None = sniffed.
-FORMATS: dict[str, tuple[str, bool | None]] = {
-    "u.data": ("\t", False),  # ML-100K: user \t item \t rating \t timestamp
-    "ratings.dat": ("::", False),  # ML-1M, ML-10M: user::item::rating::timestamp
-    "ratings.csv": (",", True),  # ML-20M and later: userId,movieId,rating,timestamp
-    "csv": (",", None),
-    "tsv": ("\t", None),
-    "ssv": (";", None),
+#: Format name -> field separator. Whether a file has a header is read from its first line.
+FORMATS: dict[str, str] = {
+    "u.data": "\t",  # ML-100K: user \t item \t rating \t timestamp
+    "ratings.dat": "::",  # ML-1M, ML-10M: user::item::rating::timestamp
+    "ratings.csv": ",",  # ML-20M and later: userId,movieId,rating,timestamp
+    "csv": ",",
+    "tsv": "\t",
+    "ssv": ";",
 }
+
+#: Columns of a headerless line, in order.
+POSITIONS = ("user", "item", "rating", "timestamp")
+
+#: File names of the MovieLens formats: the member read from a zip archive of a release.
+MOVIELENS_FILES = ("u.data", "ratings.dat", "ratings.csv")
+
+#: Bumped whenever the rules change, so that parses cached under other rules are rebuilt.
+PARSER_VERSION = 2
+
+#: Numeric columns -> (lowest, highest accepted value, the range as messages name it).
+BOUNDS = {
+    "rating": (-RATING_LIMIT, RATING_LIMIT, f"±{RATING_LIMIT:g} (the ratings limit)"),
+    "timestamp": (
+        *TIMESTAMP_RANGE,
+        f"{TIMESTAMP_RANGE[0]}..{TIMESTAMP_RANGE[1]} (seconds since the epoch, 1970..2100)",
+    ),
+}
+
+#: A number written with a decimal comma: one or two decimals, so that a thousands separator
+#: (``1,000``) is never taken for one (such a file is refused, naming the line, instead).
+#: What no id holds: a control character is a sign of a damaged or binary file.
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
+
+#: A line of nothing but separators and spaces holds no field (``,,,``, ``;;;``).
+_NO_FIELDS = re.compile(r"[\s,;:]*")
+
+_DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d*,\d{1,2}\s*$")
 
 
 @dataclass(frozen=True)
@@ -44,6 +109,7 @@ class Layout:
     header_lines: int  # lines before the first rating (blank lines and the header)
     n_fields: int  # fields per line
     columns: dict[str, int]  # "user", "item", "rating" and maybe "timestamp" -> field index
+    decimal: str = "."  # decimal mark of the numbers: "." or ","
 
 
 def read_ratings(
@@ -54,7 +120,7 @@ def read_ratings(
     Parameters
     ----------
     path : str or Path
-        File in one of ``FORMATS``.
+        File in one of ``FORMATS``, possibly compressed (see the module docstring).
     format : str, optional
         Force a format instead of sniffing it from the file name and first line.
     name : str, optional
@@ -63,21 +129,13 @@ def read_ratings(
     Raises
     ------
     InputError
-        Unknown format, empty file, or a malformed line (the message gives ``file:line``).
+        Unreadable, binary or empty file, unknown format, or a line that breaks a rule of
+        the module docstring (the message gives ``file:line``).
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
-    layout = sniff_layout(path, format)
-    try:
-        frame = _read_frame(path, layout, id_dtype="int64")
-    except (ValueError, pd.errors.ParserError) as exc:
-        _raise_bad_line(path, layout, exc)
-        frame = _read_frame(path, layout, id_dtype="str")  # ids that are not integers
-    if frame.empty:
-        raise InputError(f"{path}: no ratings after the header")
-    if frame.isna().to_numpy().any() or not np.isfinite(frame["rating"].to_numpy()).all():
-        _raise_bad_line(path, layout, None)
+    source = Source.open(path, wanted=MOVIELENS_FILES)
+    layout = sniff_layout(source, format)
+    frame = _parse(source, layout)
     ratings = Ratings.from_frame(
         frame, name=name or path.name, metadata={"source": str(path), "format": layout.format}
     )
@@ -88,46 +146,60 @@ def read_ratings(
     return ratings
 
 
-def sniff_layout(path: Path, format: str | None = None) -> Layout:
-    """Work out format, separator, header and column positions from the file's first line."""
-    first_number, first_line = _first_line(path)
-    if first_line is None:
-        raise InputError(f"{path}: empty file")
+# -- the layout -----------------------------------------------------------------------------
+
+
+def sniff_layout(source: Source, format: str | None = None) -> Layout:
+    """Work out format, separator, header, columns and decimal mark from the first lines."""
+    sample = [(n, line) for n, line in source.head_lines() if not _NO_FIELDS.fullmatch(line)]
+    if not sample:
+        raise InputError(f"{source.path}: empty file")
+    first_number, first_line = sample[0]
     if format is None:
-        format = _sniff_format(path, first_line)
+        format = _sniff_format(source, first_line)
     if format not in FORMATS:
         raise InputError(f"--format {format!r}: unknown format; choose from {', '.join(FORMATS)}")
-    sep, header = FORMATS[format]
-    fields = first_line.split(sep)
-    if header is None:  # a header names a known column, or holds no number at all
-        header = any(_normalise(f) in names for f in fields for names in COLUMN_NAMES.values())
-        header = header or not any(_is_number(f) for f in fields)
-    if header:
-        columns = _columns_from_header(path, first_number, fields)
-        return Layout(format, sep, first_number, len(fields), columns)
-    if len(fields) not in (3, 4):
+    sep = FORMATS[format]
+    fields = _split(first_line, sep)
+    if _is_header(fields):
+        columns = _columns_from_header(source.path, first_number, fields)
+        header_lines, rows = first_number, sample[1:]
+    elif len(fields) in (3, 4):
+        columns = {column: index for index, column in enumerate(POSITIONS[: len(fields)])}
+        header_lines, rows = first_number - 1, sample
+    else:
         raise InputError(
-            f"{path}:{first_number}: expected 3 or 4 fields "
+            f"{source.path}:{first_number}: expected 3 or 4 fields "
             f"(user, item, rating[, timestamp]) separated by {sep!r}, saw {len(fields)}"
         )
-    columns = dict(zip(["user", "item", "rating", "timestamp"], range(len(fields)), strict=False))
-    return Layout(format, sep, first_number - 1, len(fields), columns)
+    decimal = _sniff_decimal([_split(line, sep) for _, line in rows], sep, columns)
+    return Layout(format, sep, header_lines, len(fields), columns, decimal)
 
 
-def _sniff_format(path: Path, first_line: str) -> str:
+def _sniff_format(source: Source, first_line: str) -> str:
     if "::" in first_line:
         return "ratings.dat"
-    if path.name == "u.data":
+    if source.name == "u.data":
         return "u.data"
-    for sep, fmt in (("\t", "tsv"), (",", "csv"), (";", "ssv")):
-        if sep in first_line:
-            if fmt == "csv" and path.name == "ratings.csv":
-                return "ratings.csv"
-            return fmt
+    candidates = (("\t", "tsv"), (";", "ssv"), (",", "csv"))  # ',' last: it is also a decimal
+    splitting = [fmt for sep, fmt in candidates if len(_split(first_line, sep)) >= 3]
+    present = [fmt for sep, fmt in candidates if sep in first_line]
+    for fmt in splitting or present:
+        return "ratings.csv" if fmt == "csv" and source.name == "ratings.csv" else fmt
     raise InputError(
-        f"{path}:1: cannot tell the format (no tab, comma, ';' or '::'); "
+        f"{source.path}:1: cannot tell the format (no tab, comma, ';' or '::'); "
         f"pass --format ({', '.join(FORMATS)})"
     )
+
+
+def _is_header(fields: list[str]) -> bool:
+    """A header names a known column, or has three fields or more and no number at all
+    (``4,5`` counts as a number)."""
+    names = set().union(*COLUMN_NAMES.values())
+    if any(_normalise(field) in names for field in fields):
+        return True
+    numbers = [_number(field.replace(",", "."), ".") for field in fields]
+    return len(fields) >= 3 and all(number is None for number in numbers)
 
 
 def _columns_from_header(path: Path, line_number: int, fields: list[str]) -> dict[str, int]:
@@ -145,48 +217,118 @@ def _columns_from_header(path: Path, line_number: int, fields: list[str]) -> dic
     return columns
 
 
-def _read_frame(path: Path, layout: Layout, id_dtype: str) -> pd.DataFrame:
+def _sniff_decimal(rows: list[list[str]], sep: str, columns: dict[str, int]) -> str:
+    """``","`` when a file not separated by commas writes a number of the first lines so."""
+    if sep == ",":
+        return "."
+    numeric = [columns[column] for column in BOUNDS if column in columns]
+    for fields in rows:
+        if any(i < len(fields) and _DECIMAL_COMMA.match(fields[i]) for i in numeric):
+            return ","
+    return "."
+
+
+# -- parsing --------------------------------------------------------------------------------
+
+
+def _parse(source: Source, layout: Layout) -> pd.DataFrame:
+    """Every rating of the file as columns ``user, item, rating[, timestamp]``.
+
+    The fast path reads ids as ``int64``; a file whose ids are not all 64-bit integers (or
+    that has a malformed line, which the scanner then names) is read again with text ids.
+    """
+    try:
+        frame = _read_frame(source, layout, id_dtype="int64")
+    except (ValueError, OverflowError):  # includes pandas' ParserError and UnicodeDecodeError
+        _raise_bad_line(source, layout)
+        try:
+            frame = _labels(_read_frame(source, layout, id_dtype="str"))
+        except (ValueError, OverflowError) as exc:
+            raise InputError(f"{source.path}: could not parse the ratings ({exc})") from exc
+    if frame.empty:
+        raise InputError(f"{source.path}: no ratings after the header")
+    if not _rows_are_valid(frame):
+        _raise_bad_line(source, layout)
+        raise InputError(f"{source.path}: a rating breaks the rules, but no line could be named")
+    return frame
+
+
+def _read_frame(source: Source, layout: Layout, id_dtype: str) -> pd.DataFrame:
     """Fast path: pandas' C parser. ``::`` is read as ``:`` with the empty fields skipped.
 
     Every field is read (no ``usecols``) so that a line with extra fields is an error;
-    a line with missing fields shows up as NaN.
+    a line with missing fields shows up as NaN. Only an empty field is missing (no
+    ``"NA"``/``"null"`` guessing: those are ids like any other, and not numbers).
     """
     sep, positions, n_fields = layout.sep, dict(layout.columns), layout.n_fields
     if sep == "::":
         sep, n_fields = ":", 2 * n_fields - 1
         positions = {column: 2 * index for column, index in positions.items()}
-    dtypes = {"user": id_dtype, "item": id_dtype, "rating": "float32", "timestamp": "float64"}
-    frame = pd.read_csv(
-        path,
-        sep=sep,
-        header=None,
-        names=range(n_fields),
-        skiprows=layout.header_lines,
-        dtype={positions[column]: dtypes[column] for column in positions},
-        engine="c",
-        skip_blank_lines=True,
-    )
+    dtypes = {"user": id_dtype, "item": id_dtype, "rating": "float64", "timestamp": "float64"}
+    with source.binary() as stream:
+        frame = pd.read_csv(
+            stream,
+            sep=sep,
+            header=None,
+            names=range(n_fields),
+            skiprows=layout.header_lines,
+            dtype={positions[column]: dtypes[column] for column in positions},
+            engine="c",
+            skip_blank_lines=True,
+            encoding=source.encoding,
+            decimal=layout.decimal,
+            keep_default_na=False,
+            na_values=[""],
+        )
     return pd.DataFrame({column: frame[index] for column, index in positions.items()})
 
 
-def _raise_bad_line(path: Path, layout: Layout, cause: Exception | None) -> None:
+def _labels(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text ids stripped (blank → missing), rows with every field empty dropped, and each id
+    column whose ids are all 64-bit integers turned back into ``int64``."""
+    for column in ("user", "item"):
+        frame[column] = frame[column].str.strip().replace("", np.nan)
+    frame = frame.dropna(how="all")
+    for column in ("user", "item"):
+        # names, ids beyond 64 bits or missing ids stay text (the checks name a missing one)
+        with contextlib.suppress(ValueError, OverflowError, TypeError):
+            frame[column] = frame[column].astype(np.int64)
+    return frame
+
+
+def _rows_are_valid(frame: pd.DataFrame) -> bool:
+    """Whether every id is present and printable, and every number within its ``BOUNDS``
+    (NaN is not)."""
+    valid = np.ones(len(frame), dtype=bool)
+    for column in ("user", "item"):
+        ids = frame[column]
+        valid &= ids.notna().to_numpy()
+        if ids.dtype.kind not in "iu":  # text ids
+            valid &= ~ids.str.contains(_CONTROL_CHARACTER.pattern, na=False).to_numpy()
+    for column, (low, high, _) in BOUNDS.items():
+        if column in frame:
+            values = frame[column].to_numpy()
+            valid &= (values >= low) & (values <= high)
+    return bool(valid.all())
+
+
+# -- naming the bad line --------------------------------------------------------------------
+
+
+def _raise_bad_line(source: Source, layout: Layout) -> None:
     """Scan the file line by line and raise ``InputError`` naming the first malformed line.
 
-    Returns without raising when every line is well formed but ``cause`` came from ids that
-    are not integers (the caller then re-reads them as strings).
+    Returns when every line is well formed (the ids then are text, not integers).
     """
-    with path.open(encoding="utf-8", errors="replace") as lines:
-        for number, raw in enumerate(lines, start=1):
-            line = raw.rstrip("\r\n")
-            if number <= layout.header_lines or not line.strip():
-                continue
-            problem = _line_problem(line.split(layout.sep), layout)
-            if problem:
-                raise InputError(f"{path}:{number}: {problem}: {line[:80]!r}")
-    if cause is not None and not isinstance(cause, pd.errors.ParserError):
-        return
-    detail = f" ({cause})" if cause is not None else " (a user or item id read as missing)"
-    raise InputError(f"{path}: could not parse the ratings{detail}")
+    for number, line in source.lines():
+        if number <= layout.header_lines or not line.strip():
+            continue
+        fields = _split(line, layout.sep)
+        if len(fields) <= layout.n_fields and not any(field.strip() for field in fields):
+            continue  # an empty row: skipped like a blank line
+        problem = _line_problem(fields, layout)
+        if problem:
+            raise InputError(f"{source.path}:{number}: {problem}: {line[:80]!r}")
 
 
 def _line_problem(fields: list[str], layout: Layout) -> str | None:
@@ -196,12 +338,38 @@ def _line_problem(fields: list[str], layout: Layout) -> str | None:
         value = fields[index].strip()
         if not value:
             return f"empty {column}"
-        if column in ("rating", "timestamp"):
-            if not _is_number(value):
-                return f"{column} {value!r} is not a number"
-            if not math.isfinite(float(value)):
-                return f"{column} {value!r} is not finite"
+        if _CONTROL_CHARACTER.search(value):
+            return f"{column} {value!r} holds a control character"
+        if column in BOUNDS:
+            problem = _value_problem(column, value, layout.decimal)
+            if problem:
+                return problem
     return None
+
+
+def _value_problem(column: str, value: str, decimal: str) -> str | None:
+    """What is wrong with a number ``value`` of ``column`` (``None`` if nothing is)."""
+    number = _number(value, decimal)
+    if number is None:
+        other = "." if decimal == "," else ","
+        hint = f" (this file writes decimals with {decimal!r})" if other in value else ""
+        return f"{column} {value!r} is not a number{hint}"
+    low, high, shown = BOUNDS[column]
+    if not math.isfinite(number):
+        return f"{column} {value!r} is not finite"
+    if not low <= number <= high:
+        return f"{column} {value!r} is outside {shown}"
+    return None
+
+
+# -- small helpers --------------------------------------------------------------------------
+
+
+def _split(line: str, sep: str) -> list[str]:
+    """The fields of ``line``, unquoting ``"..."`` as pandas does (``::`` has no quoting)."""
+    if len(sep) > 1:
+        return line.split(sep)
+    return next(csv.reader([line], delimiter=sep), [])
 
 
 def _normalise(header_field: str) -> str:
@@ -209,17 +377,11 @@ def _normalise(header_field: str) -> str:
     return re.sub(r"[\s_\-]", "", header_field.split(":")[0].lower())
 
 
-def _first_line(path: Path) -> tuple[int, str | None]:
-    with path.open(encoding="utf-8", errors="replace") as lines:
-        for number, raw in enumerate(lines, start=1):
-            if raw.strip():
-                return number, raw.rstrip("\r\n")
-    return 0, None
-
-
-def _is_number(text: str) -> bool:
+def _number(text: str, decimal: str) -> float | None:
+    """``text`` as pandas reads a number with that decimal mark, or ``None``."""
+    if "_" in text or (decimal == "," and "." in text):
+        return None
     try:
-        float(text)
+        return float(text.replace(",", ".") if decimal == "," else text)
     except ValueError:
-        return False
-    return True
+        return None

@@ -1,4 +1,21 @@
-"""``Ratings``: the one in-memory form of a ratings data set that every model receives."""
+"""``Ratings``: the one in-memory form of a ratings data set that every model receives.
+
+What a ``Ratings`` may hold (checked on construction, so no model, split or summary ever
+sees anything else):
+
+* **Codes** (``user``, ``item``): whole numbers in ``[0, n_users)`` / ``[0, n_items)``,
+  stored as ``int32``, so at most ``MAX_CODE + 1`` users or items. Float arrays are
+  accepted only when every value is whole; a value that would wrap or be truncated by the
+  conversion is refused, naming the field.
+* **Ratings**: finite, with ``|rating| <= RATING_LIMIT`` (10⁶), stored as ``float32``. The
+  limit is far beyond any rating scale (stars, 1-100 scores, play counts), keeps every
+  whole rating exact in ``float32`` (below 2²⁴), and keeps sums of squares over a billion
+  ratings (10²¹) far inside ``float32``'s range (3.4·10³⁸), so no mean, loss or gradient
+  overflows. A larger value is far more likely a corrupt field than a rating.
+* **Timestamps**: whole seconds since the epoch in ``TIMESTAMP_RANGE`` (1970-01-01 to
+  2100-01-01), stored as ``int64``. Values in milliseconds or microseconds fall outside it
+  and are refused rather than misread.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +32,15 @@ from suite.errors import InputError
 if TYPE_CHECKING:
     import torch
 
+#: Largest code (``int32``): at most ``MAX_CODE + 1`` users or items.
+MAX_CODE = int(np.iinfo(np.int32).max)
+
+#: Largest ``|rating|`` accepted (see the module docstring).
+RATING_LIMIT = 1e6
+
+#: Accepted timestamps, in seconds since the epoch: 1970-01-01 to 2100-01-01.
+TIMESTAMP_RANGE = (0, 4_102_444_800)
+
 
 class Ratings:
     """Explicit ratings as parallel arrays of integer codes, validated on construction.
@@ -22,14 +48,16 @@ class Ratings:
     Parameters
     ----------
     user, item : array-like of int
-        Codes in ``[0, n_users)`` and ``[0, n_items)``; stored as ``int32``.
+        Codes in ``[0, n_users)`` and ``[0, n_items)``; stored as ``int32``. Floats are
+        accepted when they are whole numbers.
     rating : array-like of float
-        Finite ratings; stored as ``float32``.
+        Finite ratings within ``±RATING_LIMIT``; stored as ``float32``.
     n_users, n_items : int, optional
         Sizes of the code spaces (default: one more than the largest code). Train and test
         halves of a split share the parent's sizes, so a code means the same user in both.
     timestamp : array-like of int, optional
-        Seconds since the epoch, stored as ``int64``; needed by temporal splits.
+        Whole seconds since the epoch within ``TIMESTAMP_RANGE``, stored as ``int64``;
+        needed by temporal splits.
     user_ids, item_ids : array-like, optional
         Raw identifier of each code (``user_ids[code] == raw id``); default: the codes.
     name : str
@@ -40,8 +68,8 @@ class Ratings:
     Raises
     ------
     InputError
-        When the arrays differ in length, are empty, hold codes out of range or hold
-        non-finite ratings.
+        When the arrays differ in length or are empty, or when a code, rating or timestamp
+        breaks the rules of the module docstring (the message names the field).
     """
 
     def __init__(
@@ -58,18 +86,16 @@ class Ratings:
         name: str = "ratings",
         metadata: dict[str, Any] | None = None,
     ) -> None:
-        self.user = np.ascontiguousarray(user, dtype=np.int32)
-        self.item = np.ascontiguousarray(item, dtype=np.int32)
-        self.rating = np.ascontiguousarray(rating, dtype=np.float32)
-        self.timestamp = (
-            None if timestamp is None else np.ascontiguousarray(timestamp, dtype=np.int64)
-        )
         self.name = name
+        self.user = _codes(user, "user", name)
+        self.item = _codes(item, "item", name)
+        self.rating = _ratings(rating, name)
+        self.timestamp = None if timestamp is None else _timestamps(timestamp, name)
         self.metadata = dict(metadata or {})
         self._check_lengths()
         self.n_users = int(n_users) if n_users is not None else int(self.user.max()) + 1
         self.n_items = int(n_items) if n_items is not None else int(self.item.max()) + 1
-        self._check_values()
+        self._check_codes()
         self.user_ids = np.arange(self.n_users) if user_ids is None else np.asarray(user_ids)
         self.item_ids = np.arange(self.n_items) if item_ids is None else np.asarray(item_ids)
         if len(self.user_ids) != self.n_users or len(self.item_ids) != self.n_items:
@@ -88,22 +114,17 @@ class Ratings:
         if len(self.user) == 0:
             raise InputError(f"{self.name}: no ratings")
 
-    def _check_values(self) -> None:
+    def _check_codes(self) -> None:
         for codes, size, what in (
             (self.user, self.n_users, "user"),
             (self.item, self.n_items, "item"),
         ):
             low, high = int(codes.min()), int(codes.max())
-            if low < 0 or high >= size:
+            if high >= size or size > MAX_CODE + 1:
                 raise InputError(
                     f"{self.name}: {what} codes span [{low}, {high}], outside [0, {size})"
+                    + (f" (more than {MAX_CODE + 1} {what}s)" if size > MAX_CODE + 1 else "")
                 )
-        finite = np.isfinite(self.rating)
-        if not finite.all():
-            first = int(np.flatnonzero(~finite)[0])
-            raise InputError(
-                f"{self.name}: rating #{first} is {self.rating[first]}, ratings must be finite"
-            )
 
     # -- raw ids -> codes -------------------------------------------------------------------
     @classmethod
@@ -115,14 +136,15 @@ class Ratings:
         Codes are assigned in sorted order of the raw ids, so the same file always yields the
         same codes. Of duplicate (user, item) pairs the latest by timestamp is kept (the last
         in row order when there are no timestamps or they tie); the number dropped is stored
-        in ``metadata["n_duplicates_dropped"]``. Columns are popped from ``frame`` as they are
-        converted, so a large file needs little more than its compact form in memory.
+        in ``metadata["n_duplicates_dropped"]``. Fractional timestamps are truncated to whole
+        seconds. Columns are popped from ``frame`` as they are converted, so a large file
+        needs little more than its compact form in memory.
         """
         user, user_ids = pd.factorize(frame.pop("user"), sort=True)
         user = user.astype(np.int32)
         item, item_ids = pd.factorize(frame.pop("item"), sort=True)
         item = item.astype(np.int32)
-        rating = frame.pop("rating").to_numpy(dtype=np.float32)
+        rating = frame.pop("rating").to_numpy()  # converted to float32 once checked
         timestamp = (
             frame.pop("timestamp").to_numpy(dtype=np.int64) if "timestamp" in frame else None
         )
@@ -223,7 +245,10 @@ class Ratings:
             "density": self.density,
             "ratings per user (min/median/max)": _spread(per_user),
             "ratings per item (min/median/max)": _spread(per_item),
-            "rating mean ± std": f"{self.rating.mean():.3f} ± {self.rating.std():.3f}",
+            "rating mean ± std": (
+                f"{self.rating.mean(dtype=np.float64):.3f} ± "
+                f"{self.rating.std(dtype=np.float64):.3f}"
+            ),
             "rating histogram": {_label(v): int(c) for v, c in zip(values, counts, strict=True)},
         }
         if self.timestamp is not None:
@@ -245,18 +270,78 @@ def latest_of_duplicates(
 ) -> np.ndarray | None:
     """Mask keeping one rating per (user, item) pair: the latest, ties broken by file order.
 
-    Returns ``None`` when there are no duplicates (the common case, checked by hashing).
+    Returns ``None`` when there are no duplicates (the common case, checked by one hashing
+    pass). Otherwise only the repeated rows are sorted (by pair, time, file position), so
+    a few duplicates in a large file cost little.
     """
-    key = pd.Series(user.astype(np.int64) * n_items + item.astype(np.int64))
-    if not key.duplicated().any():
+    key = user.astype(np.int64) * n_items + item.astype(np.int64)
+    repeated = pd.Series(key).duplicated(keep=False).to_numpy()
+    if not repeated.any():
         return None
-    if timestamp is None:
-        return ~key.duplicated(keep="last").to_numpy()
-    order = np.argsort(timestamp, kind="stable")
-    keep_sorted = ~key.iloc[order].duplicated(keep="last").to_numpy()
-    keep = np.zeros(len(key), dtype=bool)
-    keep[order[keep_sorted]] = True
+    rows = np.flatnonzero(repeated)
+    stamps = np.zeros(len(rows), dtype=np.int64) if timestamp is None else timestamp[rows]
+    order = np.lexsort((rows, stamps, key[rows]))  # by pair, then time, then file order
+    pairs = key[rows][order]
+    last_of_pair = np.append(pairs[1:] != pairs[:-1], True)
+    keep = ~repeated
+    keep[rows[order[last_of_pair]]] = True
     return keep
+
+
+def _codes(values: Sequence[Any] | np.ndarray, field: str, name: str) -> np.ndarray:
+    """``values`` as ``int32`` codes, refusing any that would wrap or be truncated."""
+    codes = _whole_numbers(values, field, name)
+    if codes.size and (codes.min() < 0 or codes.max() > MAX_CODE):
+        low, high = int(codes.min()), int(codes.max())
+        raise InputError(
+            f"{name}: {field} codes span [{low}, {high}], outside [0, {MAX_CODE}] (int32)"
+        )
+    return np.ascontiguousarray(codes, dtype=np.int32)
+
+
+def _timestamps(values: Sequence[Any] | np.ndarray, name: str) -> np.ndarray:
+    """``values`` as ``int64`` seconds, refusing any outside ``TIMESTAMP_RANGE``."""
+    seconds = np.ascontiguousarray(_whole_numbers(values, "timestamp", name), dtype=np.int64)
+    low, high = TIMESTAMP_RANGE
+    if seconds.size and not (low <= seconds.min() and seconds.max() <= high):
+        first = int(np.flatnonzero((seconds < low) | (seconds > high))[0])
+        raise InputError(
+            f"{name}: timestamp #{first} is {seconds[first]}, timestamps must be seconds "
+            f"since the epoch within [{low}, {high}] (1970..2100)"
+        )
+    return seconds
+
+
+def _ratings(values: Sequence[Any] | np.ndarray, name: str) -> np.ndarray:
+    """``values`` as ``float32``, refusing non-finite ones and those beyond ``RATING_LIMIT``.
+
+    Checked before the conversion, so a value that ``float32`` would turn into ``inf`` is
+    reported as it was given. (``min``/``max`` are NaN when any value is: refused too.)
+    """
+    given = np.asarray(values)
+    if given.dtype.kind not in "iuf":
+        raise InputError(f"{name}: ratings must be numbers, got an array of {given.dtype}")
+    if given.size and not (given.min() >= -RATING_LIMIT and given.max() <= RATING_LIMIT):
+        first = int(np.flatnonzero(~(np.abs(given) <= RATING_LIMIT))[0])
+        raise InputError(
+            f"{name}: rating #{first} is {given[first]}, ratings must be finite and "
+            f"within ±{RATING_LIMIT:g}"
+        )
+    return np.ascontiguousarray(given, dtype=np.float32)
+
+
+def _whole_numbers(values: Sequence[Any] | np.ndarray, field: str, name: str) -> np.ndarray:
+    """``values`` as an integer array, or ``InputError`` naming ``field`` if any is not whole."""
+    array = np.asarray(values)
+    if array.size == 0 or array.dtype.kind in "iu":
+        return array
+    if array.dtype.kind == "f":
+        whole = np.isfinite(array) & (array == np.round(array)) & (np.abs(array) < 2.0**63)
+        if not whole.all():
+            first = int(np.flatnonzero(~whole)[0])
+            raise InputError(f"{name}: {field} #{first} is {array[first]}, not a whole number")
+        return array.astype(np.int64)
+    raise InputError(f"{name}: {field} values must be integers, got an array of {array.dtype}")
 
 
 def _spread(counts: np.ndarray) -> str:
