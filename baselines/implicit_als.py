@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import importlib.util
+from typing import ClassVar
 
 import numpy as np
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from suite.data.ratings import Ratings
-from suite.models.base import Contest, EpochCallback, Model
+from suite.models.base import Contest, EpochCallback, Hyperparameter, Model
 
 
 class ImplicitALS(Model):
@@ -43,6 +44,7 @@ class ImplicitALS(Model):
     name = "implicit-als"
     backends = ("cpu", "cuda")
     contests = (Contest.RANKING,)
+    hyperparameter_specs: ClassVar = {"alpha": Hyperparameter(float, low=0)}
 
     def __init__(
         self,

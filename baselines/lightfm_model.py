@@ -11,7 +11,7 @@ import scipy.sparse as sp
 
 from suite.data.ratings import Ratings
 from suite.errors import InputError
-from suite.models.base import Contest, EpochCallback, Model
+from suite.models.base import Contest, EpochCallback, Hyperparameter, Model
 
 
 class _LightFM(Model):
@@ -45,6 +45,10 @@ class _LightFM(Model):
 
     loss: ClassVar[str]
     contests = (Contest.RANKING,)
+    hyperparameter_specs: ClassVar = {
+        "learning_schedule": Hyperparameter(str, choices=("adagrad", "adadelta")),
+        "min_rating": Hyperparameter(float),
+    }
 
     def __init__(
         self,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
+from typing import ClassVar
 
 import numpy as np
 
 from suite.data.ratings import Ratings
-from suite.models.base import EpochCallback
+from suite.models.base import EpochCallback, Hyperparameter
 from suite.models.factors import BiasedFactorsModel
 
 _KERNELS: dict[str, object] = {}
@@ -82,6 +83,7 @@ class NumbaSGD(BiasedFactorsModel):
     """
 
     name = "numba-sgd"
+    hyperparameter_specs: ClassVar = {"hogwild": Hyperparameter(bool)}
 
     def __init__(
         self,

@@ -31,9 +31,13 @@ under a label that says otherwise).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import json
 import tomllib
+import types
+import typing
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -41,8 +45,10 @@ from typing import Any
 
 from suite import data, models
 from suite.data import splits
+from suite.data.files import FORMATS
 from suite.errors import InputError
 from suite.metrics import DEFAULT_RELEVANCE_THRESHOLD
+from suite.models.base import TYPE_NAMES, conforms
 
 
 @dataclass
@@ -152,22 +158,14 @@ def load_config(name_or_path: str) -> Grid:
     return parse_config(raw, label)
 
 
+#: The top-level settings a config file may hold (besides ``description``).
+_CONFIG_KEYS = ("name", "n_threads", "curve_users", "repeats", "calibrate", "datasets", "models")
+
+
 def parse_config(raw: dict[str, Any], label: str) -> Grid:
     """Build and validate a ``Grid`` from a parsed TOML document."""
-    _check_keys(
-        raw,
-        {
-            "name",
-            "description",
-            "n_threads",
-            "curve_users",
-            "repeats",
-            "calibrate",
-            "datasets",
-            "models",
-        },
-        label,
-    )
+    _check_keys(raw, {"description", *_CONFIG_KEYS}, label)
+    _check_fields(raw, Grid, label)
     datasets = [
         _dataset(entry, f"{label}: [[datasets]] #{i + 1}")
         for i, entry in enumerate(raw.get("datasets", []))
@@ -178,18 +176,13 @@ def parse_config(raw: dict[str, Any], label: str) -> Grid:
     ]
     if not datasets or not model_specs:
         raise InputError(f"{label}: needs at least one [[datasets]] and one [[models]] entry")
-    n_threads = raw.get("n_threads", 0)
     grid = Grid(
         name=raw.get("name", Path(label).stem),
         datasets=datasets,
         models=model_specs,
-        n_threads=n_threads or None,
-        curve_users=raw.get("curve_users", 2000),
-        repeats=raw.get("repeats", 1),
-        calibrate=raw.get("calibrate", False),
+        n_threads=raw.get("n_threads", 0) or None,
+        **{key: raw[key] for key in ("curve_users", "repeats", "calibrate") if key in raw},
     )
-    if not isinstance(grid.repeats, int) or grid.repeats < 1:
-        raise InputError(f"{label}: repeats = {grid.repeats!r}; must be a whole number >= 1")
     validate(grid, label)
     return grid
 
@@ -199,48 +192,69 @@ BACKENDS = ("cpu", "cuda", "mps")
 
 
 def validate(grid: Grid, label: str) -> None:
-    """Names, splits and parameters all exist (each error names where it is)."""
+    """Every setting has a valid type and value; names, splits and parameters all exist.
+
+    Run on every grid, however it was made: read from a config (``parse_config``), built from
+    command-line flags, or read back from a run folder's ``grid.json``. Each error is one
+    line that names where the culprit is (``label``: a file, or "command line").
+    """
+    _check_fields(vars(grid), Grid, label)
     model_names = {m.name for m in grid.models}
     dataset_names = {d.name for d in grid.datasets}
     for dataset in grid.datasets:
-        where = f"{label}: data set {dataset.name!r}"
-        if dataset.name not in data.names() and not Path(dataset.name).is_file():
-            raise InputError(f"{where}: not a file, and not one of {', '.join(data.names())}")
-        if dataset.split not in splits.METHODS:
-            raise InputError(
-                f"{where}: split {dataset.split!r}; choose from {', '.join(splits.METHODS)}"
-            )
-        for model_name, params in dataset.params.items():
-            if model_name not in model_names:
-                raise InputError(f"{where}: params for {model_name!r}, which is not in the grid")
-            _check_params(model_name, params, f"{where}, params.{model_name}")
+        _check_dataset(dataset, f"{label}: data set {dataset.name!r}", model_names)
     for spec in grid.models:
-        models.get(spec.name)  # unknown names raise, listing the valid ones
-        _check_params(spec.name, spec.params, f"{label}: model {spec.name!r}")
-        _check_params(spec.name, spec.sweep, f"{label}: model {spec.name!r} sweep")
-        if not all(isinstance(values, list) and values for values in spec.sweep.values()):
-            raise InputError(f"{label}: model {spec.name!r}: each sweep entry must be a list")
-        for backend in spec.backends:
-            if backend not in BACKENDS:
-                raise InputError(
-                    f"{label}: model {spec.name!r}: backend {backend!r}; "
-                    f"choose from {', '.join(BACKENDS)}"
-                )
-        for name in spec.datasets or []:
-            if name not in dataset_names:
-                raise InputError(
-                    f"{label}: model {spec.name!r}: data set {name!r} is not in "
-                    f"the grid ({', '.join(sorted(dataset_names))})"
-                )
+        _check_model(spec, f"{label}: model {spec.name!r}", dataset_names)
     labels = [
         name for d in grid.datasets[:1] for m in grid.models for name, _ in grid.variants(d, m)
     ]
     duplicates = sorted({name for name in labels if labels.count(name) > 1})
     if duplicates:
         raise InputError(f"{label}: two entries are both named {duplicates[0]!r}; give one a label")
+    _check_command_line_params(grid, label)
+    _check_combinations(grid, label)
+
+
+def _check_dataset(dataset: DatasetSpec, where: str, model_names: set[str]) -> None:
+    """One data set's settings, its name, split and format, and its per-model parameters."""
+    _check_fields(vars(dataset), DatasetSpec, where)
+    if dataset.name not in data.names() and not Path(dataset.name).is_file():
+        raise InputError(f"{where}: not a file, and not one of {', '.join(data.names())}")
+    if dataset.split not in splits.METHODS:
+        raise InputError(
+            f"{where}: split {dataset.split!r}; choose from {', '.join(splits.METHODS)}"
+        )
+    if dataset.format is not None and dataset.format not in FORMATS:
+        raise InputError(f"{where}: format {dataset.format!r}; choose from {', '.join(FORMATS)}")
+    for model_name, params in dataset.params.items():
+        if model_name not in model_names:
+            raise InputError(f"{where}: params for {model_name!r}, which is not in the grid")
+        models.check_params(model_name, params, f"{where}, params.{model_name}")
+
+
+def _check_model(spec: ModelSpec, where: str, dataset_names: set[str]) -> None:
+    """One model's settings: its name, parameters, each swept value, backends, data sets."""
+    _check_fields(vars(spec), ModelSpec, where)
+    models.get(spec.name)  # unknown names raise, listing the valid ones
+    models.check_params(spec.name, spec.params, where)
+    for key, values in spec.sweep.items():
+        for value in values:
+            models.check_params(spec.name, {key: value}, f"{where} sweep")
+    for backend in spec.backends:
+        if backend not in BACKENDS:
+            raise InputError(f"{where}: backend {backend!r}; choose from {', '.join(BACKENDS)}")
+    for name in spec.datasets or []:
+        if name not in dataset_names:
+            raise InputError(
+                f"{where}: data set {name!r} is not in the grid "
+                f"({', '.join(sorted(dataset_names))})"
+            )
+
+
+def _check_command_line_params(grid: Grid, label: str) -> None:
+    """``--param``/``--epochs`` settings: valid, and not of a key a model sweeps."""
     for model_name, params in grid.cli_params.items():
-        models.get(model_name)
-        _check_params(model_name, params, f"--param {model_name}")
+        models.check_params(model_name, params, label)
     for spec in grid.models:
         for key in sorted(set(spec.sweep) & set(grid.cli_params.get(spec.name, {}))):
             raise InputError(
@@ -250,17 +264,21 @@ def validate(grid: Grid, label: str) -> None:
             )
 
 
-def _check_params(model_name: str, params: dict[str, Any], where: str) -> None:
-    valid = models.hyperparameters(model_name)
-    for key in params:
-        if key not in valid:
-            raise InputError(f"{where}: unknown parameter {key!r}; valid: {', '.join(valid)}")
+def _check_combinations(grid: Grid, label: str) -> None:
+    """Every variant's full settings go together (``Model.check_combination``)."""
+    for dataset, spec in itertools.product(grid.datasets, grid.models):
+        if spec.datasets is None or dataset.name in spec.datasets:
+            for name, params in grid.variants(dataset, spec):
+                models.check_combination(
+                    spec.name, params, f"{label}: {name} on data set {dataset.name!r}"
+                )
 
 
 def _dataset(entry: dict[str, Any], where: str) -> DatasetSpec:
     _check_keys(entry, {f.name for f in dataclasses.fields(DatasetSpec)}, where)
     if "name" not in entry:
         raise InputError(f"{where}: needs a name")
+    _check_fields(entry, DatasetSpec, where)
     return DatasetSpec(**entry)
 
 
@@ -268,6 +286,7 @@ def _model(entry: dict[str, Any], where: str) -> ModelSpec:
     _check_keys(entry, {f.name for f in dataclasses.fields(ModelSpec)}, where)
     if "name" not in entry:
         raise InputError(f"{where}: needs a name")
+    _check_fields(entry, ModelSpec, where)
     return ModelSpec(**entry)
 
 
@@ -275,3 +294,117 @@ def _check_keys(entry: dict[str, Any], valid: set[str], where: str) -> None:
     unknown = sorted(set(entry) - valid)
     if unknown:
         raise InputError(f"{where}: unknown key {unknown[0]!r}; valid: {', '.join(sorted(valid))}")
+
+
+# -- the type and range of each setting -------------------------------------------------------
+
+#: ``(test, message)``: what a setting must be beyond the type its field declares. ``test``
+#: takes a value of that type (None: any); ``message`` says what a valid value is, the type
+#: included. A setting not listed here needs only its type.
+Rule = tuple[Callable[[Any], bool] | None, str]
+
+
+def _at_least(low: int) -> Rule:
+    return (lambda n: n >= low, f"must be a whole number >= {low}")
+
+
+RULES: dict[tuple[type, str], Rule] = {
+    (Grid, "datasets"): (None, "must be an array of tables ([[datasets]])"),
+    (Grid, "models"): (None, "must be an array of tables ([[models]])"),
+    (Grid, "n_threads"): (
+        lambda n: n is None or n >= 0,
+        "must be a whole number >= 1 (or 0: every core)",
+    ),
+    (Grid, "curve_users"): _at_least(1),
+    (Grid, "repeats"): _at_least(1),
+    (DatasetSpec, "folds"): _at_least(2),
+    (DatasetSpec, "seeds"): (
+        lambda seeds: len(seeds) > 0 and min(seeds) >= 0,
+        "must be a non-empty list of whole numbers >= 0",
+    ),
+    (DatasetSpec, "test_fraction"): (
+        lambda fraction: 0 < fraction < 1,
+        "must be a number strictly between 0 and 1",
+    ),
+    (DatasetSpec, "leave_last"): _at_least(1),
+    (DatasetSpec, "rmse_target"): (lambda t: t is None or t > 0, "must be a number > 0"),
+    (ModelSpec, "backends"): (lambda b: len(b) > 0, "must be a non-empty list of strings"),
+    (ModelSpec, "datasets"): (
+        lambda names: names is None or len(names) > 0,
+        "must be a non-empty list of data set names",
+    ),
+    (ModelSpec, "sweep"): (
+        lambda sweep: all(sweep.values()),
+        "each sweep entry must be a list (of one or more values)",
+    ),
+}
+
+
+def _check_fields(values: Mapping[str, Any], schema: type, where: str) -> None:
+    """Each of ``values`` that is a field of dataclass ``schema`` has its type and ``RULES``.
+
+    ``values`` are a TOML table (a config's entry) or ``vars()`` of a ``schema`` instance.
+    Raises ``InputError``, e.g. ``"WHERE: seeds = 0: must be a non-empty list of ..."``.
+    """
+    hints = _hints(schema)
+    for key, value in values.items():
+        if key not in hints:
+            continue
+        test, message = RULES.get((schema, key), (None, f"must be {_describe(hints[key])}"))
+        if not _conforms(value, hints[key]) or (test is not None and not test(value)):
+            raise InputError(f"{where}: {key} = {_show(value)}: {message}")
+
+
+@functools.cache
+def _hints(schema: type) -> dict[str, Any]:
+    return typing.get_type_hints(schema)
+
+
+def _conforms(value: Any, hint: Any) -> bool:
+    """Whether ``value`` is of the annotated type ``hint``.
+
+    Scalars as ``suite.models.base.conforms`` (a bool is no number); a dataclass stands for
+    its TOML table (or an instance); lists, dicts with string keys, unions and ``Any``.
+    """
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is Any:
+        return True
+    if hint is type(None):
+        return value is None
+    if origin in (typing.Union, types.UnionType):
+        return any(_conforms(value, arg) for arg in args)
+    if origin is list:
+        return isinstance(value, list) and all(_conforms(item, args[0]) for item in value)
+    if origin is dict:
+        return isinstance(value, dict) and all(
+            isinstance(key, str) and _conforms(item, args[1]) for key, item in value.items()
+        )
+    if dataclasses.is_dataclass(hint):
+        return isinstance(value, dict | hint)
+    return conforms(value, hint)
+
+
+#: The plural of each scalar type's name in ``TYPE_NAMES``.
+_PLURALS = {int: "whole numbers", float: "numbers", str: "strings", bool: "true or false values"}
+
+
+def _describe(hint: Any, plural: bool = False) -> str:
+    """``hint`` in words: ``list[int]`` is "a list of whole numbers" (None goes unsaid)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_describe(arg, plural) for arg in args if arg is not type(None))
+    if origin is list:
+        return f"{'lists' if plural else 'a list'} of {_describe(args[0], plural=True)}"
+    if origin is dict or dataclasses.is_dataclass(hint):
+        table = "tables" if plural else "a table"
+        inner = args[1] if args else Any
+        return table if inner is Any else f"{table} of {_describe(inner, plural=True)}"
+    if hint is Any:
+        return "values" if plural else "a value"
+    return _PLURALS[hint] if plural else TYPE_NAMES[hint]
+
+
+def _show(value: Any) -> str:
+    """``value`` as a config would write it (shortened to one short line)."""
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."

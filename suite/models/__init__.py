@@ -1,5 +1,8 @@
 """The contenders' registry: ``names()``, ``get(name)``, ``lookup(name)``, ``create(name, ...)``.
 
+``check_params`` checks hyperparameter values against the specs each class declares
+(``Model.specs()``); ``create`` and config validation both call it.
+
 Adding a contender is one file (a ``Model`` subclass, see ``suite.models.base``) plus one
 line in ``REGISTRY``. Classes are imported on first use, so a missing optional library
 only makes its model unavailable (``available()`` says why), never breaks the others.
@@ -9,10 +12,11 @@ from __future__ import annotations
 
 import importlib
 import inspect
+from collections.abc import Mapping
 from typing import Any
 
 from suite.errors import InputError
-from suite.models.base import Model
+from suite.models.base import HARNESS_SETTINGS, HARNESS_SPECS, Hyperparameter, Model
 
 #: Registry name -> "module:Class".
 REGISTRY: dict[str, str] = {
@@ -58,18 +62,75 @@ def speedup_baseline() -> str | None:
 def hyperparameters(name: str) -> dict[str, Any]:
     """A contender's documented hyperparameters and their defaults (not backend/threads/seed)."""
     signature = inspect.signature(get(name))
-    harness = {"backend", "n_threads", "seed"}
-    return {p.name: p.default for p in signature.parameters.values() if p.name not in harness}
+    return {
+        p.name: p.default for p in signature.parameters.values() if p.name not in HARNESS_SETTINGS
+    }
+
+
+def specs(name: str) -> dict[str, Hyperparameter]:
+    """The type and valid values of each of ``name``'s hyperparameters (``Model.specs()``)."""
+    return get(name).specs()
+
+
+def check_params(name: str, params: Mapping[str, Any], where: str = "") -> dict[str, Any]:
+    """``params`` of contender ``name``, each checked against its ``Hyperparameter`` spec.
+
+    Parameters
+    ----------
+    name : str
+        A registered contender.
+    params : mapping
+        Some of its hyperparameters (not backend, n_threads or seed).
+    where : str
+        Where they were set, for messages (a file and entry, "command line").
+
+    Returns
+    -------
+    dict
+        ``params``, an int given for a float hyperparameter converted to float.
+
+    Raises
+    ------
+    InputError
+        An unknown name, or a value of the wrong type or out of range, in one line:
+        ``"WHERE: torch-mf.lr=0: must be a number > 0"``.
+    """
+    valid, declared = hyperparameters(name), specs(name)
+    prefix = f"{where}: " if where else ""
+    checked = {}
+    for key, value in params.items():
+        if key not in valid:
+            raise InputError(
+                f"{prefix}unknown parameter {key!r} for {name}; valid: {', '.join(valid) or 'none'}"
+            )
+        spec = declared.get(key)
+        checked[key] = spec.check(value, f"{prefix}{name}.{key}") if spec else value
+    return checked
+
+
+def check_combination(name: str, params: Mapping[str, Any], where: str = "") -> None:
+    """Refuse settings of ``name`` that are each valid but cannot train together.
+
+    ``params`` are some or all of its hyperparameters (the defaults fill in the rest), already
+    passed through ``check_params``. The message is the class's, after ``where``.
+    """
+    try:
+        get(name).check_combination({**hyperparameters(name), **params})
+    except InputError as exc:
+        raise InputError(f"{where}: {exc}" if where else str(exc)) from exc
 
 
 def create(
     name: str, backend: str = "cpu", n_threads: int | None = None, seed: int = 0, **params: Any
 ) -> Model:
-    """A new, unfitted ``name`` model; an unknown parameter raises ``InputError`` naming it."""
-    valid = hyperparameters(name)
-    for key in params:
-        if key not in valid:
-            raise InputError(
-                f"unknown parameter {key!r} for {name}; valid: {', '.join(valid) or 'none'}"
-            )
-    return get(name)(backend=backend, n_threads=n_threads, seed=seed, **params)
+    """A new, unfitted ``name`` model; an unknown or invalid parameter raises ``InputError``.
+
+    Every value is checked (``check_params``, ``check_combination``, and the harness's
+    settings against ``HARNESS_SPECS``) before the model is built, so a bad setting fails
+    here, naming it, rather than in training.
+    """
+    params = check_params(name, params)
+    check_combination(name, params)
+    harness = {"backend": backend, "n_threads": n_threads, "seed": seed}
+    settings = {key: HARNESS_SPECS[key].check(value, key) for key, value in harness.items()}
+    return get(name)(**settings, **params)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import inspect
+import math
+import numbers
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -33,6 +36,105 @@ COMMON_HYPERPARAMETERS = {
 }
 
 
+#: The settings the harness supplies to every contender (not hyperparameters to set).
+HARNESS_SETTINGS = ("backend", "n_threads", "seed")
+
+#: What a value of each scalar type is called in messages.
+TYPE_NAMES = {int: "a whole number", float: "a number", str: "a string", bool: "true or false"}
+
+
+def conforms(value: Any, kind: type) -> bool:
+    """``isinstance(value, kind)`` for a setting: a bool is no number, an int is a float.
+
+    Numbers must be finite (TOML and JSON can write ``nan`` and ``inf``); numpy scalars count
+    as the Python type they stand for.
+    """
+    if kind is bool:
+        return isinstance(value, bool | np.bool_)
+    if isinstance(value, bool | np.bool_):
+        return False
+    if kind is int:
+        return isinstance(value, numbers.Integral)
+    if kind is float:
+        return isinstance(value, numbers.Real) and math.isfinite(value)
+    return isinstance(value, kind)
+
+
+@dataclass(frozen=True)
+class Hyperparameter:
+    """The type and valid values of one hyperparameter: a class fact, next to its default.
+
+    Parameters
+    ----------
+    type : {int, float, str, bool}
+        An int is accepted for a float (and converted); a bool never passes for a number.
+    low, high : float, optional
+        Bounds of a number, inclusive (``low`` exclusive with ``low_open``).
+    low_open : bool
+        ``low`` itself is invalid (``lr > 0``).
+    choices : tuple of str
+        The valid values of a string option (empty: any string).
+    optional : bool
+        ``None`` is valid too (e.g. "no cap").
+
+    A search space for tuning (e.g. a log-uniform range for ``lr``) would be one more field
+    here, so that it, too, lives on the class.
+    """
+
+    type: type
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    choices: tuple[str, ...] = ()
+    optional: bool = False
+
+    def describe(self) -> str:
+        """What a valid value is, for messages: ``"a number > 0 and <= 1"``."""
+        bounds = []
+        if self.low is not None:
+            bounds.append(f"{'>' if self.low_open else '>='} {self.low:g}")
+        if self.high is not None:
+            bounds.append(f"<= {self.high:g}")
+        text = " ".join([TYPE_NAMES[self.type], " and ".join(bounds)]).strip()
+        return f"{text} or None" if self.optional else text
+
+    def check(self, value: Any, label: str) -> Any:
+        """``value`` as ``type`` (an int becomes a float) if valid, else ``InputError``.
+
+        The message reads ``"LABEL=VALUE: must be ..."`` (``"LABEL=VALUE; choose from ..."``
+        for an option), e.g. ``"torch-mf.lr=0: must be a number > 0"``.
+        """
+        if value is None and self.optional:
+            return value
+        if self.choices and value not in self.choices:
+            raise InputError(f"{label}={value!r}; choose from {', '.join(self.choices)}")
+        if not conforms(value, self.type) or not self._in_range(value):
+            raise InputError(f"{label}={value!r}: must be {self.describe()}")
+        return value if self.type is str else self.type(value)
+
+    def _in_range(self, value: Any) -> bool:
+        if self.low is not None and (value <= self.low if self.low_open else value < self.low):
+            return False
+        return self.high is None or value <= self.high
+
+
+#: Types and ranges of the shared hyperparameters, declared once: a contender that takes one
+#: of these names gets its spec (``Model.specs()``) without declaring it again.
+COMMON_SPECS: dict[str, Hyperparameter] = {
+    "factors": Hyperparameter(int, low=1),
+    "epochs": Hyperparameter(int, low=1),
+    "lr": Hyperparameter(float, low=0, low_open=True),
+    "l2": Hyperparameter(float, low=0),
+}
+
+#: Types and ranges of the settings the harness supplies (checked by ``models.create``).
+HARNESS_SPECS: dict[str, Hyperparameter] = {
+    "backend": Hyperparameter(str),
+    "n_threads": Hyperparameter(int, low=1, optional=True),
+    "seed": Hyperparameter(int, low=0),
+}
+
+
 class Contest(StrEnum):
     """The two contests of the suite; each contender declares the one(s) it enters."""
 
@@ -58,6 +160,11 @@ class Model(ABC):
     ``__init__(self, *, <hyperparameters>, backend="cpu", n_threads=None, seed=0)``
         Stores each argument verbatim under its own name and does nothing else. Shared
         settings use the names in ``COMMON_HYPERPARAMETERS``.
+    ``hyperparameter_specs`` : dict of str to Hyperparameter (class attribute)
+        The type and valid values of each hyperparameter of ``__init__`` that is not in
+        ``COMMON_SPECS`` (those are declared once there); merged along the class hierarchy,
+        so a shared base class declares what its subclasses share. ``models.create`` and
+        config validation refuse any value outside them before a model is built.
     ``_fit(self, train, on_epoch) -> None``
         All the work: learns state in attributes ending in ``_``; after every epoch calls
         ``self._epoch_done(epoch, n_ratings_visited, on_epoch)`` (which counts the epoch and
@@ -94,6 +201,9 @@ class Model(ABC):
     ``warm_up(self) -> None``
         One-off costs that are not training (CUDA context, kernel selection, JIT
         compilation), run and timed by the harness before ``fit``.
+    ``check_combination(params) -> None`` (classmethod)
+        Refuse (``InputError``) a combination of individually valid hyperparameters that
+        cannot train; ``params`` holds every hyperparameter. The default accepts any.
     ``available(backend) -> (bool, reason)`` (classmethod)
         Whether the library/device is usable here; the harness records a skipped run with
         the reason instead of crashing. The default checks ``backend in backends``.
@@ -128,6 +238,7 @@ class Model(ABC):
     speedup_baseline: ClassVar[bool] = False
     same_model_as: ClassVar[str | None] = None
     predicts_ratings: ClassVar[bool]  # derived: Contest.RATING in contests
+    hyperparameter_specs: ClassVar[Mapping[str, Hyperparameter]] = {}
 
     backend: str
     n_threads: int | None
@@ -145,6 +256,23 @@ class Model(ABC):
         cls.predicts_ratings = Contest.RATING in contests
 
     # -- the contract ------------------------------------------------------------------------
+    @classmethod
+    def specs(cls) -> dict[str, Hyperparameter]:
+        """The spec of each hyperparameter ``__init__`` takes (not the harness's settings).
+
+        The class's own ``hyperparameter_specs`` (its bases' included), else ``COMMON_SPECS``;
+        a hyperparameter declared in neither is absent (a test requires that none is).
+        """
+        declared = dict(COMMON_SPECS)
+        for klass in reversed(cls.__mro__):
+            declared.update(vars(klass).get("hyperparameter_specs", {}))
+        names = inspect.signature(cls).parameters
+        return {n: declared[n] for n in names if n in declared and n not in HARNESS_SETTINGS}
+
+    @classmethod  # noqa: B027 (optional hook: by default every combination goes)
+    def check_combination(cls, params: Mapping[str, Any]) -> None:
+        """Refuse hyperparameters that are each valid but cannot train together (see above)."""
+
     @classmethod
     def available(cls, backend: str = "cpu") -> tuple[bool, str]:
         """``(True, "")`` when this model can run on ``backend`` here, else ``(False, why)``."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from suite.data.ratings import Ratings
-from suite.models.base import Contest, Model
+from suite.models.base import Contest, Hyperparameter, Model
 
 
 class BiasedFactorsModel(Model):
@@ -16,6 +18,7 @@ class BiasedFactorsModel(Model):
     """
 
     contests = (Contest.RATING,)
+    hyperparameter_specs: ClassVar = {"init_std": Hyperparameter(float, low=0, low_open=True)}
     factors: int
     init_std: float
 

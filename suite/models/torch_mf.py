@@ -9,8 +9,9 @@ either by autograd (the post's way) or by the same gradient written out in PyTor
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -18,7 +19,7 @@ from torch import nn
 
 from suite.data.ratings import Ratings
 from suite.errors import InputError
-from suite.models.base import Contest, EpochCallback, Model
+from suite.models.base import Contest, EpochCallback, Hyperparameter, Model
 
 # -- representation ---------------------------------------------------------------------------
 
@@ -273,6 +274,7 @@ class _TorchModel(Model):
 
     backends = ("cpu", "cuda", "mps")
     contests = (Contest.RATING,)
+    hyperparameter_specs: ClassVar = {"init_std": Hyperparameter(float, low=0, low_open=True)}
 
     @classmethod
     def available(cls, backend: str = "cpu") -> tuple[bool, str]:
@@ -362,6 +364,14 @@ class TorchMF(_TorchModel):
 
     name = "torch-mf"
     module_class: ClassVar[type[MatrixFactorization]] = MatrixFactorization
+    hyperparameter_specs: ClassVar = {
+        "optimizer": Hyperparameter(str, choices=OPTIMIZERS),
+        "weight_decay": Hyperparameter(float, low=0),
+        "batch_size": Hyperparameter(int, low=1),
+        "trainer": Hyperparameter(str, choices=TRAINERS),
+        "lr_decay": Hyperparameter(float, low=0, low_open=True, high=1),
+        "sparse": Hyperparameter(bool),
+    }
 
     def __init__(
         self,
@@ -401,6 +411,12 @@ class TorchMF(_TorchModel):
         return MinibatchTrainer(
             self.optimizer, self.lr, self.weight_decay, self.l2, self.batch_size, self.trainer
         )
+
+    @classmethod
+    def check_combination(cls, params: Mapping[str, Any]) -> None:
+        """Refuse optimizer/sparse/weight-decay/trainer combinations PyTorch cannot train."""
+        options = (params[key] for key in ("optimizer", "sparse", "weight_decay", "trainer"))
+        check_torch_options(cls.name, *options)
 
     def _fit(self, train: Ratings, on_epoch: EpochCallback | None) -> None:
         check_torch_options(self.name, self.optimizer, self.sparse, self.weight_decay, self.trainer)
@@ -468,6 +484,11 @@ class TorchMFSeed(_TorchModel):
     # Thousands of tiny tensor ops: its normalised fit time varied 1.65x (max/min) over five
     # unchanged gate runs on a 2-core VM, where the other contenders stayed within 1.23x.
     speed_tolerance = 2.0
+    hyperparameter_specs: ClassVar = {
+        "biased": Hyperparameter(bool),
+        "zero_grad": Hyperparameter(bool),
+        "max_ratings": Hyperparameter(int, low=1, optional=True),
+    }
 
     def __init__(
         self,
