@@ -146,9 +146,11 @@ def build_parser() -> argparse.ArgumentParser:
         "mfbench check",
         "mfbench check --update   # after a deliberate change",
     )
-    check.add_argument("--reference", default="results/ci", help="reference folder")
+    check.add_argument("--reference", type=_path, default="results/ci", help="reference folder")
     check.add_argument("--config", default="ci", help="config name or TOML file")
-    check.add_argument("--out", help="run folder (default: results/runs/check-<UTC stamp>)")
+    check.add_argument(
+        "--out", type=_path, help="run folder (default: results/runs/check-<UTC stamp>)"
+    )
     updates = check.add_mutually_exclusive_group()
     updates.add_argument(
         "--update",
@@ -162,12 +164,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument(
         "--speed-factor",
-        type=float,
+        type=_at_least(1.0, float),
         help="allowed growth of normalised fit time (default: the reference's tolerance)",
     )
     check.add_argument(
         "--accuracy-floor",
-        type=float,
+        type=_at_least(0.0, float),
         help="allowed absolute loss of each primary metric (default: the reference's)",
     )
     _add_in_process(check)
@@ -244,25 +246,36 @@ def _add_run_arguments(run: argparse.ArgumentParser) -> None:
         help="set one hyperparameter, e.g. torch-mf.lr=0.01 (repeatable)",
     )
     run.add_argument("--format", help="force the format of data set files")
-    run.add_argument("--out", help="run folder (default: results/runs/<UTC stamp>)")
+    run.add_argument("--out", type=_path, help="run folder (default: results/runs/<UTC stamp>)")
     run.add_argument("--resume", action="store_true", help="skip runs already in --out")
     _add_in_process(run)
     run.add_argument("--no-report", action="store_true", help="skip REPORT.md and plots")
 
 
-def _at_least(low: int) -> Any:
-    """An argparse type: a whole number ``>= low`` (argparse names the option on error)."""
+def _at_least(low: float, kind: type = int) -> Any:
+    """An argparse type: a finite ``kind`` ``>= low`` (argparse names the option on error)."""
+    import math
 
-    def whole_number(text: str) -> int:
+    def number(text: str) -> Any:
         try:
-            value = int(text)
+            value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+            what = "a whole number" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
         if value < low:
-            raise argparse.ArgumentTypeError(f"{value} is below the minimum, {low}")
+            raise argparse.ArgumentTypeError(f"{value:g} is below the minimum, {low:g}")
         return value
 
-    return whole_number
+    return number
+
+
+def _path(text: str) -> str:
+    """An argparse type: a path that is not empty (``""`` would mean the current folder)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path")
+    return text
 
 
 def _add_in_process(command: argparse.ArgumentParser) -> None:
@@ -291,13 +304,20 @@ GRID_FLAGS = (
 )
 
 
+def listed(values: list[str] | None) -> list[str]:
+    """The names given to a repeatable comma-list flag: ``["a,b", "c"]`` -> ``[a, b, c]``."""
+    return [v.strip() for value in values or [] for v in value.split(",") if v.strip()]
+
+
 def grid_from_arguments(args: argparse.Namespace) -> Grid:
     """The grid of ``mfbench run``: a config (if any), then each flag overriding it."""
     from suite import models
     from suite.config import DatasetSpec, Grid, ModelSpec, load_config, validate
 
-    def listed(values: list[str] | None) -> list[str]:
-        return [v.strip() for value in values or [] for v in value.split(",") if v.strip()]
+    for flag in ("dataset", "model", "backend"):
+        given = getattr(args, flag)
+        if given is not None and not listed(given):
+            raise InputError(f"--{flag} {given[-1]!r}: names no {flag}")
 
     if args.config or not args.dataset:
         grid = load_config(args.config or "default")

@@ -155,6 +155,10 @@ def load_config(name_or_path: str) -> Grid:
         raw = tomllib.loads(source.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{label}: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{label}: not a TOML file (not UTF-8 text)") from exc
+    except OSError as exc:
+        raise InputError(f"{label}: cannot read ({exc.strerror})") from exc
     return parse_config(raw, label)
 
 

@@ -97,7 +97,8 @@ def convergence(dataset: str, results: pd.DataFrame, curves: pd.DataFrame, path:
         sampled = " (user sample)" if metric.contest == Contest.RANKING else ""
         axis.set_ylabel(f"test {metric.title}{sampled}")
         axis.grid(alpha=0.3)
-        axis.legend(fontsize=7)
+        if axis.get_legend_handles_labels()[0]:  # nothing drawn: no legend (and no warning)
+            axis.legend(fontsize=7)
     figure.suptitle(f"{dataset}: convergence (median over runs, band = min–max)")
     _save(figure, path)
     return True

@@ -65,6 +65,15 @@ class Tolerances:
     speed_factor: float = 1.3  # now / reference of the normalised fit time
     min_fit_s: float = 0.25  # shorter fits are too noisy to time; their speed is not compared
 
+    def __post_init__(self) -> None:
+        lowest = {"speed_factor": 1.0}  # below 1, an unchanged contender would fail
+        for name, value in asdict(self).items():
+            low = lowest.get(name, 0.0)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise InputError(f"tolerance {name} = {value!r}: must be a number >= {low:g}")
+            if not math.isfinite(value) or value < low:  # NaN would pass every comparison
+                raise InputError(f"tolerance {name} = {value!r}: must be a number >= {low:g}")
+
     def speed_limit(self, model: str) -> float:
         """The allowed growth of ``model``'s normalised fit time: ``speed_factor``, or the
         contender's own ``speed_tolerance`` where that is looser."""
@@ -87,7 +96,10 @@ class Tolerances:
             raise InputError(
                 f"{meta_file}: unknown tolerance {unknown[0]!r}; known: {', '.join(sorted(known))}"
             )
-        return cls(**stored)
+        try:
+            return cls(**stored)
+        except InputError as exc:
+            raise InputError(f"{meta_file}: {exc}") from exc
 
 
 def load_reference(folder: Path, config: str) -> pd.DataFrame:

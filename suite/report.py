@@ -76,8 +76,13 @@ def write_report(folder: Path, reference_model: str | None = None) -> Written:
     ``reference_model`` is the contender the speed-up table divides by (default: the one
     registered as ``speedup_baseline``).
     """
-    reference_model = reference_model or models.speedup_baseline()
     results, curves = results_io.load(folder)
+    if reference_model is not None and reference_model not in set(results["label"]):
+        raise InputError(
+            f"--reference-model {reference_model}: no such contender in {folder} "
+            f"(it has {', '.join(sorted(set(results['label'])))})"
+        )
+    reference_model = reference_model or models.speedup_baseline()
     env_file = folder / "env.json"
     env = safe_io.read_json(env_file, "env.json") if env_file.exists() else {}
     summary = summarize(results)

@@ -10,6 +10,7 @@ as ok or skipped (failed runs are tried again).
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import logging
@@ -117,6 +118,8 @@ def run_grid(grid: Grid, out: Path, *, resume: bool = False, in_process: bool = 
     write cut short) is removed first. A write that fails (disk full, read-only) stops the
     grid with ``InputError``; the runs recorded before it stay readable.
     """
+    if not any(split_plan.tasks for split_plan in plan(grid, out)):
+        raise InputError(f"{grid.name}: the grid holds no run (no data set × model pairs)")
     safe_io.make_folder(out)
     with FolderLock(out):
         if not resume and (out / results.RESULTS_FILE).exists():
@@ -284,6 +287,7 @@ def _stop(worker: Any, grace_s: float = 1.0) -> None:
 
 def _worker_main(sender: Any, task: Task) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _die_with_parent()
     record, curves = execute.execute(
         task, lambda epoch, total: sender.send(("epoch", epoch, total))
     )
@@ -291,6 +295,23 @@ def _worker_main(sender: Any, task: Task) -> None:
     sender.close()
 
 
+def _die_with_parent() -> None:
+    """End this worker when the forkserver that started it ends (Linux).
+
+    The forkserver exits as soon as ``mfbench`` does, however it ends (SIGKILL included); an
+    orphaned worker would otherwise finish its fit for nobody, and load the machine while a
+    resumed grid times its own runs.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the worker ends when its fit does
+        return
+    if os.getppid() == 1:  # the parent was already gone before the request took effect
+        os._exit(1)
+
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 _CONTEXT: Any = None
 
 

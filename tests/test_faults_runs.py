@@ -117,10 +117,43 @@ def test_a_folder_with_results_is_not_overwritten(grid, tmp_path, capsys) -> Non
         ("--epochs", "0", "argument --epochs: 0 is below the minimum, 1"),
         ("--threads", "-4", "argument --threads: -4 is below the minimum, 1"),
         ("--seeds", "two", "argument --seeds: 'two' is not a whole number"),
+        ("--model", " , ", "--model ' , ': names no model"),
+        ("--dataset", "", "--dataset '': names no dataset"),
+        ("--out", "", "argument --out: an empty path"),
     ],
 )
 def test_grid_flags_out_of_range_are_refused(flag, value, message, capsys) -> None:
     assert_one_line_error(["run", flag, value], capsys, message)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--speed-factor", "nan"], "argument --speed-factor: 'nan' is not a finite number"),
+        (["--speed-factor", "0.5"], "argument --speed-factor: 0.5 is below the minimum, 1"),
+        (["--accuracy-floor", "-1"], "argument --accuracy-floor: -1 is below the minimum, 0"),
+        (["--reference", ""], "argument --reference: an empty path"),
+    ],
+)
+def test_gate_flags_that_would_pass_anything_are_refused(argv, message, capsys) -> None:
+    assert_one_line_error(["check", *argv], capsys, message)
+
+
+def test_a_config_that_is_not_text_is_refused(tmp_path: Path, capsys) -> None:
+    config = tmp_path / "grid.toml"
+    config.write_bytes(b"\xff\xfe\x00name = 1")
+    assert_one_line_error(["run", "--config", config], capsys, "grid.toml: not a TOML file")
+
+
+def test_report_against_an_unknown_reference_model_is_refused(grid, tmp_path, capsys) -> None:
+    out = tmp_path / "run"
+    assert run_in_process(grid, out, capsys, "--no-report")[0] == 0
+    assert_one_line_error(
+        ["report", out, "--reference-model", "torch-svd"],
+        capsys,
+        "--reference-model torch-svd: no such contender",
+        "(it has numpy-als, popularity)",
+    )
 
 
 # -- one writer per run folder -----------------------------------------------------------------
@@ -335,6 +368,15 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _running(pid: int) -> bool:
+    """Whether ``pid`` exists and is not a zombie (dead, waiting to be reaped)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
 def _wait_for(condition, what: str, process: subprocess.Popen, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -378,8 +420,14 @@ def test_sigkill_of_mfbench_mid_run_loses_and_repeats_nothing(slow_grid, tmp_pat
     process = subprocess.Popen(_mfbench_run(slow_grid, out), stderr=subprocess.DEVNULL)
     records = out / results.RESULTS_FILE
     _wait_for(lambda: records.exists() and records.read_text().count("\n") >= 1, "a run", process)
+    _wait_for(lambda: _worker_of(process.pid), "the next worker", process)
+    worker = _worker_of(process.pid)
     process.kill()
     process.wait(timeout=30)
+    deadline = time.monotonic() + 5
+    while _running(worker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _running(worker), "the orphaned worker kept running"
     before = lines_of(records)
     done = subprocess.run(
         _mfbench_run(slow_grid, out, "--resume"), capture_output=True, text=True, timeout=600
