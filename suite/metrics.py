@@ -23,13 +23,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
+from suite.data.feedback import DEFAULT_POSITIVE_THRESHOLD
 from suite.data.ratings import Ratings
 from suite.models.base import Contest
 
 if TYPE_CHECKING:
     from suite.models.base import Model
 
-DEFAULT_RELEVANCE_THRESHOLD = 4.0
+#: A test item is relevant when rated at least this: the same threshold that makes a training
+#: rating a positive for the ranking contenders (``suite.data.feedback``).
+DEFAULT_RELEVANCE_THRESHOLD = DEFAULT_POSITIVE_THRESHOLD
 
 
 # -- the definitions -----------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from typing import Any
 
 from suite import data, execute, metrics, models, results, safe_io
 from suite.config import DatasetSpec, Grid, validate
-from suite.data import splits, storage
+from suite.data import feedback, splits, storage
 from suite.environment import write_environment
 from suite.errors import InputError
 from suite.execute import Task
@@ -213,6 +213,7 @@ def _splits_to_run(
             leave_last=spec.leave_last,
         )
         split_s = time.perf_counter() - start
+        train.metadata[feedback.POSITIVE_THRESHOLD] = spec.relevance_threshold  # one definition
         storage.save(Path(split_plan.tasks[0].split_file), {"train": train, "test": test})
         yield (
             split_plan,
