@@ -9,6 +9,7 @@ from typing import ClassVar
 import numpy as np
 import scipy.sparse as sp
 
+from suite.data.feedback import positive_threshold, positives
 from suite.data.ratings import Ratings
 from suite.errors import InputError
 from suite.models.base import Contest, EpochCallback, Hyperparameter, Model
@@ -18,11 +19,12 @@ class _LightFM(Model):
     """LightFM (Kula, "Metadata Embeddings for User and Item Cold-start Recommendations",
     CBRecSys 2015) without side features: a factorization trained for ranking.
 
-    Ratings ``>= min_rating`` are the positive interactions (default 4: "liked" on a 1-5
-    scale, as in LightFM's own MovieLens example); the rest are dropped. Scores are
-    ``p_u · q_i + b_i`` from LightFM's learned representations. Trained one epoch at a time
-    with ``fit_partial`` so that convergence curves can be taken. With ``n_threads > 1``
-    LightFM trains Hogwild-style and runs are not bit-for-bit repeatable.
+    It learns from ``suite.data.feedback.positives``: the ratings at least the data set's
+    threshold (default 4, "liked" on a 1-5 scale, as in LightFM's own MovieLens example) are
+    the interactions, the rest are dropped; the same threshold makes a test item relevant.
+    Scores are ``p_u · q_i + b_i`` from LightFM's learned representations. Trained one epoch
+    at a time with ``fit_partial`` so that convergence curves can be taken. With
+    ``n_threads > 1`` LightFM trains Hogwild-style and runs are not bit-for-bit repeatable.
 
     Parameters
     ----------
@@ -37,8 +39,6 @@ class _LightFM(Model):
     l2 : float
         L2 penalty on the user and the item embeddings (LightFM's ``user_alpha`` and
         ``item_alpha``, both set to it).
-    min_rating : float
-        Smallest rating that counts as a positive.
     backend, n_threads, seed
         CPU only; ``num_threads``; ``random_state``.
     """
@@ -47,7 +47,6 @@ class _LightFM(Model):
     contests = (Contest.RANKING,)
     hyperparameter_specs: ClassVar = {
         "learning_schedule": Hyperparameter(str, choices=("adagrad", "adadelta")),
-        "min_rating": Hyperparameter(float),
     }
 
     def __init__(
@@ -58,7 +57,6 @@ class _LightFM(Model):
         lr: float = 0.05,
         learning_schedule: str = "adagrad",
         l2: float = 0.0,
-        min_rating: float = 4.0,
         backend: str = "cpu",
         n_threads: int | None = None,
         seed: int = 0,
@@ -68,7 +66,6 @@ class _LightFM(Model):
         self.lr = lr
         self.learning_schedule = learning_schedule
         self.l2 = l2
-        self.min_rating = min_rating
         self.backend = backend
         self.n_threads = n_threads
         self.seed = seed
@@ -81,13 +78,12 @@ class _LightFM(Model):
         return ok, reason
 
     def _prepare(self, train: Ratings) -> sp.coo_matrix:
-        liked = train.rating >= self.min_rating
-        if not liked.any():
-            raise InputError(f"{self.name}: no training rating >= min_rating={self.min_rating}")
-        return sp.coo_matrix(
-            (np.ones(int(liked.sum()), dtype=np.float32), (train.user[liked], train.item[liked])),
-            shape=(train.n_users, train.n_items),
-        )
+        liked = positives(train)
+        if not liked.nnz:
+            raise InputError(
+                f"{self.name}: no positive training rating (none >= {positive_threshold(train):g})"
+            )
+        return liked.tocoo()
 
     def _fit(self, train: Ratings, on_epoch: EpochCallback | None) -> None:
         from lightfm import LightFM

@@ -24,6 +24,7 @@ class Popularity(Model):
     name = "popularity"
     contests = (Contest.RANKING,)
     trains = False  # it counts; throughput and speed-ups do not apply
+    floor = True  # the ranking contest's trivial reference
 
     def __init__(self, *, backend: str = "cpu", n_threads: int | None = None, seed: int = 0):
         self.backend = backend

@@ -261,7 +261,7 @@ class Curve:
 
     def on_epoch(self, epoch: int, model: Model) -> None:
         paused = clock(self.task.backend)
-        if not self.evaluate:
+        if not self.evaluate or not model.epoch_curve:  # no state per epoch to evaluate
             return
         elapsed = paused - self._started - self._eval_seconds
         previous = self.rows[-1]["elapsed_s"] if self.rows else 0.0

@@ -13,13 +13,15 @@ PERFORMANCE_ONLY = {
     "sparse": "gradient storage format: the same SGD/Adagrad updates",
     "hogwild": "threads running the epoch; with one thread it is the serial loop",
     "trainer": "how gradients are taken: the same updates (tests/test_agreement.py)",
+    "cache_ratings": "where SVD++ reads a user's items: the same updates (test_rating_peers)",
+    "batch": "rows per batched solve (torch-ials): the same systems (tests/test_torch_ials.py)",
 }
 
 #: A different valid value where "double it / flip it" would not do.
 ALTERNATIVE = {
     "optimizer": lambda value: "sgd" if value != "sgd" else "adam",
     "learning_schedule": lambda value: "adadelta",
-    "min_rating": lambda value: value - 1.0,
+    "neg_prop": lambda value: 1,  # implicit caps LMF negatives at factors + 2 (see its class)
     "max_ratings": lambda value: 50,
     "lr_decay": lambda value: value / 2,
 }

@@ -28,10 +28,17 @@ LEARNING_PARAMS = {
         "lr_decay": 1.0,
     },
     "torch-mf-seed": {"factors": 4, "epochs": 8, "lr": 0.05, "max_ratings": None},
+    "torch-bpr": {"factors": 4, "epochs": 40, "batch_size": 64},
+    "torch-ials": {"factors": 4, "l2": 1.0},
     "numpy-sgd": {"factors": 4, "epochs": 40, "lr": 0.02, "l2": 0.001},
     "numba-sgd": {"factors": 4, "epochs": 40, "lr": 0.02, "l2": 0.001},
     "numpy-als": {"factors": 4, "l2": 0.01},
+    "surprise-svd": {"factors": 4, "epochs": 100, "lr": 0.02, "l2": 0.001},
+    "surprise-svdpp": {"factors": 4, "epochs": 100, "lr": 0.02, "l2": 0.001},
+    "cornac-mf": {"factors": 4, "epochs": 100, "lr": 0.02, "l2": 0.001},
     "implicit-als": {"factors": 4, "l2": 1.0},
+    "implicit-bpr": {"factors": 4},
+    "implicit-lmf": {"factors": 4},
     "lightfm-warp": {"factors": 4},
     "lightfm-bpr": {"factors": 4},
 }
@@ -63,7 +70,7 @@ SLOW_TO_LEARN = {"torch-mf-seed"}
     [
         pytest.param(n, marks=pytest.mark.slow) if n in SLOW_TO_LEARN else n
         for n in models.names()
-        if models.get(n).trains
+        if models.get(n).trains and not models.get(n).floor  # floors are what they must beat
     ],
 )
 def test_model_learns_planted_structure(name, planted_split, popularity_ndcg) -> None:
@@ -79,6 +86,14 @@ def test_model_learns_planted_structure(name, planted_split, popularity_ndcg) ->
         assert closed > 0.6, (
             f"{name}: RMSE {rmse:.3f} closes {closed:.0%} of the gap to {floor:.3f}"
         )
+
+
+def test_bias_only_beats_the_global_mean(planted_split) -> None:
+    """The floors in order: user and item biases already explain part of the ratings."""
+    _, train, test = planted_split
+    mean_rmse = metrics.rating_metrics(models.create("global-mean").fit(train), test)["rmse"]
+    bias_rmse = metrics.rating_metrics(models.create("bias-only").fit(train), test)["rmse"]
+    assert bias_rmse < 0.9 * mean_rmse, f"bias-only {bias_rmse:.3f} vs mean {mean_rmse:.3f}"
 
 
 def test_hogwild_learns_like_the_serial_loop(planted_split) -> None:

@@ -151,7 +151,8 @@ def test_speedup_and_cuda_tables(frame) -> None:
 def test_findings_are_generated_from_the_numbers(frame) -> None:
     said = " ".join(report.findings("toy", report.summarize(frame)))
     assert "Most accurate rating model: **torch-biased-mf** (cuda), RMSE 0.9000" in said
-    assert "Best ranking: **implicit-als**" in said
+    assert "Best ranking (among the ranking contenders): **implicit-als**" in said
+    assert "Rating models rank too, as a finding: the best, **" in said
     assert "Fastest to RMSE ≤ 0.9: **torch-biased-mf** (cpu) after 2.00 s" in said
     assert (
         "Same model, trained two ways: **torch-mf-seed** at 100 ratings/s, **torch-mf** at "

@@ -189,6 +189,13 @@ class Model(ABC):
     ``same_model_as`` : str or None, default None
         Another contender that trains the very same model differently; the report compares
         their throughput.
+    ``floor`` : bool, default False
+        A trivial reference a contest's contenders must beat: global-mean, bias-only,
+        popularity (the learning tests hold every trained contender but a floor to that).
+    ``epoch_curve`` : bool, default True
+        False when the library trains every epoch in one call, so that ``on_epoch`` only
+        ever sees the final model: the harness then takes no convergence curve (and no
+        per-epoch time) rather than a flat line of final values.
 
     Optional
     --------
@@ -237,6 +244,8 @@ class Model(ABC):
     speed_tolerance: ClassVar[float | None] = None
     speedup_baseline: ClassVar[bool] = False
     same_model_as: ClassVar[str | None] = None
+    floor: ClassVar[bool] = False
+    epoch_curve: ClassVar[bool] = True
     predicts_ratings: ClassVar[bool]  # derived: Contest.RATING in contests
     hyperparameter_specs: ClassVar[Mapping[str, Hyperparameter]] = {}
 
