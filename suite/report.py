@@ -298,7 +298,7 @@ def findings(dataset: str, rows: pd.DataFrame) -> list[str]:
             f"Best ranking (among the ranking contenders): **{ranker.label}** "
             f"({ranker.backend}), {RANKING.title} {ranker[ranking_mean]:.4f}."
         )
-        rating_only = rows[ranks & ~ranking_contender]
+        rating_only = rows[ranks & ~ranking_contender & ~rows["model"].map(_floor)]
         if not rating_only.empty:
             best = rating_only.loc[_best_index(rating_only[ranking_mean], RANKING)]
             said.append(
@@ -313,7 +313,9 @@ def findings(dataset: str, rows: pd.DataFrame) -> list[str]:
             "reaches the relevance threshold)."
         )
     if not rows.empty:
-        trained = rows[rows["model"].map(_trains) & rows["ratings_per_s"].notna()]
+        trained = rows[
+            rows["model"].map(_trains) & ~rows["model"].map(_floor) & rows["ratings_per_s"].notna()
+        ]
         if not trained.empty:
             fastest = trained.loc[trained["ratings_per_s"].idxmax()]
             said.append(
@@ -367,6 +369,12 @@ def _enters(contest: Contest) -> Any:
         return contender is None or contest in contender.contests
 
     return enters
+
+
+def _floor(model: str) -> bool:
+    """Whether ``model`` is a contest's trivial reference (``Model.floor``)."""
+    contender = models.lookup(model)
+    return contender is not None and contender.floor
 
 
 def _trains(model: str) -> bool:
