@@ -126,7 +126,8 @@ def update_readme(readme: Path, folder: Path) -> None:
     ]
     for dataset in dict.fromkeys(results["dataset"]):
         rows = summary[summary["dataset"] == dataset]
-        said = "\n".join(f"- {line}" for line in findings(dataset, rows))
+        runs = results[results["dataset"] == dataset]
+        said = "\n".join(f"- {line}" for line in findings(dataset, rows, runs))
         blocks.append(f"#### {dataset}\n\n{main_table(rows)}\n\n{said}")
     head, rest = text.split(README_START, 1)
     tail = rest.split(README_END, 1)[1]
@@ -278,25 +279,24 @@ def noise_floor_table(rows: pd.DataFrame) -> str:
 # -- what the numbers say -----------------------------------------------------------------------
 
 
-def findings(dataset: str, rows: pd.DataFrame) -> list[str]:
-    """Sentences generated from the summary of one data set (never written by hand)."""
+def findings(dataset: str, rows: pd.DataFrame, runs: pd.DataFrame | None = None) -> list[str]:
+    """Sentences generated from the summary of one data set (never written by hand).
+
+    With ``runs`` (that data set's records), each contest's best is tested against its floor
+    and against the other contenders by a paired t-test over the same folds × seeds
+    (``ALPHA``): no winner where none beats the floor, and every contender that the test
+    cannot tell from the best is named with it.
+    """
     said = []
     rating_mean, ranking_mean = f"{RATING.column}_mean", f"{RANKING.column}_mean"
     rated = rows[rows[rating_mean].notna() & rows["model"].map(_enters(Contest.RATING))]
-    if not rated.empty:
-        best = rated.loc[_best_index(rated[rating_mean], RATING)]
-        said.append(
-            f"Most accurate rating model: **{best.label}** ({best.backend}), {RATING.title} "
-            f"{best[rating_mean]:.4f} over {best.runs} run(s)."
-        )
+    said += _contest_best(rows, runs, RATING, Contest.RATING, "Most accurate rating model")
     ranks = rows[ranking_mean].notna()
     ranking_contender = rows["model"].map(_enters(Contest.RANKING))
     ranked = rows[ranks & ranking_contender]
     if not ranked.empty:
-        ranker = ranked.loc[_best_index(ranked[ranking_mean], RANKING)]
-        said.append(
-            f"Best ranking (among the ranking contenders): **{ranker.label}** "
-            f"({ranker.backend}), {RANKING.title} {ranker[ranking_mean]:.4f}."
+        said += _contest_best(
+            rows, runs, RANKING, Contest.RANKING, "Best ranking (among the ranking contenders)"
         )
         rating_only = rows[ranks & ~ranking_contender & ~rows["model"].map(_floor)]
         if not rating_only.empty:
@@ -337,6 +337,71 @@ def findings(dataset: str, rows: pd.DataFrame) -> list[str]:
             )
     said += _same_model_findings(rows)
     return said
+
+
+#: Significance level of the paired tests behind "tied" and "beats the floor".
+ALPHA = 0.05
+
+
+def _contest_best(
+    rows: pd.DataFrame, runs: pd.DataFrame | None, metric: Any, contest: Contest, what: str
+) -> list[str]:
+    """The best of ``contest`` on ``metric``, tested against its floor and its rivals."""
+    mean = f"{metric.column}_mean"
+    entrants = rows[rows[mean].notna() & rows["model"].map(_enters(contest))]
+    floors = entrants[entrants["model"].map(_floor)]
+    rivals = entrants[~entrants["model"].map(_floor)]
+    if rivals.empty:
+        return (
+            [f"Only floors ran in this contest ({', '.join(floors['label'])}): nothing to rank."]
+            if not floors.empty
+            else []
+        )
+    best = rivals.loc[_best_index(rivals[mean], metric)]
+    value = f"{metric.title} {best[mean]:.4f} over {best.runs} run(s)"
+    if runs is None:
+        return [f"{what}: **{best.label}** ({best.backend}), {value}."]
+    test = f"paired t-test over the same folds × seeds, α = {ALPHA:g}"
+    if best.runs < 2:
+        return [
+            f"{what}: **{best.label}** ({best.backend}), {value}: too few runs for a paired "
+            "test, so neither ties nor the margin over the floor are tested."
+        ]
+    if not floors.empty:
+        floor = floors.loc[_best_index(floors[mean], metric)]
+        better, p = _paired(runs, best, floor, metric)
+        if not (better and p < ALPHA):
+            return [
+                f"No winner in this contest: its best, **{best.label}** ({value}), does not "
+                f"beat the floor **{floor.label}** ({metric.title} {floor[mean]:.4f}; {test}, "
+                f"p = {p:.2g})."
+            ]
+    tied = [
+        f"{row.label} ({row[mean]:.4f})"
+        for _, row in rivals.iterrows()
+        if row.name != best.name and _paired(runs, best, row, metric)[1] >= ALPHA
+    ]
+    ties = f"; tied with it ({test}): {', '.join(tied)}" if tied else ""
+    return [f"{what}: **{best.label}** ({best.backend}), {value}{ties}."]
+
+
+def _paired(runs: pd.DataFrame, one: pd.Series, other: pd.Series, metric: Any) -> tuple:
+    """``(one is better on average, p)`` over the (fold, seed) both ran; p = 1 when untestable
+    (fewer than two pairs, or identical results)."""
+    from scipy import stats
+
+    def values(row: pd.Series) -> pd.Series:
+        mine = runs[(runs["label"] == row.label) & (runs["backend"] == row.backend)]
+        return mine[mine["status"] == "ok"].set_index(["fold", "seed"])[metric.column]
+
+    paired = pd.concat([values(one), values(other)], axis=1, join="inner").dropna()
+    if len(paired) < 2:
+        return False, 1.0
+    difference = paired.iloc[:, 0] - paired.iloc[:, 1]
+    better = difference.mean() > 0 if metric.higher_is_better else difference.mean() < 0
+    if (difference == difference.iloc[0]).all():  # no spread: a t-test is undefined
+        return bool(better and difference.iloc[0] != 0), 0.0 if difference.iloc[0] else 1.0
+    return bool(better), float(stats.ttest_rel(paired.iloc[:, 0], paired.iloc[:, 1]).pvalue)
 
 
 def _same_model_findings(rows: pd.DataFrame) -> list[str]:
@@ -512,7 +577,7 @@ def _dataset_section(
     ]
     if rows.empty:
         return "\n\n".join([*parts, "_No successful runs._"])
-    said = findings(dataset, rows)
+    said = findings(dataset, rows, runs)
     parts += ["### What the numbers say", "\n".join(f"- {s}" for s in said)]
     parts += ["### Accuracy, time and memory", main_table(rows)]
     parts += ["### Speed against the reference", speedup_table(rows, reference_model)]

@@ -302,7 +302,7 @@ def test_a_data_set_where_only_an_untrained_contender_ran_reports(tmp_path, caps
     code, _, err = run_in_process(config, tmp_path / "run", capsys)
     assert code == 0, err
     report = (tmp_path / "run" / "REPORT.md").read_text()
-    assert "Best ranking (among the ranking contenders): **popularity**" in report
+    assert "Only floors ran in this contest (popularity): nothing to rank." in report
     assert "throughput" not in report.split("## How to read this")[0].lower()
 
 

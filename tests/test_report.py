@@ -243,3 +243,58 @@ def test_cost_growth_slopes(tmp_path: Path) -> None:
     assert (tmp_path / "scaling.png").exists()
     other_family = pd.DataFrame(rows).assign(noise_floor_rmse=float("nan"))
     assert report.scaling_section(report.summarize(other_family), tmp_path) == ""
+
+
+def _runs(values: dict[str, list[float]]) -> pd.DataFrame:
+    """Ranking runs of the named contenders over the same five folds."""
+    return pd.DataFrame(
+        [
+            {
+                "label": name,
+                "model": name,
+                "backend": "cpu",
+                "status": "ok",
+                "fold": fold,
+                "seed": 0,
+                "ndcg_at_10": value,
+                "rmse": float("nan"),
+            }
+            for name, series in values.items()
+            for fold, value in enumerate(series)
+        ]
+    )
+
+
+def _summary(runs: pd.DataFrame) -> pd.DataFrame:
+    grouped = runs.groupby(["label", "model", "backend"])["ndcg_at_10"]
+    summary = grouped.agg(ndcg_at_10_mean="mean", ndcg_at_10_std="std", runs="count")
+    nothing = float("nan")
+    return summary.reset_index().assign(
+        rmse_mean=nothing, ratings_per_s=nothing, time_to_target_s=nothing, rmse_target=nothing
+    )
+
+
+def test_a_best_that_the_paired_test_cannot_separate_is_reported_tied() -> None:
+    runs = _runs(
+        {
+            "torch-ials": [0.380, 0.385, 0.379, 0.384, 0.383],
+            "implicit-als": [0.381, 0.383, 0.380, 0.382, 0.381],  # differences flip sign
+            "lightfm-warp": [0.350, 0.352, 0.349, 0.351, 0.353],
+            "popularity": [0.170, 0.172, 0.171, 0.173, 0.170],
+        }
+    )
+    said = " ".join(report.findings("toy", _summary(runs), runs))
+    assert "**torch-ials** (cpu), NDCG@10 0.3822 over 5 run(s); tied with it" in said
+    assert "implicit-als (0.3814)" in said and "lightfm-warp (" not in said
+
+
+def test_no_winner_where_nobody_beats_the_floor() -> None:
+    runs = _runs(
+        {
+            "implicit-lmf": [0.009, 0.004, 0.010, 0.003, 0.006],
+            "popularity": [0.005, 0.006, 0.004, 0.005, 0.005],
+        }
+    )
+    said = " ".join(report.findings("noise", _summary(runs), runs))
+    assert "No winner in this contest: its best, **implicit-lmf**" in said
+    assert "does not beat the floor **popularity**" in said and "Best ranking" not in said
