@@ -88,7 +88,7 @@ class _LightFM(Model):
     def _fit(self, train: Ratings, on_epoch: EpochCallback | None) -> None:
         from lightfm import LightFM
 
-        positives = self._inputs(train)
+        positives = self._training_positives(train)
         self.model_ = LightFM(
             no_components=self.factors,
             loss=self.loss,
@@ -100,10 +100,18 @@ class _LightFM(Model):
         )
         threads = self.n_threads or os.cpu_count() or 1
         for epoch in range(1, self.epochs + 1):
-            self.model_.fit_partial(positives, epochs=1, num_threads=threads)
+            self._fit_partial(positives, threads)
             if not np.isfinite(self.model_.item_embeddings).all():
                 self._check_loss(epoch, float("nan"))
             self._epoch_done(epoch, positives.nnz, on_epoch)
+
+    def _training_positives(self, train: Ratings) -> sp.coo_matrix:
+        """The interactions ``fit_partial`` gets (the prepared input)."""
+        return self._inputs(train)
+
+    def _fit_partial(self, positives: sp.coo_matrix, threads: int) -> None:
+        """One epoch of LightFM's training."""
+        self.model_.fit_partial(positives, epochs=1, num_threads=threads)
 
     def _score_items(self, users: np.ndarray) -> np.ndarray:
         _, user_embeddings = self.model_.get_user_representations()
@@ -135,4 +143,76 @@ class LightFMBPR(_LightFM):
     """
     )
     name = "lightfm-bpr"
+    loss = "bpr"
+
+
+class _LightFMHybrid(_LightFM):
+    """LightFM's hybrid model (Kula, "Metadata Embeddings for User and Item Cold-start
+    Recommendations", CBRecSys 2015): users and items as sums of feature embeddings.
+
+    As ``_LightFM``, with ``train.user_features`` and ``train.item_features`` passed to
+    LightFM's ``fit_partial``: each side's matrix is ``torch_hybrid.side_matrix`` of them,
+    i.e. one identity column per user (item) first, then the features as given — LightFM's
+    default convention; rows are not normalised (LightFM does not normalise; features that
+    should count as a whole, e.g. several genres, can be normalised by whoever builds them,
+    ``Features.normalised``). A side without features is the identity alone: pure
+    collaborative filtering on that side, so with no features this is the plain contender.
+
+    Scores are ``u_repr · i_repr + i_bias`` from ``get_user_representations`` and
+    ``get_item_representations`` with the same matrices (LightFM's ``predict`` without the
+    user bias, which changes no ranking). An item without training ratings is scored from
+    its features (``_score_items``), though ``Model.score_items`` gives cold items ``-inf``.
+    """
+
+    uses_features = True
+
+    def _prepare(self, train: Ratings) -> tuple[sp.coo_matrix, sp.csr_matrix, sp.csr_matrix]:
+        from suite.models.torch_hybrid import side_matrix
+
+        return (
+            super()._prepare(train),
+            side_matrix(getattr(train, "user_features", None), train.n_users),
+            side_matrix(getattr(train, "item_features", None), train.n_items),
+        )
+
+    def _training_positives(self, train: Ratings) -> sp.coo_matrix:
+        """The interactions; keeps both sides' feature matrices for training and scoring."""
+        liked, self.user_features_, self.item_features_ = self._inputs(train)
+        return liked
+
+    def _fit_partial(self, positives: sp.coo_matrix, threads: int) -> None:
+        self.model_.fit_partial(
+            positives,
+            user_features=self.user_features_,
+            item_features=self.item_features_,
+            epochs=1,
+            num_threads=threads,
+        )
+
+    def _score_items(self, users: np.ndarray) -> np.ndarray:
+        _, user_embeddings = self.model_.get_user_representations(self.user_features_[users])
+        item_biases, item_embeddings = self.model_.get_item_representations(self.item_features_)
+        return user_embeddings @ item_embeddings.T + item_biases
+
+
+class LightFMWarpHybrid(_LightFMHybrid):
+    __doc__ = (
+        (_LightFMHybrid.__doc__ or "")
+        + """
+    ``lightfm-warp-hybrid``: with the WARP loss, as ``lightfm-warp``.
+    """
+    )
+    name = "lightfm-warp-hybrid"
+    loss = "warp"
+
+
+class LightFMBPRHybrid(_LightFMHybrid):
+    __doc__ = (
+        (_LightFMHybrid.__doc__ or "")
+        + """
+    ``lightfm-bpr-hybrid``: with the BPR loss (Rendle et al., "BPR: Bayesian Personalized
+    Ranking from Implicit Feedback", UAI 2009), as ``lightfm-bpr``.
+    """
+    )
+    name = "lightfm-bpr-hybrid"
     loss = "bpr"

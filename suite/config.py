@@ -64,7 +64,16 @@ class DatasetSpec:
     rmse_target: float | None = None
     relevance_threshold: float = DEFAULT_RELEVANCE_THRESHOLD
     format: str | None = None
+    features: bool = False  # load side features (ml-100k, planted sets) for the hybrids
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """How records and reports name this entry: the name, plus what sets it apart from
+        the plain data set (``"ml-100k +features, cold items"``)."""
+        marks = [*(["+features"] if self.features else [])]
+        marks += ["cold items"] if self.split == "cold-items" else []
+        return f"{self.name} {', '.join(marks)}" if marks else self.name
 
     def split_instances(self) -> list[tuple[int, int]]:
         """The (fold, seed) pairs this data set is split into."""
@@ -207,6 +216,12 @@ def validate(grid: Grid, label: str) -> None:
     dataset_names = {d.name for d in grid.datasets}
     for dataset in grid.datasets:
         _check_dataset(dataset, f"{label}: data set {dataset.name!r}", model_names)
+    entries = [dataset.label for dataset in grid.datasets]
+    for name in sorted({entry for entry in entries if entries.count(entry) > 1}):
+        raise InputError(
+            f"{label}: two [[datasets]] entries are both {name!r} (same name, split kind and "
+            "features): their runs would mix in results and reports; merge them"
+        )
     for spec in grid.models:
         _check_model(spec, f"{label}: model {spec.name!r}", dataset_names)
     labels = [
@@ -224,6 +239,8 @@ def _check_dataset(dataset: DatasetSpec, where: str, model_names: set[str]) -> N
     _check_fields(vars(dataset), DatasetSpec, where)
     if dataset.name not in data.names() and not Path(dataset.name).is_file():
         raise InputError(f"{where}: not a file, and not one of {', '.join(data.names())}")
+    if dataset.features and not data.has_features(dataset.name):
+        raise InputError(f"{where}: features = true, but only ml-100k and planted sets have any")
     if dataset.split not in splits.METHODS:
         raise InputError(
             f"{where}: split {dataset.split!r}; choose from {', '.join(splits.METHODS)}"

@@ -88,7 +88,8 @@ def execute(task: Task, progress: Progress | None = None) -> tuple[dict[str, Any
     curve_rows: list[dict[str, Any]] = []
     try:
         parts, _ = storage.load(Path(task.split_file))
-        record.update(_run(task, parts["train"], parts["test"], curve_rows, progress))
+        train, test = (_as_seen_by(task.model, parts[side]) for side in ("train", "test"))
+        record.update(_run(task, train, test, curve_rows, progress))
     except Exception as exc:  # the run is recorded as failed and the grid goes on
         lines = traceback.format_exception_only(exc)
         record.update(status="failed", reason=lines[-1].strip().splitlines()[0][:500])
@@ -179,6 +180,21 @@ def _new_model(task: Task) -> Model:
     )
 
 
+def candidates(task: Task, train: Ratings) -> np.ndarray | None:
+    """The items a run ranks: on the cold-items split, the held-out items only; else all."""
+    return ~train.items_seen() if task.split == "cold-items" else None
+
+
+def _as_seen_by(model: str, ratings: Ratings) -> Ratings:
+    """``ratings`` as contender ``model`` gets them: side features only if it uses them."""
+    if models.get(model).uses_features:
+        return ratings
+    for side in ("user_features", "item_features"):
+        if getattr(ratings, side, None) is not None:
+            setattr(ratings, side, None)
+    return ratings
+
+
 def _calibration(task: Task) -> float:
     return calibrate(task.n_threads) if task.calibrate else float("nan")
 
@@ -196,7 +212,11 @@ def _evaluate(
         out.update(metrics.rating_scores(predicted, test.rating), predict_s=predict.seconds)
     with Stopwatch(backend) as rank_eval:
         ranking = metrics.ranking_metrics(
-            model, train, test, relevance_threshold=task.relevance_threshold
+            model,
+            train,
+            test,
+            relevance_threshold=task.relevance_threshold,
+            candidates=candidates(task, train),
         )
     epoch_times = [row["epoch_s"] for row in curve_rows]
     rating_column = f"test_{metrics.primary(Contest.RATING).column}"
@@ -275,6 +295,7 @@ class Curve:
                 self.ranking_test,
                 which,
                 relevance_threshold=self.task.relevance_threshold,
+                candidates=candidates(self.task, self.train),
             ),
         }
         self.rows.append(

@@ -196,8 +196,14 @@ def ranking_metrics(
     *,
     relevance_threshold: float = DEFAULT_RELEVANCE_THRESHOLD,
     batch_users: int = 1024,
+    candidates: np.ndarray | None = None,
 ) -> dict[str, float]:
     """The ranking metrics among ``which``, averaged over test users (see the module doc).
+
+    ``candidates`` (boolean, one per item) limits what is ranked: the cold-items split ranks
+    only the held-out items, as the cold-start protocol of Kula (2015) does, since a model
+    without features cannot score them and one with features would otherwise be judged on
+    how it ranks new items against old ones.
 
     Also returns ``n_ranked_users``: the test users with at least one relevant item. With
     none (no test rating reaches ``relevance_threshold``) every ranking metric is NaN:
@@ -216,6 +222,8 @@ def ranking_metrics(
         scores = model.score_items(batch)
         rows, cols = seen[batch].nonzero()
         scores[rows, cols] = -np.inf
+        if candidates is not None:
+            scores[:, ~candidates] = -np.inf
         top = top_k(scores, deepest)
         hits = np.zeros((len(batch), deepest))  # fewer items than k: the rest are misses
         hits[:, : top.shape[1]] = np.take_along_axis(relevant[batch].toarray(), top, axis=1)

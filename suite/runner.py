@@ -56,12 +56,12 @@ def plan(grid: Grid, out: Path) -> list[SplitPlan]:
     plans = []
     for dataset in grid.datasets:
         for fold, seed in dataset.split_instances():
-            split_file = out / SPLIT_FOLDER / f"{_slug(dataset.name)}-f{fold}-s{seed}.npz"
+            split_file = out / SPLIT_FOLDER / f"{_slug(dataset.label)}-f{fold}-s{seed}.npz"
             tasks = [
                 Task(
                     run_id=run_id(dataset, fold, seed, label, backend, params, n_threads),
                     config=grid.name,
-                    dataset=dataset.name,
+                    dataset=dataset.label,
                     split=dataset.split,
                     fold=fold,
                     seed=seed,
@@ -99,8 +99,11 @@ def run_id(
     split = {
         "split": dataset.split,
         "folds": dataset.folds if dataset.split == "kfold" else None,
-        "test_fraction": dataset.test_fraction if dataset.split == "holdout" else None,
+        "test_fraction": (
+            dataset.test_fraction if dataset.split in ("holdout", "cold-items") else None
+        ),
         "leave_last": dataset.leave_last if dataset.split == "temporal" else None,
+        **({"features": True} if dataset.features else {}),  # ids without it stay as they were
     }
     key = json.dumps(
         [dataset.name, split, fold, seed, label, params, backend, n_threads],
@@ -191,17 +194,18 @@ def _splits_to_run(
 ) -> Iterator[tuple[SplitPlan, dict[str, Any]]]:
     """Each split that still has pending runs, saved for the workers, with its facts."""
     safe_io.make_folder(out / SPLIT_FOLDER)
-    loaded: dict[str, tuple[Any, float]] = {}
+    loaded: dict[tuple[str, bool], tuple[Any, float]] = {}
     for split_plan in plans:
         if all(task.run_id in done for task in split_plan.tasks) or not split_plan.tasks:
             continue
         spec = split_plan.dataset
-        if spec.name not in loaded:
+        key = (spec.name, spec.features)
+        if key not in loaded:
             loaded.clear()  # hold one data set at a time
             start = time.perf_counter()
-            ratings = data.load(spec.name, seed=0, format=spec.format)
-            loaded[spec.name] = (ratings, time.perf_counter() - start)
-        ratings, load_s = loaded[spec.name]
+            ratings = data.load(spec.name, seed=0, format=spec.format, features=spec.features)
+            loaded[key] = (ratings, time.perf_counter() - start)
+        ratings, load_s = loaded[key]
         start = time.perf_counter()
         train, test = splits.split(
             ratings,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from suite import models
@@ -64,3 +66,41 @@ def test_a_command_line_setting_of_an_unswept_key_applies_to_every_variant() -> 
     grid.cli_params = {"numpy-als": {"factors": 3}}
     validate(grid, "command line")
     assert {p["factors"] for _, p in grid.variants(grid.datasets[0], grid.models[0])} == {3}
+
+
+def _with_datasets(*entries: dict) -> dict:
+    return {"name": "t", "datasets": list(entries), "models": [{"name": "popularity"}]}
+
+
+def test_features_and_cold_items_name_their_own_data_set_entry() -> None:
+    grid = parse_config(
+        _with_datasets(
+            {"name": "ml-100k", "split": "kfold"},
+            {"name": "ml-100k", "features": True},
+            {"name": "ml-100k", "features": True, "split": "cold-items"},
+        ),
+        "grid.toml",
+    )
+    assert [d.label for d in grid.datasets] == [
+        "ml-100k",
+        "ml-100k +features",
+        "ml-100k +features, cold items",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("entries", "message"),
+    [
+        (
+            [{"name": "synthetic-seed-2017", "features": True}],
+            "features = true, but only ml-100k and planted sets have any",
+        ),
+        (
+            [{"name": "ml-100k"}, {"name": "ml-100k", "split": "kfold"}],
+            "two [[datasets]] entries are both 'ml-100k'",
+        ),
+    ],
+)
+def test_data_set_entries_that_cannot_work_are_refused(entries, message) -> None:
+    with pytest.raises(InputError, match=re.escape(message)):
+        parse_config(_with_datasets(*entries), "grid.toml")

@@ -18,12 +18,18 @@ def names() -> list[str]:
     return [*synthetic.names(), *movielens.RELEASES]
 
 
+def has_features(name: str) -> bool:
+    """Whether ``load(name, features=True)`` can give side features (ml-100k, planted sets)."""
+    return name == "ml-100k" or name in synthetic.PLANTED_SETS
+
+
 def load(
     name_or_path: str | Path,
     *,
     seed: int = 0,
     format: str | None = None,
     use_cache: bool = True,
+    features: bool = False,
 ) -> Ratings:
     """Load a data set by name (synthetic or MovieLens) or from a ratings file.
 
@@ -37,18 +43,30 @@ def load(
         Force the file format (see ``suite.data.files.FORMATS``).
     use_cache : bool
         Reuse (and write) the parsed binary copy in the cache folder.
+    features : bool
+        Also load side features (``user_features``, ``item_features``): the users' and
+        movies' attributes for ``ml-100k`` (encoding in ``suite.data.movielens``), group
+        one-hots carrying part of the signal for the planted sets
+        (``synthetic.FEATURE_OPTIONS``; their ratings then differ from the plain set's).
 
     Raises
     ------
     InputError
-        Unknown name (the message lists valid ones), or a file that cannot be read or
-        breaks a rule of ``suite.data.files`` (the message names file and line).
+        Unknown name (the message lists valid ones), a file that cannot be read or
+        breaks a rule of ``suite.data.files`` (the message names file and line), or
+        ``features`` asked of a data set that has none.
     """
     key = str(name_or_path)
     if key in synthetic.names():
-        return synthetic.named(key, seed=seed)
+        if not features:
+            return synthetic.named(key, seed=seed)
+        if key not in synthetic.PLANTED_SETS:
+            raise InputError(f"{key}: has no side features")
+        return synthetic.named(key, seed=seed, **synthetic.FEATURE_OPTIONS)
     if key in movielens.RELEASES:
-        return _load_release(key, use_cache)
+        return _load_release(key, use_cache, features)
+    if features:
+        raise InputError(f"{key}: side features are available for ml-100k and planted sets only")
     path = Path(name_or_path)
     if path.exists():  # a directory is refused by the reader, naming it
         return _load_file(path, format, use_cache)
@@ -57,14 +75,24 @@ def load(
     raise InputError(f"unknown data set {key!r}: not a file, and not one of {', '.join(names())}")
 
 
-def _load_release(name: str, use_cache: bool) -> Ratings:
-    parsed = cache.cache_dir() / "parsed" / f"{name}.npz"
-    fingerprint = {"release": name, "parser": PARSER_VERSION}
+def _load_release(name: str, use_cache: bool, features: bool = False) -> Ratings:
+    if features and name != "ml-100k":
+        raise InputError(f"{name}: side features are available for ml-100k only")
+    stem = f"{name}+features" if features else name
+    parsed = cache.cache_dir() / "parsed" / f"{stem}.npz"
+    fingerprint: dict[str, object] = {"release": name, "parser": PARSER_VERSION}
+    if features:
+        fingerprint["features"] = movielens.FEATURES_VERSION
     ratings = cache.load_parsed(parsed, fingerprint) if use_cache else None
     if ratings is None:
         ratings_file = movielens.fetch(name)
         ratings = read_ratings(ratings_file, name=name)
         movielens.check_counts(ratings, name)  # before caching: never store a wrong copy
+        if features:
+            user_features, item_features = movielens.read_features(name, ratings)
+            ratings = ratings.with_features(
+                user_features=user_features, item_features=item_features
+            )
         if use_cache:
             cache.save_parsed(ratings, parsed, fingerprint)
     else:

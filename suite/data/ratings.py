@@ -15,6 +15,9 @@ sees anything else):
 * **Timestamps**: whole seconds since the epoch in ``TIMESTAMP_RANGE`` (1970-01-01 to
   2100-01-01), stored as ``int64``. Values in milliseconds or microseconds fall outside it
   and are refused rather than misread.
+* **Side features** (optional, ``user_features`` / ``item_features``): a ``Features`` with one
+  row per code of its side (``n_users`` / ``n_items`` rows), so row ``c`` describes code ``c``
+  in this data set and in every subset or split half of it.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from suite.data.features import Features
 from suite.errors import InputError
 
 if TYPE_CHECKING:
@@ -64,12 +68,15 @@ class Ratings:
         Data set name, carried into result records.
     metadata : dict, optional
         Free-form facts about the data (source, checksum, noise floor, split counts, ...).
+    user_features, item_features : Features, optional
+        Side features, row ``c`` for code ``c`` (``n_users`` / ``n_items`` rows).
 
     Raises
     ------
     InputError
-        When the arrays differ in length or are empty, or when a code, rating or timestamp
-        breaks the rules of the module docstring (the message names the field).
+        When the arrays differ in length or are empty, when a code, rating or timestamp
+        breaks the rules of the module docstring (the message names the field), or when a
+        side's features do not have one row per code of that side.
     """
 
     def __init__(
@@ -85,6 +92,8 @@ class Ratings:
         item_ids: Sequence[Any] | np.ndarray | None = None,
         name: str = "ratings",
         metadata: dict[str, Any] | None = None,
+        user_features: Features | None = None,
+        item_features: Features | None = None,
     ) -> None:
         self.name = name
         self.user = _codes(user, "user", name)
@@ -103,6 +112,8 @@ class Ratings:
                 f"{name}: id maps have {len(self.user_ids)} users / {len(self.item_ids)} items, "
                 f"expected {self.n_users} / {self.n_items}"
             )
+        self.user_features = _side_features(user_features, self.n_users, "user", name)
+        self.item_features = _side_features(item_features, self.n_items, "item", name)
 
     # -- validation -------------------------------------------------------------------------
     def _check_lengths(self) -> None:
@@ -197,6 +208,27 @@ class Ratings:
             item_ids=self.item_ids,
             name=name or self.name,
             metadata={**self.metadata, **metadata},
+            user_features=self.user_features,
+            item_features=self.item_features,
+        )
+
+    def with_features(
+        self, *, user_features: Features | None, item_features: Features | None
+    ) -> Ratings:
+        """These ratings (arrays shared, not copied) with the given side features instead."""
+        return Ratings(
+            self.user,
+            self.item,
+            self.rating,
+            n_users=self.n_users,
+            n_items=self.n_items,
+            timestamp=self.timestamp,
+            user_ids=self.user_ids,
+            item_ids=self.item_ids,
+            name=self.name,
+            metadata=self.metadata,
+            user_features=user_features,
+            item_features=item_features,
         )
 
     def to_coo(self) -> sp.coo_matrix:
@@ -254,6 +286,9 @@ class Ratings:
         if self.timestamp is not None:
             first, last = pd.to_datetime([self.timestamp.min(), self.timestamp.max()], unit="s")
             facts["time span"] = f"{first:%Y-%m-%d} .. {last:%Y-%m-%d}"
+        for side, features in (("user", self.user_features), ("item", self.item_features)):
+            if features is not None:
+                facts[f"{side} features"] = features.n_features
         facts.update({k: v for k, v in self.metadata.items() if not isinstance(v, dict)})
         return facts
 
@@ -286,6 +321,22 @@ def latest_of_duplicates(
     keep = ~repeated
     keep[rows[order[last_of_pair]]] = True
     return keep
+
+
+def _side_features(
+    features: Features | None, n_codes: int, side: str, name: str
+) -> Features | None:
+    """``features`` if it has one row per ``side`` code; ``InputError`` naming the side if not."""
+    if features is None:
+        return None
+    if not isinstance(features, Features):
+        raise InputError(f"{name}: {side}_features must be a Features, got {type(features)}")
+    if features.n_rows != n_codes:
+        raise InputError(
+            f"{name}: {side}_features has {features.n_rows} rows, expected one per {side} "
+            f"code ({n_codes})"
+        )
+    return features
 
 
 def _codes(values: Sequence[Any] | np.ndarray, field: str, name: str) -> np.ndarray:

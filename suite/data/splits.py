@@ -1,4 +1,4 @@
-"""Train/test splits shared by every model: random holdout, k-fold, per-user temporal.
+"""Train/test splits shared by every model: random holdout, k-fold, per-user temporal, cold items.
 
 Cold-start policy (one rule for every model): a test rating whose user or item has no rating
 in the train half is removed from the test half, and counted in ``test.metadata["split"]``
@@ -6,6 +6,13 @@ in the train half is removed from the test half, and counted in ``test.metadata[
 has nothing to say about such pairs, so scoring them would only measure each library's
 fallback. Models still return finite values for codes without training data (see
 ``suite.models.base``), but the harness never scores them.
+
+The one exception is ``cold_items`` (method ``"cold-items"``), whose point is cold items:
+whole items are held out, so every test item is unseen in train and its test ratings are
+kept (only a feature-based model can score them; ``n_cold_items`` then counts the held-out
+items kept in test). Test ratings of users left without any train rating are still dropped
+and counted in ``n_test_cold_dropped`` / ``n_cold_users``. Side features (``user_features``,
+``item_features``) are kept on both halves of every split: same code space, same rows.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ import numpy as np
 from suite.data.ratings import Ratings
 from suite.errors import InputError
 
-METHODS = ("holdout", "kfold", "temporal")
+METHODS = ("holdout", "kfold", "temporal", "cold-items")
 
 
 def holdout(ratings: Ratings, test_fraction: float = 0.2, seed: int = 0) -> tuple[Ratings, Ratings]:
@@ -74,6 +81,35 @@ def temporal(ratings: Ratings, leave_last: int = 1) -> tuple[Ratings, Ratings]:
     return _split(ratings, is_test, {"method": "temporal", "leave_last": leave_last})
 
 
+def cold_items(
+    ratings: Ratings, test_fraction: float = 0.2, seed: int = 0
+) -> tuple[Ratings, Ratings]:
+    """A random ``test_fraction`` of the rated items is held out whole: all their ratings test.
+
+    No rating of a held-out item stays in train, so a pure collaborative-filtering model
+    cannot score them; a model using item features can (LightFM's cold-start setting, Kula
+    2015). Unlike the other splits, cold test items are kept (see the module docstring).
+    ``test_fraction`` is a fraction of the items that have ratings (at least one item is
+    held out, and at least one is kept for train).
+    """
+    if not 0.0 < test_fraction < 1.0:
+        raise InputError(f"test_fraction={test_fraction}: must lie strictly between 0 and 1")
+    rated = np.flatnonzero(ratings.items_seen())
+    if len(rated) < 2:
+        raise InputError(f"{ratings.name}: a cold-item split needs at least two rated items")
+    n_held = min(max(1, round(test_fraction * len(rated))), len(rated) - 1)
+    held = np.random.default_rng(seed).permutation(rated)[:n_held]
+    is_held = np.zeros(ratings.n_items, dtype=bool)
+    is_held[held] = True
+    info = {
+        "method": "cold-items",
+        "test_fraction": test_fraction,
+        "seed": seed,
+        "n_items_held_out": int(n_held),
+    }
+    return _split(ratings, is_held[ratings.item], info, keep_cold_items=True)
+
+
 def split(
     ratings: Ratings,
     method: str,
@@ -93,6 +129,8 @@ def split(
         return _fold(ratings, kfold_assignment(len(ratings), k, seed), fold, seed)
     if method == "temporal":
         return temporal(ratings, leave_last)
+    if method == "cold-items":
+        return cold_items(ratings, test_fraction, seed)
     raise InputError(f"split {method!r}: unknown; choose from {', '.join(METHODS)}")
 
 
@@ -101,15 +139,22 @@ def _fold(ratings: Ratings, folds: np.ndarray, fold: int, seed: int) -> tuple[Ra
     return _split(ratings, folds == fold, {"method": "kfold", "k": k, "fold": fold, "seed": seed})
 
 
-def _split(ratings: Ratings, is_test: np.ndarray, info: dict[str, Any]) -> tuple[Ratings, Ratings]:
-    """Train/test halves in the parent's code space, cold test pairs removed and counted."""
+def _split(
+    ratings: Ratings, is_test: np.ndarray, info: dict[str, Any], *, keep_cold_items: bool = False
+) -> tuple[Ratings, Ratings]:
+    """Train/test halves in the parent's code space, cold test pairs removed and counted.
+
+    With ``keep_cold_items`` only pairs with a cold user are removed; cold items stay in test.
+    """
     if is_test.all() or not is_test.any():
         raise InputError(f"{ratings.name}: split {info} leaves an empty train or test half")
     train = ratings.subset(~is_test, name=ratings.name)
     user_known, item_known = train.users_seen(), train.items_seen()
     test_rows = np.flatnonzero(is_test)
-    warm = user_known[ratings.user[test_rows]] & item_known[ratings.item[test_rows]]
+    warm_user = user_known[ratings.user[test_rows]]
+    warm = warm_user if keep_cold_items else warm_user & item_known[ratings.item[test_rows]]
     cold_rows = test_rows[~warm]
+    counted_items = test_rows[warm] if keep_cold_items else cold_rows  # cold items kept/dropped
     info = {
         **info,
         "n_test_cold_dropped": len(cold_rows),
@@ -117,13 +162,12 @@ def _split(ratings: Ratings, is_test: np.ndarray, info: dict[str, Any]) -> tuple
             np.unique(ratings.user[cold_rows][~user_known[ratings.user[cold_rows]]])
         ),
         "n_cold_items": len(
-            np.unique(ratings.item[cold_rows][~item_known[ratings.item[cold_rows]]])
+            np.unique(ratings.item[counted_items][~item_known[ratings.item[counted_items]]])
         ),
     }
     if not warm.any():
-        raise InputError(
-            f"{ratings.name}: split {info} leaves no test rating with a known user and item"
-        )
+        known = "a known user" if keep_cold_items else "a known user and item"
+        raise InputError(f"{ratings.name}: split {info} leaves no test rating with {known}")
     train.metadata["split"] = info
     test = ratings.subset(test_rows[warm], name=ratings.name, split=info)
     return train, test

@@ -3,7 +3,9 @@
 The parse cache stores a data set as one part (``"ratings"``), the runner stores each shared
 split as two (``"train"``, ``"test"``). Arrays are stored as they are in memory (no pickling,
 loads in milliseconds); names, sizes and metadata go into a JSON header, beside whatever
-the caller adds to it (the cache's fingerprint). Files are written under a temporary name
+the caller adds to it (the cache's fingerprint). Side features are stored as the parts of
+their CSR matrix (``<part>.<side>_features.data`` / ``.indices`` / ``.indptr`` / ``.shape``)
+and their column names (``.names``). Files are written under a temporary name
 and renamed, so a reader never sees half a file.
 """
 
@@ -15,13 +17,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from suite import safe_io
+from suite.data.features import Features
 from suite.data.ratings import Ratings
 from suite.errors import InputError
 
 #: Bump when the layout changes; files of another version are refused, never misread.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: side features
 
 
 class FormatVersionError(ValueError):
@@ -32,6 +36,10 @@ class FormatVersionError(ValueError):
 UNREADABLE = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, InputError)
 
 _FIELDS = ("user", "item", "rating", "timestamp", "user_ids", "item_ids")
+
+_SIDES = ("user_features", "item_features")
+
+_CSR_PARTS = ("data", "indices", "indptr", "shape")
 
 
 def save(path: Path, parts: dict[str, Ratings], header: dict[str, Any] | None = None) -> None:
@@ -53,6 +61,10 @@ def save(path: Path, parts: dict[str, Ratings], header: dict[str, Any] | None = 
             value = getattr(ratings, field)
             if value is not None:
                 arrays[f"{part}.{field}"] = value.astype(str) if value.dtype == object else value
+        for side in _SIDES:
+            features = getattr(ratings, side)
+            if features is not None:
+                arrays.update(_features_arrays(f"{part}.{side}", features))
     document = {**(header or {}), "version": FORMAT_VERSION, "parts": described}
     safe_io.make_folder(path.parent, "folder")
     with safe_io.replacing(path) as partial, partial.open("wb") as out:
@@ -86,8 +98,28 @@ def load(path: Path) -> tuple[dict[str, Ratings], dict[str, Any]]:
                 item_ids=arrays.get("item_ids"),
                 name=facts["name"],
                 metadata=facts["metadata"],
+                **{side: _stored_features(stored, f"{part}.{side}") for side in _SIDES},
             )
     return parts, header
+
+
+def _features_arrays(prefix: str, features: Features) -> dict[str, np.ndarray]:
+    matrix = features.matrix
+    return {
+        f"{prefix}.data": matrix.data,
+        f"{prefix}.indices": matrix.indices,
+        f"{prefix}.indptr": matrix.indptr,
+        f"{prefix}.shape": np.array(matrix.shape, dtype=np.int64),
+        f"{prefix}.names": np.array(features.names, dtype=str),
+    }
+
+
+def _stored_features(stored: Any, prefix: str) -> Features | None:
+    if f"{prefix}.names" not in stored:
+        return None
+    data, indices, indptr, shape = (stored[f"{prefix}.{p}"] for p in _CSR_PARTS)
+    matrix = sp.csr_matrix((data, indices, indptr), shape=tuple(int(n) for n in shape))
+    return Features(matrix, tuple(str(n) for n in stored[f"{prefix}.names"]))
 
 
 def _plain(value: Any) -> Any:

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from suite.data.features import Features
 from suite.data.ratings import Ratings
 
 #: Named planted data sets with MovieLens-like shapes; each is reproducible from name + seed.
@@ -20,6 +21,9 @@ PLANTED_SETS: dict[str, dict[str, Any]] = {
 }
 
 SEED_2017 = "synthetic-seed-2017"
+
+#: What ``load(<planted set>, features=True)`` passes to ``planted``: group features on both sides.
+FEATURE_OPTIONS: dict[str, Any] = {"n_feature_groups": 20, "n_user_feature_groups": 10}
 
 #: Candidates drawn by popularity for each rating a user makes (see ``planted``).
 _CANDIDATES_PER_RATING = 3
@@ -76,6 +80,9 @@ def planted(
     seed: int = 0,
     chunk_size: int = 1_000_000,
     name: str | None = None,
+    n_feature_groups: int = 0,
+    n_user_feature_groups: int = 0,
+    feature_share: float = 0.6,
 ) -> Ratings:
     """Ratings drawn from a planted biased low-rank model with Zipf-skewed activity.
 
@@ -98,9 +105,20 @@ def planted(
 
     ``metadata["noise_floor_rmse"]`` (and ``noise_floor_mae``) hold the error of the true
     signal itself on the generated ratings: what a model that recovered the planted model
-    exactly would score. Generation is chunked over blocks of users, so ``10**8`` ratings need
-    about the output's memory (1.2 GB) plus one chunk; the result is deterministic for a given
-    argument set (``chunk_size`` included).
+    exactly would score.
+
+    Side features that carry part of the signal (``n_feature_groups`` > 0): each item belongs
+    to one of ``n_feature_groups`` groups drawn uniformly, and its factor becomes
+    ``sqrt(feature_share) · centroid[group] + sqrt(1 - feature_share) · own`` (centroids drawn
+    like factors, so the interaction keeps its spread); ``item_features`` is the one-hot of
+    the group (columns ``"group=<g>"``), so a model that embeds features can predict a
+    ``feature_share`` part of an unseen item's factor. ``n_user_feature_groups`` does the same
+    for users. The groups come from their own random streams: with both options off
+    (the default) the ratings are exactly those generated without them.
+
+    Generation is chunked over blocks of users, so ``10**8`` ratings need about the output's
+    memory (1.2 GB) plus one chunk; the result is deterministic for a given argument set
+    (``chunk_size`` included).
 
     Parameters
     ----------
@@ -127,6 +145,11 @@ def planted(
         Approximate number of ratings generated at a time.
     name : str, optional
         Data set name (default describes the shape).
+    n_feature_groups, n_user_feature_groups : int
+        Number of item (user) groups whose one-hot is emitted as ``item_features``
+        (``user_features``); 0 = no features on that side, factors unchanged.
+    feature_share : float
+        Fraction of each factor's variance carried by its group centroid, in ``[0, 1]``.
     """
     if min(n_users, n_items, n_ratings, rank) < 1:
         raise ValueError("n_users, n_items, n_ratings and rank must be positive")
@@ -134,6 +157,12 @@ def planted(
     factor_std = (interaction_std**2 / rank) ** 0.25
     user_factors = rng.normal(0.0, factor_std, (n_users, rank)).astype(np.float32)
     item_factors = rng.normal(0.0, factor_std, (n_items, rank)).astype(np.float32)
+    user_factors, user_features = _grouped(
+        user_factors, n_user_feature_groups, feature_share, factor_std, [seed, 3]
+    )
+    item_factors, item_features = _grouped(
+        item_factors, n_feature_groups, feature_share, factor_std, [seed, 2]
+    )
     user_bias = rng.normal(0.0, bias_std, n_users).astype(np.float32)
     item_bias = rng.normal(0.0, bias_std, n_items).astype(np.float32)
     user_weight = _zipf_weights(n_users, user_skew, rng)
@@ -195,6 +224,10 @@ def planted(
         "seed": seed,
         "chunk_size": chunk_size,
     }
+    if n_feature_groups or n_user_feature_groups:  # absent otherwise: metadata as before
+        params["n_feature_groups"] = n_feature_groups
+        params["n_user_feature_groups"] = n_user_feature_groups
+        params["feature_share"] = feature_share
     return Ratings(
         user_out,
         item_out,
@@ -208,7 +241,32 @@ def planted(
             "noise_floor_rmse": float(np.sqrt(sum_sq / filled)),
             "noise_floor_mae": sum_abs / filled,
         },
+        user_features=user_features,
+        item_features=item_features,
     )
+
+
+def _grouped(
+    factors: np.ndarray, n_groups: int, share: float, factor_std: float, seed: list[int]
+) -> tuple[np.ndarray, Features | None]:
+    """``factors`` pulled towards random group centroids, and the one-hot of the groups.
+
+    With ``n_groups == 0`` the factors are returned untouched and no features.
+    """
+    if n_groups < 0 or not 0.0 <= share <= 1.0:
+        raise ValueError("feature groups must be >= 0 and feature_share within [0, 1]")
+    if n_groups == 0:
+        return factors, None
+    rng = np.random.default_rng(seed)
+    n_rows, rank = factors.shape
+    group = rng.integers(n_groups, size=n_rows)
+    centroids = rng.normal(0.0, factor_std, (n_groups, rank))
+    mixed = np.sqrt(share) * centroids[group] + np.sqrt(1.0 - share) * factors
+    one_hot = sp.csr_matrix(
+        (np.ones(n_rows, dtype=np.float32), (np.arange(n_rows), group)),
+        shape=(n_rows, n_groups),
+    )
+    return mixed.astype(np.float32), Features(one_hot, tuple(f"group={g}" for g in range(n_groups)))
 
 
 def named(name: str, seed: int = 0, **overrides: Any) -> Ratings:

@@ -25,6 +25,7 @@ REGISTRY: dict[str, str] = {
     "torch-mf-seed": "suite.models.torch_mf:TorchMFSeed",
     "torch-bpr": "suite.models.torch_bpr:TorchBPR",
     "torch-ials": "suite.models.torch_ials:TorchIALS",
+    "torch-hybrid": "suite.models.torch_hybrid:TorchHybrid",
     "numpy-sgd": "baselines.numpy_sgd:NumpySGD",
     "numba-sgd": "baselines.numba_sgd:NumbaSGD",
     "numpy-als": "baselines.numpy_als:NumpyALS",
@@ -38,6 +39,8 @@ REGISTRY: dict[str, str] = {
     "implicit-lmf": "baselines.implicit_models:ImplicitLMF",
     "lightfm-warp": "baselines.lightfm_model:LightFMWarp",
     "lightfm-bpr": "baselines.lightfm_model:LightFMBPR",
+    "lightfm-warp-hybrid": "baselines.lightfm_model:LightFMWarpHybrid",
+    "lightfm-bpr-hybrid": "baselines.lightfm_model:LightFMBPRHybrid",
     "popularity": "baselines.popularity:Popularity",
 }
 

@@ -196,6 +196,9 @@ class Model(ABC):
         False when the library trains every epoch in one call, so that ``on_epoch`` only
         ever sees the final model: the harness then takes no convergence curve (and no
         per-epoch time) rather than a flat line of final values.
+    ``uses_features`` : bool, default False
+        True when the contender uses ``train.user_features``/``item_features`` (LightFM's
+        hybrid model, torch-hybrid); the harness gives features only to those.
 
     Optional
     --------
@@ -232,8 +235,11 @@ class Model(ABC):
     ``InputError``. A user or item in range but without a training rating is *cold*:
     ``predict`` returns the training mean rating for any pair involving one, and
     ``score_items`` gives cold items ``-inf`` (never recommended) and cold users the training
-    popularity of each item. The shared splits already remove cold pairs from test sets
-    (``suite.data.splits``), so this only defines behaviour outside the harness.
+    popularity of each item. For a contender that ``uses_features``, a user or item without
+    ratings but with a non-empty feature row is not cold: its features score it. The shared
+    splits remove cold pairs from test sets, except the ``cold-items`` split, which holds
+    out whole items so that only feature-based contenders can rank them
+    (``suite.data.splits``).
     """
 
     name: ClassVar[str]
@@ -246,6 +252,7 @@ class Model(ABC):
     same_model_as: ClassVar[str | None] = None
     floor: ClassVar[bool] = False
     epoch_curve: ClassVar[bool] = True
+    uses_features: ClassVar[bool] = False
     predicts_ratings: ClassVar[bool]  # derived: Contest.RATING in contests
     hyperparameter_specs: ClassVar[Mapping[str, Hyperparameter]] = {}
 
@@ -318,8 +325,10 @@ class Model(ABC):
         self.n_users_, self.n_items_ = train.n_users, train.n_items
         self.global_mean_ = float(train.rating.mean(dtype=np.float64))
         self.rating_range_ = (float(train.rating.min()), float(train.rating.max()))
-        self.cold_users_ = ~train.users_seen()
-        self.cold_items_ = ~train.items_seen()
+        # Cold: no training rating and nothing else to go on. A contender that uses side
+        # features can score a user or item without ratings from its features.
+        self.cold_users_ = ~train.users_seen() & ~self._described(train, "user_features")
+        self.cold_items_ = ~train.items_seen() & ~self._described(train, "item_features")
         self.item_popularity_ = np.bincount(train.item, minlength=train.n_items).astype(np.float32)
         self.n_ratings_processed_ = 0
         self.epochs_run_ = 0
@@ -366,6 +375,15 @@ class Model(ABC):
             scores[cold_users] = self.item_popularity_
         scores[:, self.cold_items_] = -np.inf
         return scores
+
+    def _described(self, train: Ratings, side: str) -> np.ndarray:
+        """Which codes of ``side`` this model can describe by features (none unless it uses
+        them and the data has a non-empty feature row for the code)."""
+        features = getattr(train, side, None) if self.uses_features else None
+        size = train.n_users if side == "user_features" else train.n_items
+        if features is None:
+            return np.zeros(size, dtype=bool)
+        return np.diff(features.matrix.indptr) > 0
 
     def params(self) -> dict[str, Any]:
         """The constructor arguments, as stored (what a results row records)."""
