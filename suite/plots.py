@@ -76,7 +76,11 @@ def convergence(dataset: str, results: pd.DataFrame, curves: pd.DataFrame, path:
     joined = curves.merge(runs[["run_id", "model", "label", "backend"]], on="run_id")
     if joined.empty:
         return False
-    panels = metrics.primaries()
+    panels = [  # a metric no run has a curve of (no rating model ran) gets no empty panel
+        metric for metric in metrics.primaries() if joined[f"test_{metric.column}"].notna().any()
+    ]
+    if not panels:
+        return False
     figure, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4.5), squeeze=False)
     for (model, label, backend), rows in joined.groupby(["model", "label", "backend"], sort=False):
         by_epoch = rows.groupby("epoch")
