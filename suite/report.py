@@ -417,7 +417,8 @@ def _same_model_findings(rows: pd.DataFrame) -> list[str]:
         faster, ratio = (twin, theirs / mine) if theirs >= mine else (label, mine / theirs)
         said.append(
             f"Same model, trained two ways: **{label}** at {_si(mine)} ratings/s, "
-            f"**{twin}** at {_si(theirs)} ratings/s — {faster} {ratio:.0f}× the throughput."
+            f"**{twin}** at {_si(theirs)} ratings/s — {faster} {ratio:.{1 if ratio < 10 else 0}f}× "
+            "the throughput."
         )
     return said
 

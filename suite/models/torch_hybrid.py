@@ -303,6 +303,7 @@ class TorchHybrid(Model):
     contests = (Contest.RANKING,)
     backends = ("cpu", "cuda")
     uses_features = True
+    same_model_as = "lightfm-bpr-hybrid"  # the same model and loss, trained by LightFM
     hyperparameter_specs: ClassVar = {
         "optimizer": Hyperparameter(str, choices=OPTIMIZERS),
         "batch_size": Hyperparameter(int, low=1),
