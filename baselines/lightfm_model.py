@@ -9,6 +9,7 @@ from typing import ClassVar
 import numpy as np
 import scipy.sparse as sp
 
+from suite.data.features import side_matrix
 from suite.data.feedback import positive_threshold, positives
 from suite.data.ratings import Ratings
 from suite.errors import InputError
@@ -151,7 +152,7 @@ class _LightFMHybrid(_LightFM):
     Recommendations", CBRecSys 2015): users and items as sums of feature embeddings.
 
     As ``_LightFM``, with ``train.user_features`` and ``train.item_features`` passed to
-    LightFM's ``fit_partial``: each side's matrix is ``torch_hybrid.side_matrix`` of them,
+    LightFM's ``fit_partial``: each side's matrix is ``suite.data.features.side_matrix`` of them,
     i.e. one identity column per user (item) first, then the features as given — LightFM's
     default convention; rows are not normalised (LightFM does not normalise; features that
     should count as a whole, e.g. several genres, can be normalised by whoever builds them,
@@ -167,12 +168,11 @@ class _LightFMHybrid(_LightFM):
     uses_features = True
 
     def _prepare(self, train: Ratings) -> tuple[sp.coo_matrix, sp.csr_matrix, sp.csr_matrix]:
-        from suite.models.torch_hybrid import side_matrix
 
         return (
             super()._prepare(train),
-            side_matrix(getattr(train, "user_features", None), train.n_users),
-            side_matrix(getattr(train, "item_features", None), train.n_items),
+            side_matrix(train.user_features, train.n_users),
+            side_matrix(train.item_features, train.n_items),
         )
 
     def _training_positives(self, train: Ratings) -> sp.coo_matrix:

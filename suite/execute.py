@@ -267,6 +267,7 @@ class Curve:
         self.total_epochs = int(task.params.get("epochs", 1))
         self.train, self.test = train, test
         self.ranking_test = _user_sample(test, task.curve_users, task.seed) if evaluate else test
+        self.candidates = candidates(task, train)
         self._started = 0.0
         self._eval_seconds = 0.0
 
@@ -295,7 +296,7 @@ class Curve:
                 self.ranking_test,
                 which,
                 relevance_threshold=self.task.relevance_threshold,
-                candidates=candidates(self.task, self.train),
+                candidates=self.candidates,
             ),
         }
         self.rows.append(

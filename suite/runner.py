@@ -121,7 +121,8 @@ def run_grid(grid: Grid, out: Path, *, resume: bool = False, in_process: bool = 
     write cut short) is removed first. A write that fails (disk full, read-only) stops the
     grid with ``InputError``; the runs recorded before it stay readable.
     """
-    if not any(split_plan.tasks for split_plan in plan(grid, out)):
+    plans = plan(grid, out)
+    if not any(split_plan.tasks for split_plan in plans):
         raise InputError(f"{grid.name}: the grid holds no run (no data set × model pairs)")
     safe_io.make_folder(out)
     with FolderLock(out):
@@ -133,18 +134,19 @@ def run_grid(grid: Grid, out: Path, *, resume: bool = False, in_process: bool = 
         safe_io.write_text(out / GRID_FILE, grid.to_json())
         if not (out / "env.json").exists():
             write_environment(out / "env.json")
-        _run_pending(grid, out, done, in_process)
+        _run_pending(grid.name, plans, out, done, in_process)
         shutil.rmtree(out / SPLIT_FOLDER, ignore_errors=True)
         results.write_csv(out)
     return out
 
 
-def _run_pending(grid: Grid, out: Path, done: set[str], in_process: bool) -> None:
-    """Every run of ``grid`` not in ``done``, each record appended as soon as it is made."""
-    plans = plan(grid, out)
+def _run_pending(
+    name: str, plans: list[SplitPlan], out: Path, done: set[str], in_process: bool
+) -> None:
+    """Every run of ``plans`` not in ``done``, each record appended as soon as it is made."""
     total = sum(len(p.tasks) for p in plans)
     pending = sum(task.run_id not in done for p in plans for task in p.tasks)
-    log.info("%s: %d runs (%d already recorded) -> %s", grid.name, total, total - pending, out)
+    log.info("%s: %d runs (%d already recorded) -> %s", name, total, total - pending, out)
     try:
         with Progress(total, initial=total - pending) as progress:
             for split_plan, ratings_facts in _splits_to_run(plans, done, out):

@@ -9,9 +9,9 @@ import torch
 from model_helpers import tiny_ratings
 
 from suite import models
-from suite.data.features import Features
+from suite.data.features import Features, side_matrix
 from suite.data.ratings import Ratings
-from suite.models.torch_hybrid import FeatureRows, side_matrix
+from suite.models.torch_hybrid import FeatureRows
 
 
 def with_features(

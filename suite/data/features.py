@@ -77,3 +77,27 @@ class Features:
     def rows(self, codes: np.ndarray) -> Features:
         """The features of ``codes`` only, in that order."""
         return Features(self.matrix[np.asarray(codes)], self.names)
+
+
+def side_matrix(features: Features | None, n_rows: int, identity: bool = True) -> sp.csr_matrix:
+    """The ``n_rows × n_columns`` float32 CSR matrix a hybrid model represents one side by.
+
+    LightFM's convention (Kula 2015): the side's features as given (not normalised, as
+    LightFM does not normalise), after one identity column per row when ``identity``
+    (``Features.with_identity``). A side without features (``None``) is the identity alone,
+    i.e. pure collaborative filtering on that side; without identity either, it is one
+    constant column (every row the same: that side is not personalised at all).
+
+    Raises
+    ------
+    InputError
+        ``features`` describe another number of rows than ``n_rows``.
+    """
+    if features is not None and features.n_rows != n_rows:
+        raise InputError(f"features describe {features.n_rows} rows, the ratings have {n_rows}")
+    if features is None:
+        if identity:
+            return sp.identity(n_rows, dtype=np.float32, format="csr")
+        return sp.csr_matrix(np.ones((n_rows, 1), dtype=np.float32))
+    chosen = features.with_identity() if identity else features
+    return sp.csr_matrix(chosen.matrix, dtype=np.float32)

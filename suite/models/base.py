@@ -379,7 +379,7 @@ class Model(ABC):
     def _described(self, train: Ratings, side: str) -> np.ndarray:
         """Which codes of ``side`` this model can describe by features (none unless it uses
         them and the data has a non-empty feature row for the code)."""
-        features = getattr(train, side, None) if self.uses_features else None
+        features = getattr(train, side) if self.uses_features else None
         size = train.n_users if side == "user_features" else train.n_items
         if features is None:
             return np.zeros(size, dtype=bool)

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from suite.data.features import Features
+from suite.data.features import side_matrix
 from suite.data.feedback import positive_threshold, positives
 from suite.data.ratings import Ratings
 from suite.errors import InputError
@@ -27,30 +27,6 @@ from suite.models.torch_bpr import OPTIMIZERS, BPRTrainer, Positives, bpr_loss, 
 from suite.models.torch_mf import torch_available
 
 # -- the input: one feature matrix per side ---------------------------------------------------
-
-
-def side_matrix(features: Features | None, n_rows: int, identity: bool = True) -> sp.csr_matrix:
-    """The ``n_rows × n_columns`` float32 CSR matrix a hybrid model represents one side by.
-
-    LightFM's convention (Kula 2015): the side's features as given (not normalised, as
-    LightFM does not normalise), after one identity column per row when ``identity``
-    (``Features.with_identity``). A side without features (``None``) is the identity alone,
-    i.e. pure collaborative filtering on that side; without identity either, it is one
-    constant column (every row the same: that side is not personalised at all).
-
-    Raises
-    ------
-    InputError
-        ``features`` describe another number of rows than ``n_rows``.
-    """
-    if features is not None and features.n_rows != n_rows:
-        raise InputError(f"features describe {features.n_rows} rows, the ratings have {n_rows}")
-    if features is None:
-        if identity:
-            return sp.identity(n_rows, dtype=np.float32, format="csr")
-        return sp.csr_matrix(np.ones((n_rows, 1), dtype=np.float32))
-    chosen = features.with_identity() if identity else features
-    return sp.csr_matrix(chosen.matrix, dtype=np.float32)
 
 
 @dataclass(frozen=True)
@@ -348,12 +324,8 @@ class TorchHybrid(Model):
         return HybridTrainer(self.optimizer, self.lr, self.l2, self.batch_size)
 
     def _prepare(self, train: Ratings) -> HybridInputs:
-        user_matrix = side_matrix(
-            getattr(train, "user_features", None), train.n_users, self.identity
-        )
-        item_matrix = side_matrix(
-            getattr(train, "item_features", None), train.n_items, self.identity
-        )
+        user_matrix = side_matrix(train.user_features, train.n_users, self.identity)
+        item_matrix = side_matrix(train.item_features, train.n_items, self.identity)
         return HybridInputs(
             Positives.from_csr(positives(train), self.backend),
             FeatureRows.from_csr(user_matrix, self.backend),
