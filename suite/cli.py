@@ -132,8 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument(
         "--reference-model",
-        help="contender the speed-up table compares with "
-        "(default: the one registered as the speed-up baseline)",
+        help="contender (name or label) whose throughput the ratios divide by, in the "
+        "contest(s) it enters (default: each contest's registered speed baseline)",
     )
 
     check = _command(
@@ -173,6 +173,37 @@ def build_parser() -> argparse.ArgumentParser:
         help="allowed absolute loss of each primary metric (default: the reference's)",
     )
     _add_in_process(check)
+
+    comparison = _command(
+        commands,
+        "compare",
+        _compare_folders,
+        "compare two run folders contender by contender",
+        "Match the contenders of two run folders by (data set, contender, backend) and show, "
+        "for each, B − A of its primary metrics with a paired significance test and B/A of "
+        "its median fit time. Markdown on stdout; exit 0 whatever changed (the regression "
+        "gate is `mfbench check`).",
+        "mfbench compare results/ci results/runs/check-20261128-120000",
+        "mfbench compare OLD NEW --only-changed --time-factor 1.5",
+        "mfbench compare OLD NEW --out COMPARE.md",
+    )
+    comparison.add_argument("a", metavar="A", type=_path, help="run folder before (the base)")
+    comparison.add_argument("b", metavar="B", type=_path, help="run folder after")
+    comparison.add_argument(
+        "--only-changed",
+        action="store_true",
+        help="only contenders with a verdict other than 'same' (untested ones included)",
+    )
+    comparison.add_argument(
+        "--time-factor",
+        type=_at_least(1.0, float),
+        metavar="F",
+        default=1.1,  # suite.compare.DEFAULT_TIME_FACTOR, as asv's
+        help="B/A of median fit time beyond which it reads slower or faster (above 1)",
+    )
+    comparison.add_argument(
+        "--out", type=_path, metavar="FILE", help="also write the markdown to FILE"
+    )
 
     _command(
         commands,
@@ -489,6 +520,9 @@ def _check(args: argparse.Namespace) -> int:
         print(f"speed reference written: {regress.write_speed_reference(out, reference)}")
         return 0
     print(f"check: {out / 'CHECK.md'}")
+    if table is not None and not table["verdict"].isin(["ok", "FAIL"]).any():
+        print("check: nothing was compared, so nothing is vouched for")  # silence is no pass
+        return 1
     return 1 if failed else 0
 
 
@@ -516,6 +550,19 @@ def _compare(reference: Path, old: pd.DataFrame, out: Path, tolerances: Toleranc
     safe_io.write_text(out / "CHECK.md", text)
     print(text)
     return table
+
+
+def _compare_folders(args: argparse.Namespace) -> None:
+    from suite import compare, safe_io
+
+    a, b = compare.load_side("A", Path(args.a)), compare.load_side("B", Path(args.b))
+    text = compare.compare_folders(a, b, args.time_factor, only_changed=args.only_changed)
+    print(text, end="")
+    if args.out:
+        try:
+            safe_io.write_text(Path(args.out), text)
+        except InputError as exc:
+            raise InputError(f"--out {exc}") from exc
 
 
 def _convert_pytest_benchmark(source: Path, folder: Path) -> None:

@@ -1,12 +1,49 @@
-"""What a run folder's numbers were measured on: machine, GPU, libraries, threads, git tree."""
+"""What a run folder's numbers were measured on: machine, GPU, libraries, threads, git tree.
+
+Besides these fixed facts, ``env.json`` says how busy the machine was while it measured, in
+``env["load"]``: one *session* per ``mfbench run`` that wrote into the folder (the first, then
+one per ``--resume``), each appended, never overwritten, so every run's timings have the
+conditions they were measured under next to them::
+
+    "load": [
+      {
+        "resumed": false,
+        "started_at": "2026-11-28T09:19:49Z",
+        "cpu": "AMD EPYC", "cores": 2, "threads_per_run": 1,
+        "git_commit": "1676df6…", "git_dirty": false,
+        "before": {"loadavg_1m": 0.08, "loadavg_5m": 0.65, "loadavg_15m": 0.9,
+                   "busy_pct": 1.0, "steal_pct": 0.0, "sample_s": 0.25},
+        "after": {"ended": "finished", "ended_at": "2026-11-28T09:21:52Z", "run_s": 122.8,
+                  "loadavg_1m": 1.04, "loadavg_5m": 0.81, "loadavg_15m": 0.93,
+                  "busy_pct": 50.7, "steal_pct": 0.4}
+      }
+    ]
+
+``before`` is taken just before the first run: the load averages, and the share of all
+cores' time that was busy (``busy_pct``: user, system, interrupts) or stolen by the
+hypervisor for other virtual machines (``steal_pct``) over a ``sample_s`` second sample of
+``/proc/stat``. ``after`` is taken when the session ends: the load averages then, and the
+busy and stolen shares over the whole session (``run_s`` seconds; mfbench's own runs are
+part of ``busy_pct``). ``ended`` is ``"finished"`` (failed runs included), ``"interrupted"``
+(Ctrl-C) or ``"error"`` (e.g. the disk filled up); a session without ``after`` was killed.
+A figure this machine cannot give (no ``/proc/stat``, no load average) is ``null``. Each
+session repeats the CPU, commit and dirtiness of the tree it ran on, since a resumed run may
+have run on other code or another machine than the facts at the top of the file describe. A
+run that is not a resumption starts ``env.json`` afresh.
+
+``caveats`` turns these into the sentences a report opens with.
+"""
 
 from __future__ import annotations
 
-import json
+import logging
 import os
 import platform
 import subprocess
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -14,7 +51,17 @@ from typing import Any
 from threadpoolctl import threadpool_info
 
 from suite import safe_io
+from suite.errors import InputError
 from suite.threads import default_threads
+
+log = logging.getLogger("mfbench")
+
+PROC_STAT = Path("/proc/stat")
+SAMPLE_S = 0.25  # the "before" sample of /proc/stat: ~25 clock ticks per core (USER_HZ 100)
+# Above this share of stolen CPU time during a run, a CPU-bound fit took ~5% longer or more
+# than on a host of its own, and unevenly so: as much as the seed-to-seed spread of a fit
+# time, so the report says so. Dedicated hosts and quiet cloud VMs show well under 1%.
+STEAL_CAVEAT_PCT = 5.0
 
 
 def environment() -> dict[str, Any]:
@@ -67,13 +114,6 @@ def environment() -> dict[str, Any]:
     return env
 
 
-def write_environment(path: Path) -> dict[str, Any]:
-    """Capture ``environment()`` into ``path`` (JSON) and return it."""
-    env = environment()
-    safe_io.write_text(path, json.dumps(env, indent=2) + "\n")
-    return env
-
-
 def _cpu_model() -> str:
     cpuinfo = Path("/proc/cpuinfo")
     lines = cpuinfo.read_text().splitlines() if cpuinfo.exists() else []
@@ -115,3 +155,314 @@ def _nvidia_driver() -> str | None:
     except OSError:
         return None
     return done.stdout.strip().splitlines()[0] if done.returncode == 0 and done.stdout else None
+
+
+@dataclass(frozen=True)
+class CpuTimes:
+    """All cores' time since boot, from the ``cpu`` line of ``/proc/stat``, in clock ticks."""
+
+    busy: int  # user, nice, system, irq, softirq: work, ours or anyone's
+    steal: int  # ready to run, but the hypervisor was running another virtual machine
+    total: int  # busy, steal, idle and iowait
+
+
+def cpu_times() -> CpuTimes | None:
+    """This machine's cumulative CPU times, or ``None`` where ``/proc/stat`` gives none."""
+    try:
+        with PROC_STAT.open(encoding="ascii") as stat:
+            fields = stat.readline().split()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not fields or fields[0] != "cpu" or not all(f.isdigit() for f in fields[1:9]):
+        return None
+    # user nice system idle iowait irq softirq steal (guest time is counted in user already);
+    # kernels before 2.6.11 have no steal field: zero then.
+    ticks = [int(f) for f in fields[1:9]] + [0] * (9 - len(fields[:9]))
+    user, nice, system, _idle, _iowait, irq, softirq, steal = ticks
+    return CpuTimes(busy=user + nice + system + irq + softirq, steal=steal, total=sum(ticks))
+
+
+def cpu_shares(start: CpuTimes | None, end: CpuTimes | None) -> dict[str, float | None]:
+    """The busy and stolen shares of all cores' time from ``start`` to ``end``, in percent.
+
+    ``None`` each where either reading is missing or no clock tick passed between them.
+    """
+    if start is None or end is None or end.total <= start.total:
+        return {"busy_pct": None, "steal_pct": None}
+    total = end.total - start.total
+    return {
+        "busy_pct": round(100 * (end.busy - start.busy) / total, 1),
+        "steal_pct": round(100 * (end.steal - start.steal) / total, 1),
+    }
+
+
+def load_average() -> dict[str, float | None]:
+    """The 1, 5 and 15 minute load averages (runnable tasks); ``None`` each where unknown."""
+    try:
+        averages: tuple[float | None, ...] = os.getloadavg()
+    except (OSError, AttributeError):  # not available (AttributeError: not on this OS)
+        averages = (None, None, None)
+    return {
+        f"loadavg_{minutes}m": None if value is None else round(value, 2)
+        for minutes, value in zip((1, 5, 15), averages, strict=True)
+    }
+
+
+@dataclass
+class Session:
+    """One ``mfbench run`` writing into a run folder, as ``start_session`` began recording it."""
+
+    path: Path  # the folder's env.json
+    env: dict[str, Any]  # its content, this session last in env["load"]
+    cpu_at_start: CpuTimes | None
+    started_s: float  # time.perf_counter() at the start
+
+
+def start_session(
+    path: Path,
+    *,
+    resumed: bool,
+    threads_per_run: int | None = None,
+    sample_s: float | None = None,
+) -> Session:
+    """Record, in ``path`` (a run folder's ``env.json``), the conditions a session starts in.
+
+    Parameters
+    ----------
+    path : Path
+        The ``env.json`` to write.
+    resumed : bool
+        Whether runs were already recorded in the folder before this session. If so, an
+        existing ``path`` keeps its machine facts and earlier sessions, and this session is
+        appended to its ``load`` list; otherwise ``path`` is written afresh with the machine
+        facts of ``environment()`` (nothing measured in the folder before is described).
+    threads_per_run : int, optional
+        The threads each run of the session uses: part of the load it causes itself.
+    sample_s : float, optional
+        Seconds of ``/proc/stat`` over which the busy and stolen shares before the run are
+        measured (the process sleeps meanwhile, so it measures the others); ``SAMPLE_S``
+        by default.
+
+    Returns
+    -------
+    Session
+        What ``end_session`` needs to record the end.
+
+    Raises
+    ------
+    InputError
+        If an existing ``path`` is not an ``env.json``, or it cannot be written.
+    """
+    env = _read_env(path) if resumed and path.exists() else environment()
+    sample_s = SAMPLE_S if sample_s is None else sample_s
+    first = cpu_times()
+    time.sleep(sample_s)
+    start = cpu_times()
+    session = {
+        "resumed": resumed,
+        "started_at": _now(),
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "threads_per_run": threads_per_run,
+        "git_commit": _git("rev-parse", "HEAD"),
+        "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
+        "before": {**load_average(), **cpu_shares(first, start), "sample_s": sample_s},
+    }
+    env["load"] = [*env.get("load", []), session]
+    safe_io.write_json(path, env)
+    return Session(path, env, start, time.perf_counter())
+
+
+def end_session(session: Session, ended: str) -> None:
+    """Record how ``session`` ended (``"finished"``, ``"interrupted"``, ``"error"``).
+
+    The load averages now and the busy and stolen shares over the whole session are written
+    as the session's ``after`` part, atomically.
+    """
+    session.env["load"][-1]["after"] = {
+        "ended": ended,
+        "ended_at": _now(),
+        "run_s": round(time.perf_counter() - session.started_s, 1),
+        **load_average(),
+        **cpu_shares(session.cpu_at_start, cpu_times()),
+    }
+    safe_io.write_json(session.path, session.env)
+
+
+@contextmanager
+def recorded_session(
+    path: Path, *, resumed: bool, threads_per_run: int | None = None
+) -> Iterator[None]:
+    """The block, with its conditions before and after recorded in ``path`` (``env.json``).
+
+    The end is recorded however the block ends: finished, interrupted (Ctrl-C) or by an
+    error; only a killed process leaves its session without an ``after`` part. When the
+    block failed, a failure to write that part is logged and the block's error goes on.
+    """
+    session = start_session(path, resumed=resumed, threads_per_run=threads_per_run)
+    try:
+        yield
+    except KeyboardInterrupt:
+        _end_after_failure(session, "interrupted")
+        raise
+    except Exception:
+        _end_after_failure(session, "error")
+        raise
+    end_session(session, "finished")
+
+
+def _end_after_failure(session: Session, ended: str) -> None:
+    try:
+        end_session(session, ended)
+    except InputError as exc:  # e.g. the disk is full: the error that stopped the runs matters
+        log.warning("%s (the end of this session is not recorded)", exc)
+
+
+def _read_env(path: Path) -> dict[str, Any]:
+    """An existing ``env.json``, which must be an object whose ``load`` (if any) is a list."""
+    hint = "delete it to have this machine's facts written afresh"
+    try:
+        env = safe_io.read_json(path, "env.json")
+    except InputError as exc:
+        raise InputError(f"{exc}; {hint}") from exc
+    if not isinstance(env, dict) or not isinstance(env.get("load", []), list):
+        raise InputError(f"{path}: not an env.json (an object, its load a list); {hint}")
+    return env
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def caveats(env: dict[str, Any]) -> list[str]:
+    """What a reader of a run folder's numbers must know about how they were measured.
+
+    One sentence each, and only what ``env`` shows to be true:
+
+    - the machine was busy: a 1-minute load average above the number of cores before a
+      session, or after it once the session's own threads are taken off (more runnable
+      tasks than cores: runs waited for a core);
+    - CPU steal above ``STEAL_CAVEAT_PCT`` during a session (a virtual machine whose host
+      ran others on its cores);
+    - the source tree had uncommitted changes (``git_dirty``);
+    - a resumed run that ran on other code or another CPU than it started on.
+
+    Load figures that are missing (run folders older than them, a killed session, a
+    machine that cannot give them) are passed over in silence, never guessed.
+
+    Parameters
+    ----------
+    env : dict
+        The content of a run folder's ``env.json``, of any age.
+
+    Returns
+    -------
+    list of str
+        The sentences, in the order above; empty when there is nothing to say.
+    """
+    sessions = [s for s in env.get("load") or [] if isinstance(s, dict)]
+    sentences = [
+        _busy_caveat(env, sessions),
+        _steal_caveat(sessions),
+        _dirty_caveat(env, sessions),
+        _mixed_caveat(env, sessions, "git_commit", _short_commit, "other code", "commits"),
+        _mixed_caveat(env, sessions, "cpu", str, "another CPU", "CPUs"),
+    ]
+    return [sentence for sentence in sentences if sentence]
+
+
+def _busy_caveat(env: dict[str, Any], sessions: list[dict[str, Any]]) -> str | None:
+    occasions = []
+    for number, session in enumerate(sessions):
+        cores = session.get("cores") or env.get("cores")
+        name = _session_name(session, number, len(sessions))
+        threads = session.get("threads_per_run")
+        for moment in ("before", "after"):
+            load = (session.get(moment) or {}).get("loadavg_1m")
+            # At the end, the load still counts the session's own threads: only the rest is
+            # someone else's.
+            own = threads if moment == "after" and isinstance(threads, int) else 0
+            if not isinstance(cores, int) or not _is_number(load) or load - own <= cores:
+                continue
+            text = f"{_number(load)} on {_plural(cores, 'core')} {moment} {name}"
+            if own:
+                text += f" (the run's own threads account for up to {own})"
+            occasions.append(text)
+    if not occasions:
+        return None
+    return (
+        f"The machine was busy: load average {_join(occasions)}; timings may be slower than "
+        "this machine can do."
+    )
+
+
+def _steal_caveat(sessions: list[dict[str, Any]]) -> str | None:
+    stolen = []
+    for number, session in enumerate(sessions):
+        steal = (session.get("after") or {}).get("steal_pct")
+        if _is_number(steal) and steal > STEAL_CAVEAT_PCT:
+            name = _session_name(session, number, len(sessions))
+            stolen.append(f"{_number(steal)}% of the CPU time during {name}")
+    if not stolen:
+        return None
+    return (
+        f"The CPU was shared: the hypervisor gave {_join(stolen)} to other virtual machines "
+        f"(more than {_number(STEAL_CAVEAT_PCT)}%); timings may be slower and noisier than "
+        "this machine can do."
+    )
+
+
+def _dirty_caveat(env: dict[str, Any], sessions: list[dict[str, Any]]) -> str | None:
+    dirty = [facts for facts in (env, *sessions) if facts.get("git_dirty")]
+    if not dirty:
+        return None
+    commit = dirty[0].get("git_commit")
+    of = f"commit {_short_commit(commit)}" if commit else "its commit"
+    return f"The source tree had uncommitted changes: these numbers are not those of {of} alone."
+
+
+def _mixed_caveat(
+    env: dict[str, Any],
+    sessions: list[dict[str, Any]],
+    key: str,
+    shown: Callable[[Any], str],
+    other: str,
+    plural: str,
+) -> str | None:
+    """A sentence when the sessions of a folder ran on more than one ``key`` (commit, CPU)."""
+    values = [facts.get(key) for facts in (env, *sessions) if facts.get(key)]
+    distinct = list(dict.fromkeys(shown(value) for value in values))
+    if len(distinct) < 2:
+        return None
+    return (
+        f"The run was resumed on {other}: its runs were measured on the {plural} "
+        f"{_join(distinct)}, not on one alone."
+    )
+
+
+def _session_name(session: dict[str, Any], number: int, count: int) -> str:
+    if not session.get("resumed"):
+        return "the run"
+    return f"the resumed run (session {number + 1} of {count})"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'s' * (count != 1)}"
+
+
+def _join(parts: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+
+
+def _short_commit(commit: Any) -> str:
+    return str(commit)[:7]
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value == value
+
+
+def _number(value: float) -> str:
+    """``value`` with at most two decimals and no trailing zeros: 3.1, 2.04, 5."""
+    return f"{value:.2f}".rstrip("0").rstrip(".")

@@ -10,8 +10,12 @@ Like is compared with like:
   by a calibration workload timed around it in the same process (``suite.execute``) — fails
   when it grows by more than ``speed_factor``, or by the contender's own
   ``Model.speed_tolerance`` where its timing is noisier. A slower or busier machine slows
-  the calibration too, so it does not fail the gate. Fits shorter than ``min_fit_s`` in the
-  reference are too short to time reliably: their rows say "unchecked" and why.
+  the calibration too, so it does not fail the gate. The ratio now / reference is rounded
+  to two decimals, as CHECK.md shows it, before it is compared with the limit: what is shown
+  is what was judged (timing noise is far above 0.5%). A median is compared only with one
+  over the same runs (split, fold, seed), every one of them ok and timed now. Otherwise, and
+  for fits shorter than ``min_fit_s`` in the reference (too short to time reliably), the
+  row says "unchecked" and why.
 
 Normalised speed is comparable within one *machine class* (CPU model and the BLAS kernels
 chosen for it), not across: on the same config, LightFM's ``fit_norm`` is 1.5× higher on an
@@ -238,10 +242,11 @@ def compare(
     tol: Tolerances,
     speed: SpeedReference | None = None,
 ) -> pd.DataFrame:
-    """One row per comparison: what, reference, now, delta, allowed, verdict.
+    """One row per comparison: what, reference, now, change, allowed, verdict.
 
-    ``speed``: where this machine's speed figures come from (default: ``reference``, i.e.
-    the same machine class).
+    ``change`` is ``now - reference`` for accuracy rows and ``now / reference`` for speed
+    rows (rounded as compared); ``allowed`` states the bound on it. ``speed``: where this
+    machine's speed figures come from (default: ``reference``, i.e. the same machine class).
     """
     reference, current = (_labelled(frame) for frame in (reference, current))
     speed = speed or SpeedReference(reference, "", [])
@@ -257,7 +262,7 @@ def compare(
             "seed",
             "reference",
             "now",
-            "delta",
+            "change",
             "allowed",
             "verdict",
         ],
@@ -265,33 +270,58 @@ def compare(
 
 
 def render(table: pd.DataFrame) -> str:
-    """The comparison as markdown, failures first, with a one-line verdict."""
+    """The comparison as markdown, failures first, under a headline that counts each verdict.
+
+    ``change`` reads against ``allowed``: a signed difference for accuracy ("-0.005422"
+    against "≥ -0.0020"), a ratio for speed ("×1.07" against "× ≤ 1.3").
+    """
     order = {"FAIL": 0, "gone": 1, "unchecked": 2, "new": 3, "ok": 4}
     table = table.sort_values("verdict", key=lambda v: v.map(order), kind="stable")
     shown = table.copy()
-    for column in ("reference", "now", "delta"):
+    for column in ("reference", "now"):
         shown[column] = shown[column].map(lambda v: "" if pd.isna(v) else f"{v:.4g}")
+    shown["change"] = [
+        _change_text(change, check == SPEED_CHECK)
+        for check, change in zip(table["check"], table["change"], strict=True)
+    ]
     shown["seed"] = shown["seed"].map(lambda v: "" if pd.isna(v) else str(int(v)))
-    failures = int((table["verdict"] == "FAIL").sum())
-    unchecked = table[table["verdict"] == "unchecked"]
-    checked = len(table) - len(unchecked)
-    headline = (
-        f"**{failures} regression(s)** out of {checked} checks"
-        if failures
-        else f"No regression: {checked} checks passed"
-    )
-    headline += (
-        f"; {len(unchecked)} speed row(s) not checked (why: in the table)."
-        if len(unchecked)
-        else "."
-    )
-    no_class = unchecked["allowed"][unchecked["allowed"].str.startswith(NO_CLASS)]
-    if not no_class.empty:
-        headline += f" **Speed not checked on this machine:** {no_class.iloc[0]}."
     body = tabulate(
         shown, headers="keys", tablefmt="github", showindex=False, disable_numparse=True
     )
-    return f"# mfbench check\n\n{headline}\n\n{body}\n"
+    return f"# mfbench check\n\n{_headline(table)}\n\n{body}\n"
+
+
+def _change_text(change: float, ratio: bool) -> str:
+    if pd.isna(change):
+        return ""
+    return f"×{change:.2f}" if ratio else f"{change:+.4g}"
+
+
+def _headline(table: pd.DataFrame) -> str:
+    """What the table holds, in counts that are each true as stated."""
+    count = table["verdict"].value_counts()
+    failures, passed = int(count.get("FAIL", 0)), int(count.get("ok", 0))
+    checks = failures + passed
+    if failures:
+        headline = f"**{failures} regression(s)** out of {checks} checks"
+    elif checks:
+        headline = f"No regression: {checks} checks passed"
+    else:
+        headline = "No check was made: nothing was compared"
+    also = {
+        "unchecked": "speed row(s) not checked (why: in the table)",
+        "gone": "contender(s) of the reference not in this run",
+        "new": "contender(s) new in this run, not in the reference (not judged)",
+    }
+    for verdict, what in also.items():
+        if count.get(verdict, 0):
+            headline += f"; {int(count[verdict])} {what}"
+    headline += "."
+    unchecked = table[table["verdict"] == "unchecked"]
+    no_class = unchecked["allowed"][unchecked["allowed"].str.startswith(NO_CLASS)]
+    if not no_class.empty:
+        headline += f" **Speed not checked on this machine:** {no_class.iloc[0]}."
+    return headline
 
 
 def write_reference(
@@ -360,10 +390,15 @@ def _row(
     after: float = NAN,
     allowed: str = "",
     verdict: str = "ok",
+    change: float | None = None,
 ) -> list:
-    """One line of the comparison table (``key`` is data set, label, backend)."""
+    """One line of the comparison table (``key`` is data set, label, backend).
+
+    ``change`` defaults to ``after - before``.
+    """
     dataset, label, backend = key
-    return [check, dataset, label, backend, seed, before, after, after - before, allowed, verdict]
+    change = after - before if change is None else change
+    return [check, dataset, label, backend, seed, before, after, change, allowed, verdict]
 
 
 def _accuracy_rows(ref: pd.DataFrame, now: pd.DataFrame, tol: Tolerances) -> list[list]:
@@ -390,11 +425,10 @@ def _accuracy_rows(ref: pd.DataFrame, now: pd.DataFrame, tol: Tolerances) -> lis
             allowed = max(tol.accuracy_floor, tol.spread_factor * _zero_if_nan(row.spread))
             worse = (before - after) if higher_is_better else (after - before)
             verdict = "FAIL" if pd.isna(after) or worse > allowed else "ok"
-            sign = "≥" if higher_is_better else "≤"
+            # The bound on the change (now - reference) that the row is judged by.
+            bound = f"≥ {-allowed:+.4f}" if higher_is_better else f"≤ {allowed:+.4f}"
             key = (row.dataset, row.label, row.backend)
-            rows.append(
-                _row(column, key, row.seed, before, after, f"{sign} {allowed:.4f} worse", verdict)
-            )
+            rows.append(_row(column, key, row.seed, before, after, bound, verdict))
     return rows
 
 
@@ -411,36 +445,81 @@ def _not_ok_row(key: tuple, seed: int, status: Any, reason: Any) -> list:
 
 
 def _speed_rows(speed: SpeedReference, now: pd.DataFrame, tol: Tolerances) -> list[list]:
-    """Median ``fit_norm`` per (data set, contender): compared, or "unchecked" and why."""
-    ran = now[now["status"] == "ok"]
-    ok_now = ran[ran["fit_norm"].notna()]
-    current = ok_now.groupby(KEY)["fit_norm"].median()
-    model_of = dict(zip(ok_now["label"], ok_now["model"], strict=False))
-    untimed = sorted(set(map(tuple, ran[KEY].to_numpy())) - set(current.index))
-    rows = [_unchecked(key, NAN, "no fit_norm (the config does not calibrate)") for key in untimed]
-    if speed.runs is None:
-        why = (
-            f"{NO_CLASS} ({speed.machine}); the reference has {'; '.join(speed.known)}; "
-            "add one with `mfbench check --update-speed` here"
-        )
-        return rows + [_unchecked(key, value, why) for key, value in current.items()]
-    runs = _labelled(speed.runs)
-    ok_ref = runs[(runs["status"] == "ok") & runs["fit_norm"].notna()]
-    before = ok_ref.groupby(KEY)["fit_norm"].median()
-    fit_s = ok_ref.groupby(KEY)["fit_s"].median()
-    for key, after in current.items():
-        if key not in before.index:
+    """Median ``fit_norm`` per (data set, contender) of this run: compared, or "unchecked"
+    and why. Every contender in ``now`` gets its row, whatever became of its runs."""
+    timed_ref = None
+    if speed.runs is not None:
+        runs = _labelled(speed.runs)
+        timed_ref = runs[(runs["status"] == "ok") & runs["fit_norm"].notna()]
+    no_class = (
+        f"{NO_CLASS} ({speed.machine}); the reference has {'; '.join(speed.known)}; "
+        "add one with `mfbench check --update-speed` here"
+    )
+    rows = []
+    for key, timed in now.groupby(KEY, sort=True, dropna=False):
+        why = _untimed(timed)
+        if why is not None:  # no "now" figure: a median of some of its runs would mislead
+            rows.append(_unchecked(key, NAN, why))
+            continue
+        after = timed["fit_norm"].median()
+        if timed_ref is None:
+            rows.append(_unchecked(key, after, no_class))
+            continue
+        ref = timed_ref[(timed_ref[KEY] == pd.Series(key, index=KEY)).all(axis=1)]
+        fit_s = ref["fit_s"].median()
+        if ref.empty:
             rows.append(_unchecked(key, after, "no speed figure for it on this machine class"))
-        elif fit_s[key] < tol.min_fit_s:
-            why = (
-                f"reference fit {fit_s[key]:.3f} s is under {tol.min_fit_s:g} s: too short to time"
-            )
+        elif _instances(ref) != _instances(timed):
+            rows.append(_unchecked(key, after, _other_runs(_instances(timed), _instances(ref))))
+        elif fit_s < tol.min_fit_s:
+            why = f"reference fit {fit_s:.3f} s is under {tol.min_fit_s:g} s: too short to time"
             rows.append(_unchecked(key, after, why))
         else:
-            limit = tol.speed_limit(model_of.get(key[1], key[1]))
-            verdict = "FAIL" if after / before[key] > limit else "ok"
-            rows.append(_row(SPEED_CHECK, key, NAN, before[key], after, f"× ≤ {limit:g}", verdict))
+            before = ref["fit_norm"].median()
+            limit = tol.speed_limit(str(timed["model"].iloc[0]))
+            ratio = round(after / before, 2)  # as shown: the row is judged by what it shows
+            verdict = "FAIL" if ratio > limit else "ok"
+            rows.append(
+                _row(SPEED_CHECK, key, NAN, before, after, f"× ≤ {limit:g}", verdict, ratio)
+            )
     return rows
+
+
+def _untimed(runs: pd.DataFrame) -> str | None:
+    """Why the median ``fit_norm`` of one contender's ``runs`` cannot be compared, if it can't."""
+    not_ok = runs[runs["status"] != "ok"]
+    how = ", ".join(f"{n} {status}" for status, n in not_ok["status"].value_counts().items())
+    if len(not_ok) == len(runs):
+        return f"no run ok now ({how})"
+    if len(not_ok):
+        return f"{len(not_ok)} of {len(runs)} runs not ok now ({how}): no median of all"
+    untimed = int(runs["fit_norm"].isna().sum())
+    if untimed == len(runs):
+        return "no fit_norm (the config does not calibrate)"
+    if untimed:
+        return f"{untimed} of {len(runs)} runs have no fit_norm: no median of all"
+    return None
+
+
+def _instances(runs: pd.DataFrame) -> set[tuple]:
+    """The (split, fold, seed) of each run: which runs a median is taken over."""
+    fold, seed = (pd.to_numeric(runs[c], errors="coerce").fillna(-1.0) for c in ("fold", "seed"))
+    return set(zip(runs["split"].astype(str), fold.astype(float), seed.astype(float), strict=True))
+
+
+def _other_runs(now: set[tuple], before: set[tuple]) -> str:
+    """Why medians over runs ``now`` and runs ``before`` are not compared: which differ."""
+
+    def named(runs: set[tuple]) -> str:
+        names = [f"{split} f{fold:g} s{seed:g}" for split, fold, seed in sorted(runs)]
+        return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+
+    parts = [
+        f"{when} only: {named(runs)}"
+        for when, runs in (("now", now - before), ("reference", before - now))
+        if runs
+    ]
+    return f"timed on other runs than the reference ({'; '.join(parts)})"
 
 
 def _unchecked(key: tuple, value: float, why: str) -> list:

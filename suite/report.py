@@ -1,4 +1,9 @@
-"""Results → summary DataFrames → ``REPORT.md`` and PNG plots, all computed from the data."""
+"""Results → summary DataFrames → ``REPORT.md`` and PNG plots, all computed from the data.
+
+The report opens with a verdict per data set (``suite.verdicts``), then gives each data set
+one section per contest (rating prediction, top-N ranking): standings with paired tests
+against the best and the floor, budgets and speed, and the plots.
+"""
 
 from __future__ import annotations
 
@@ -11,14 +16,16 @@ import numpy as np
 import pandas as pd
 from tabulate import tabulate
 
-from suite import metrics, models, plots, safe_io
+from suite import environment, metrics, models, plots, safe_io, stats, verdicts
 from suite import results as results_io
 from suite.errors import InputError
 from suite.models.base import Contest
+from suite.verdicts import CONTEST_TITLES, Standings, si
 
 REFERENCE_BACKEND = "cpu"
 #: The metric each contest is judged by (``suite.metrics``).
 RATING, RANKING = metrics.primary(Contest.RATING), metrics.primary(Contest.RANKING)
+CONTESTS = (Contest.RATING, Contest.RANKING)
 
 
 @dataclass
@@ -26,20 +33,23 @@ class Written:
     """What ``write_report`` produced."""
 
     path: Path
-    main_tables: str  # the per-data-set main tables, also printed by ``mfbench run``
+    main_tables: str  # the per-data-set contest tables, also printed by ``mfbench run``
 
 
 def summarize(results: pd.DataFrame) -> pd.DataFrame:
     """One row per (dataset, label, backend) over its ok runs: means, spreads, medians.
 
-    Every metric's column ``c`` becomes ``c_mean`` and ``c_std`` (over seeds and folds).
+    Every metric's column ``c`` becomes ``c_mean`` and ``c_std`` (over seeds and folds);
+    ``factors`` and ``epochs_requested`` are read from the runs' hyperparameters.
     """
     ok = results[results["status"] == "ok"]
     if ok.empty:
         return pd.DataFrame()
-    ok = ok.assign(label=results_io.labels(ok))
-    # Runs with several timed fits (or pytest-benchmark rounds) carry their own min and max.
     ok = ok.assign(
+        label=results_io.labels(ok),
+        factors=ok["params"].map(lambda p: _number(verdicts.param(p, "factors"))),
+        epochs_requested=ok["params"].map(lambda p: _number(verdicts.param(p, "epochs"))),
+        # Runs with several timed fits (or pytest-benchmark rounds) carry their own min and max.
         fit_low=ok["fit_s_min"].fillna(ok["fit_s"]) if "fit_s_min" in ok else ok["fit_s"],
         fit_high=ok["fit_s_max"].fillna(ok["fit_s"]) if "fit_s_max" in ok else ok["fit_s"],
     )
@@ -63,6 +73,9 @@ def summarize(results: pd.DataFrame) -> pd.DataFrame:
         rmse_target=("rmse_target", "first"),
         noise_floor_rmse=("noise_floor_rmse", "first"),
         epochs=("epochs", "median"),
+        epochs_requested=("epochs_requested", "median"),
+        factors=("factors", "first"),
+        ratings_processed=("ratings_processed", "median"),
         n_threads=("n_threads", "first"),
         n_train=("n_train", "median"),
         fit_rss_growth_mb=("fit_rss_growth_mb", "median"),
@@ -70,11 +83,17 @@ def summarize(results: pd.DataFrame) -> pd.DataFrame:
     return summary.reset_index()
 
 
+def _number(value: Any) -> float:
+    return (
+        float(value) if isinstance(value, int | float) and not isinstance(value, bool) else math.nan
+    )
+
+
 def write_report(folder: Path, reference_model: str | None = None) -> Written:
     """Write ``folder/REPORT.md`` and its PNG plots from the folder's results.
 
-    ``reference_model`` is the contender the speed-up table divides by (default: the one
-    registered as ``speedup_baseline``).
+    ``reference_model`` is the contender throughput ratios divide by in the contest(s) it
+    enters (default: each contest's registered ``speedup_baseline``).
     """
     results, curves = results_io.load(folder)
     if reference_model is not None and reference_model not in set(results["label"]):
@@ -82,22 +101,22 @@ def write_report(folder: Path, reference_model: str | None = None) -> Written:
             f"--reference-model {reference_model}: no such contender in {folder} "
             f"(it has {', '.join(sorted(set(results['label'])))})"
         )
-    reference_model = reference_model or models.speedup_baseline()
-    env_file = folder / "env.json"
-    env = safe_io.read_json(env_file, "env.json") if env_file.exists() else {}
+    env = _environment(folder)
     summary = summarize(results)
     datasets = list(dict.fromkeys(results["dataset"]))
-    mains, sections = [], [_header(env, results)]
+    verdict, mains, sections = [], [], []
     for dataset in datasets:
-        rows = summary[summary["dataset"] == dataset] if not summary.empty else summary
-        main = main_table(rows)
-        mains.append(f"### {dataset}\n\n{main}")
-        sections.append(_dataset_section(dataset, rows, results, curves, folder, reference_model))
-    sections.append(scaling_section(summary, folder))
-    sections.append(_problems_section(results))
-    sections.append(_columns_note())
+        rows = _rows(summary, dataset)
+        runs = results[results["dataset"] == dataset]
+        said = verdicts.verdict(rows, runs, _gpu_name(env)) if not rows.empty else []
+        verdict.append(f"**{dataset}.** " + (" ".join(said) or "No successful runs."))
+        mains.append(f"### {dataset}\n\n{contest_tables(rows, runs)}")
+        sections.append(_dataset_section(dataset, rows, runs, curves, folder, reference_model))
+    parts = [_title(results), "## Verdict", "\n\n".join(verdict), _header(env, results)]
+    parts += [*sections, scaling_section(summary, folder), _problems_section(results)]
+    parts.append(_columns_note())
     path = folder / "REPORT.md"
-    safe_io.write_text(path, "\n\n".join(s for s in sections if s) + "\n")
+    safe_io.write_text(path, "\n\n".join(s for s in parts if s) + "\n")
     return Written(path, "\n\n".join(mains))
 
 
@@ -105,7 +124,8 @@ README_START, README_END = "<!-- headline:start -->", "<!-- headline:end -->"
 
 
 def update_readme(readme: Path, folder: Path) -> None:
-    """Replace the block between the headline markers of ``readme`` with ``folder``'s tables."""
+    """Replace the block between the headline markers of ``readme`` with ``folder``'s verdict
+    and contest tables."""
     try:
         text = readme.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -113,107 +133,175 @@ def update_readme(readme: Path, folder: Path) -> None:
     if README_START not in text or README_END not in text:
         raise InputError(f"{readme}: no {README_START} ... {README_END} block to fill")
     results, _ = results_io.load(folder)
-    env_file = folder / "env.json"
-    env = safe_io.read_json(env_file, "env.json") if env_file.exists() else {}
+    env = _environment(folder)
     summary = summarize(results)
     threads = ", ".join(map(str, sorted(results["n_threads"].dropna().astype(int).unique())))
-    gpu = (env.get("gpu") or {}).get("name", "no GPU")
     blocks = [
-        f"Measured on {env.get('cpu', '?')} ({env.get('cores', '?')} cores, {gpu}), "
-        f"{threads} thread(s) per run, torch {env.get('versions', {}).get('torch', '?')}, "
-        f"commit `{(env.get('git_commit') or '?')[:10]}`; full report: "
+        f"Measured on {env.get('cpu', '?')} ({env.get('cores', '?')} cores, "
+        f"{_gpu_name(env) or 'no GPU'}), {threads} thread(s) per run, torch "
+        f"{env.get('versions', {}).get('torch', '?')}, commit "
+        f"`{(env.get('git_commit') or '?')[:10]}`; full report: "
         f"[{folder.as_posix()}/REPORT.md]({folder.as_posix()}/REPORT.md)."
     ]
+    blocks += [f"> {caveat}" for caveat in environment.caveats(env)]
     for dataset in dict.fromkeys(results["dataset"]):
-        rows = summary[summary["dataset"] == dataset]
+        rows = _rows(summary, dataset)
         runs = results[results["dataset"] == dataset]
-        said = "\n".join(f"- {line}" for line in findings(dataset, rows, runs))
-        blocks.append(f"#### {dataset}\n\n{main_table(rows)}\n\n{said}")
+        said = " ".join(verdicts.verdict(rows, runs, _gpu_name(env))) if not rows.empty else ""
+        blocks.append(f"#### {dataset}\n\n{said}\n\n{contest_tables(rows, runs)}")
     head, rest = text.split(README_START, 1)
     tail = rest.split(README_END, 1)[1]
     body = "\n\n".join(blocks)
     safe_io.write_text(readme, f"{head}{README_START}\n{body}\n{README_END}{tail}")
 
 
+def _rows(summary: pd.DataFrame, dataset: str) -> pd.DataFrame:
+    return summary[summary["dataset"] == dataset] if not summary.empty else summary
+
+
+def _environment(folder: Path) -> dict[str, Any]:
+    env_file = folder / "env.json"
+    return safe_io.read_json(env_file, "env.json") if env_file.exists() else {}
+
+
+def _gpu_name(env: dict[str, Any]) -> str | None:
+    return (env.get("gpu") or {}).get("name")
+
+
 # -- tables -------------------------------------------------------------------------------------
 
 
-def main_table(rows: pd.DataFrame) -> str:
-    """Model × backend: every metric (primary ones ± std over seeds/folds), time, memory."""
+def contest_tables(rows: pd.DataFrame, runs: pd.DataFrame) -> str:
+    """Both contests' standings tables of one data set (what ``mfbench run`` prints)."""
     if rows.empty:
         return "_No successful runs._"
-    table = []
-    for row in rows.to_dict("records"):
-        cells = [row["label"], row["backend"], row["runs"]]
-        for metric in metrics.METRICS:
+    tables = []
+    for contest in CONTESTS:
+        table = verdicts.standings(rows, runs, contest)
+        if table.entrants:
+            tables.append(f"{CONTEST_TITLES[contest]}:\n\n{standings_table(table, rows)}")
+    return "\n\n".join(tables) or "_No contest result._"
+
+
+def standings_table(table: Standings, rows: pd.DataFrame) -> str:
+    """One contest: its metrics (primary ± std), the difference from the best and the floor.
+
+    A rating contest also shows each model's ranking metric, as a finding.
+    """
+    shown = [m for m in metrics.METRICS if m.contest == table.contest]
+    if table.contest == Contest.RATING:
+        shown.append(RANKING)
+    by_key = rows.set_index(["label", "backend"])
+    cells = []
+    for entrant in table.entrants:
+        row = by_key.loc[(entrant.label, entrant.backend)]
+        line = [entrant.label, entrant.backend, entrant.runs]
+        for metric in shown:
             mean, std = row[f"{metric.column}_mean"], row[f"{metric.column}_std"]
-            if math.isnan(mean):
-                cells.append("n/a (ranking model)" if metric is RATING else "n/a")
-            else:
-                cells.append(_pm(mean, std) if metric.primary else f"{mean:.4f}")
-        cells += [
-            f"{row['fit_median']:.2f} [{row['fit_min']:.2f}–{row['fit_max']:.2f}]",
-            _si(row["ratings_per_s"]),
-            f"{row['peak_rss_mb']:.0f}",
-        ]
-        table.append(cells)
+            line.append(
+                "n/a" if math.isnan(mean) else _pm(mean, std) if metric.primary else f"{mean:.4f}"
+            )
+        line += [_versus_best(entrant, table), _versus_floor(entrant, table)]
+        cells.append(line)
     headers = [
         "model",
         "backend",
         "runs",
-        *(metric.title for metric in metrics.METRICS),
-        "fit s, median [min–max]",
-        "ratings/s",
-        "peak RSS MB",
+        *(m.title if m.contest == table.contest else f"{m.title} (finding)" for m in shown),
+        f"vs best, {1 - stats.ALPHA:.0%} CI",
+        "vs floor",
     ]
-    return tabulate(table, headers=headers, tablefmt="github", disable_numparse=True)
+    return tabulate(cells, headers=headers, tablefmt="github", disable_numparse=True)
 
 
-def speedup_table(rows: pd.DataFrame, reference_model: str | None) -> str:
-    """Fit time, throughput and time to the RMSE target, relative to a reference contender."""
-    reference = rows[(rows["label"] == reference_model) & (rows["backend"] == REFERENCE_BACKEND)]
-    if reference_model is None or reference.empty:
-        return f"_No {reference_model} ({REFERENCE_BACKEND}) runs to compare with._"
-    ref = reference.iloc[0]
-    table = []
-    for row in rows.itertuples():
-        rated = not math.isnan(getattr(row, f"{RATING.column}_mean"))
-        to_target = (
-            f"{row.time_to_target_s:.2f}"
-            if not math.isnan(row.time_to_target_s)
-            else "not reached"
-            if rated
-            else "n/a"
-        )
-        if not _trains(row.model):
-            fit_ratio = throughput_ratio = "n/a (does not train)"
-        else:
-            fit_ratio = f"{ref.fit_median / row.fit_median:.2f}×"
-            throughput_ratio = f"{row.ratings_per_s / ref.ratings_per_s:.2f}×"
-            if _caps_epochs(row.model):
-                fit_ratio = "n/a (partial epochs)"
-        table.append(
-            [
-                row.label,
-                row.backend,
-                f"{row.fit_median:.2f}",
-                fit_ratio,
-                _si(row.ratings_per_s),
-                throughput_ratio,
-                to_target,
-            ]
-        )
-    target = ref.rmse_target
+def _versus_best(entrant: verdicts.Entrant, table: Standings) -> str:
+    if entrant.floor:
+        return "floor"
+    if entrant is table.best:
+        return "best" if table.tested else "best (untested)"
+    if entrant.vs_best is None:
+        return "untested"
+    return f"{entrant.vs_best.interval()} {'tied' if entrant.tied_with_best else 'worse'}"
+
+
+def _versus_floor(entrant: verdicts.Entrant, table: Standings) -> str:
+    if entrant.floor:
+        return "strongest floor" if entrant is table.floor else "floor"
+    if table.floor is None:
+        return "no floor ran"
+    if entrant.beats_floor is None:
+        return "untested"
+    return "beats it" if entrant.beats_floor else "**learned nothing**"
+
+
+def cost_table(table: Standings, rows: pd.DataFrame, reference: str | None) -> str:
+    """One contest's budgets and speed: k, epochs, ratings visited, fit time, throughput.
+
+    Throughput is divided by ``reference``'s (its fastest setting on the CPU at the same k)
+    only for trained contenders at a k where the reference ran: comparable work. Without a
+    reference run on this data set, there is no ratio column.
+    """
+    by_key = rows.set_index(["label", "backend"])
+    named = (rows["model"] == reference) | (rows["label"] == reference)
+    cpu = rows[named & (rows["backend"] == REFERENCE_BACKEND)]
+    rated = table.contest == Contest.RATING
+    target = rows["rmse_target"].dropna()
+    cells = []
+    for entrant in table.entrants:
+        row = by_key.loc[(entrant.label, entrant.backend)]
+        line = [
+            entrant.label,
+            entrant.backend,
+            f"{row['factors']:g}" if np.isfinite(row["factors"]) else "–",
+            f"{row['epochs']:g}" if np.isfinite(row["epochs"]) else "–",
+            si(row["ratings_processed"]),
+            verdicts.budget(row),
+            f"{row['fit_median']:.2f} [{row['fit_min']:.2f}–{row['fit_max']:.2f}]",
+            si(row["ratings_per_s"]) if verdicts.trains(entrant.model) else "n/a (counts)",
+        ]
+        if not cpu.empty:
+            line.append(_throughput_ratio(entrant, row, cpu))
+        if rated and not target.empty:
+            line.append(
+                f"{row['time_to_target_s']:.2f}"
+                if np.isfinite(row["time_to_target_s"])
+                else "never"
+            )
+        line.append(f"{row['peak_rss_mb']:.0f}" if np.isfinite(row["peak_rss_mb"]) else "n/a")
+        cells.append(line)
     headers = [
         "model",
         "backend",
-        "fit s",
-        f"fit speed-up vs {reference_model}",
+        "k",
+        "epochs",
+        "ratings visited",
+        "budget",
+        "fit s, median [min–max]",
         "ratings/s",
-        "throughput vs ref.",
-        f"s to {RATING.title} ≤ {target:g}" if target == target else "s to target",
+        *([f"throughput vs {reference} (same k)"] if not cpu.empty else []),
     ]
-    return tabulate(table, headers=headers, tablefmt="github", disable_numparse=True)
+    if rated and not target.empty:
+        headers.append(f"s to {RATING.title} ≤ {target.iloc[0]:g}")
+    headers.append("peak RSS MB")
+    return tabulate(cells, headers=headers, tablefmt="github", disable_numparse=True)
+
+
+def _throughput_ratio(entrant: verdicts.Entrant, row: pd.Series, reference: pd.DataFrame) -> str:
+    if entrant.floor:
+        return "n/a (floor)"
+    if not verdicts.trains(entrant.model):
+        return "n/a (does not train)"
+    same_k = reference[reference["factors"] == row["factors"]]
+    if same_k.empty:
+        return "n/a (k differs)"
+    return verdicts.ratio(row["ratings_per_s"] / same_k["ratings_per_s"].max())
+
+
+def speed_reference(contest: Contest, override: str | None) -> str | None:
+    """The contender throughput ratios of ``contest`` divide by."""
+    if override is not None and verdicts.enters(override, contest):
+        return override
+    return models.speedup_baseline(contest)
 
 
 def cuda_table(rows: pd.DataFrame) -> str:
@@ -237,8 +325,8 @@ def cuda_table(rows: pd.DataFrame) -> str:
                 f"{cpu_fit:.2f}",
                 f"{cuda_fit:.2f}",
                 f"{cpu_fit / cuda_fit:.1f}×",
-                _si(pivot.loc[model, ("ratings_per_s", "cpu")]),
-                _si(pivot.loc[model, ("ratings_per_s", "cuda")]),
+                si(pivot.loc[model, ("ratings_per_s", "cpu")]),
+                si(pivot.loc[model, ("ratings_per_s", "cuda")]),
             ]
         )
     headers = [
@@ -274,183 +362,6 @@ def noise_floor_table(rows: pd.DataFrame) -> str:
         tablefmt="github",
         disable_numparse=True,
     )
-
-
-# -- what the numbers say -----------------------------------------------------------------------
-
-
-def findings(dataset: str, rows: pd.DataFrame, runs: pd.DataFrame | None = None) -> list[str]:
-    """Sentences generated from the summary of one data set (never written by hand).
-
-    With ``runs`` (that data set's records), each contest's best is tested against its floor
-    and against the other contenders by a paired t-test over the same folds × seeds
-    (``ALPHA``): no winner where none beats the floor, and every contender that the test
-    cannot tell from the best is named with it.
-    """
-    said = []
-    rating_mean, ranking_mean = f"{RATING.column}_mean", f"{RANKING.column}_mean"
-    rated = rows[rows[rating_mean].notna() & rows["model"].map(_enters(Contest.RATING))]
-    said += _contest_best(rows, runs, RATING, Contest.RATING, "Most accurate rating model")
-    ranks = rows[ranking_mean].notna()
-    ranking_contender = rows["model"].map(_enters(Contest.RANKING))
-    ranked = rows[ranks & ranking_contender]
-    if not ranked.empty:
-        said += _contest_best(
-            rows, runs, RANKING, Contest.RANKING, "Best ranking (among the ranking contenders)"
-        )
-        rating_only = rows[ranks & ~ranking_contender & ~rows["model"].map(_floor)]
-        if not rating_only.empty:
-            best = rating_only.loc[_best_index(rating_only[ranking_mean], RANKING)]
-            said.append(
-                f"Rating models rank too, as a finding: the best, **{best.label}**, reaches "
-                f"{RANKING.title} {best[ranking_mean]:.4f}. Trained to predict every rating "
-                "(RMSE), they spend their capacity on the ratings' values, not on which items "
-                "a user picks."
-            )
-    elif not rows.empty:
-        said.append(
-            "No ranking result: the ranking metrics are undefined here (no test rating "
-            "reaches the relevance threshold)."
-        )
-    if not rows.empty:
-        trained = rows[
-            rows["model"].map(_trains) & ~rows["model"].map(_floor) & rows["ratings_per_s"].notna()
-        ]
-        if not trained.empty:
-            fastest = trained.loc[trained["ratings_per_s"].idxmax()]
-            said.append(
-                f"Highest training throughput: **{fastest.label}** ({fastest.backend}), "
-                f"{_si(fastest.ratings_per_s)} ratings/s."
-            )
-    reached = rated[rated["time_to_target_s"].notna()]
-    if not rated.empty and not math.isnan(rated["rmse_target"].iloc[0]):
-        target = rated["rmse_target"].iloc[0]
-        if reached.empty:
-            said.append(f"No model reached the target {RATING.title} {target:g}.")
-        else:
-            first = reached.loc[reached["time_to_target_s"].idxmin()]
-            missed = sorted(set(rated["label"]) - set(reached["label"]))
-            said.append(
-                f"Fastest to {RATING.title} ≤ {target:g}: **{first.label}** ({first.backend}) "
-                f"after {first.time_to_target_s:.2f} s of training"
-                + (f"; never reached by {', '.join(missed)}." if missed else ".")
-            )
-    said += _same_model_findings(rows)
-    return said
-
-
-#: Significance level of the paired tests behind "tied" and "beats the floor".
-ALPHA = 0.05
-
-
-def _contest_best(
-    rows: pd.DataFrame, runs: pd.DataFrame | None, metric: Any, contest: Contest, what: str
-) -> list[str]:
-    """The best of ``contest`` on ``metric``, tested against its floor and its rivals."""
-    mean = f"{metric.column}_mean"
-    entrants = rows[rows[mean].notna() & rows["model"].map(_enters(contest))]
-    floors = entrants[entrants["model"].map(_floor)]
-    rivals = entrants[~entrants["model"].map(_floor)]
-    if rivals.empty:
-        return (
-            [f"Only floors ran in this contest ({', '.join(floors['label'])}): nothing to rank."]
-            if not floors.empty
-            else []
-        )
-    best = rivals.loc[_best_index(rivals[mean], metric)]
-    value = f"{metric.title} {best[mean]:.4f} over {best.runs} run(s)"
-    if runs is None:
-        return [f"{what}: **{best.label}** ({best.backend}), {value}."]
-    test = f"paired t-test over the same folds × seeds, α = {ALPHA:g}"
-    if best.runs < 2:
-        return [
-            f"{what}: **{best.label}** ({best.backend}), {value}: too few runs for a paired "
-            "test, so neither ties nor the margin over the floor are tested."
-        ]
-    if not floors.empty:
-        floor = floors.loc[_best_index(floors[mean], metric)]
-        better, p = _paired(runs, best, floor, metric)
-        if not (better and p < ALPHA):
-            return [
-                f"No winner in this contest: its best, **{best.label}** ({value}), does not "
-                f"beat the floor **{floor.label}** ({metric.title} {floor[mean]:.4f}; {test}, "
-                f"p = {p:.2g})."
-            ]
-    tied = [
-        f"{row.label} ({row[mean]:.4f})"
-        for _, row in rivals.iterrows()
-        if row.name != best.name and _paired(runs, best, row, metric)[1] >= ALPHA
-    ]
-    ties = f"; tied with it ({test}): {', '.join(tied)}" if tied else ""
-    return [f"{what}: **{best.label}** ({best.backend}), {value}{ties}."]
-
-
-def _paired(runs: pd.DataFrame, one: pd.Series, other: pd.Series, metric: Any) -> tuple:
-    """``(one is better on average, p)`` over the (fold, seed) both ran; p = 1 when untestable
-    (fewer than two pairs, or identical results)."""
-    from scipy import stats
-
-    def values(row: pd.Series) -> pd.Series:
-        mine = runs[(runs["label"] == row.label) & (runs["backend"] == row.backend)]
-        return mine[mine["status"] == "ok"].set_index(["fold", "seed"])[metric.column]
-
-    paired = pd.concat([values(one), values(other)], axis=1, join="inner").dropna()
-    if len(paired) < 2:
-        return False, 1.0
-    difference = paired.iloc[:, 0] - paired.iloc[:, 1]
-    better = difference.mean() > 0 if metric.higher_is_better else difference.mean() < 0
-    if (difference == difference.iloc[0]).all():  # no spread: a t-test is undefined
-        return bool(better and difference.iloc[0] != 0), 0.0 if difference.iloc[0] else 1.0
-    return bool(better), float(stats.ttest_rel(paired.iloc[:, 0], paired.iloc[:, 1]).pvalue)
-
-
-def _same_model_findings(rows: pd.DataFrame) -> list[str]:
-    """Throughput of contenders that train the very same model (``Model.same_model_as``)."""
-    cpu = rows[rows["backend"] == REFERENCE_BACKEND].set_index("label")
-    said = []
-    for label, row in cpu.iterrows():
-        contender = models.lookup(row["model"])
-        twin = contender.same_model_as if contender is not None else None
-        if twin is None or twin not in cpu.index:
-            continue
-        mine, theirs = row["ratings_per_s"], cpu.loc[twin, "ratings_per_s"]
-        faster, ratio = (twin, theirs / mine) if theirs >= mine else (label, mine / theirs)
-        said.append(
-            f"Same model, trained two ways: **{label}** at {_si(mine)} ratings/s, "
-            f"**{twin}** at {_si(theirs)} ratings/s — {faster} {ratio:.{1 if ratio < 10 else 0}f}× "
-            "the throughput."
-        )
-    return said
-
-
-def _best_index(values: pd.Series, metric: metrics.Metric) -> Any:
-    return values.idxmax() if metric.higher_is_better else values.idxmin()
-
-
-def _enters(contest: Contest) -> Any:
-    """``model name -> bool``: whether that contender enters ``contest`` (unknown: it does)."""
-
-    def enters(model: str) -> bool:
-        contender = models.lookup(model)
-        return contender is None or contest in contender.contests
-
-    return enters
-
-
-def _floor(model: str) -> bool:
-    """Whether ``model`` is a contest's trivial reference (``Model.floor``)."""
-    contender = models.lookup(model)
-    return contender is not None and contender.floor
-
-
-def _trains(model: str) -> bool:
-    contender = models.lookup(model)
-    return contender is None or contender.trains
-
-
-def _caps_epochs(model: str) -> bool:
-    contender = models.lookup(model)
-    return contender is not None and contender.caps_epochs
 
 
 # -- cost growth --------------------------------------------------------------------------------
@@ -519,6 +430,97 @@ def _slope(group: pd.DataFrame, column: str) -> str:
 # -- sections -----------------------------------------------------------------------------------
 
 
+def _title(results: pd.DataFrame) -> str:
+    counts = ", ".join(f"{n} {status}" for status, n in results["status"].value_counts().items())
+    configs = ", ".join(map(str, results["config"].dropna().unique()))
+    return (
+        f"# mfbench report\n\nConfig **{configs}**, {len(results)} runs ({counts}). Generated by "
+        "`mfbench report` from this folder's results; do not edit by hand."
+    )
+
+
+def _dataset_section(
+    dataset: str,
+    rows: pd.DataFrame,
+    runs: pd.DataFrame,
+    curves: pd.DataFrame,
+    folder: Path,
+    reference_model: str | None,
+) -> str:
+    first = runs.iloc[0]
+    split = f"{first['split']}, {runs['fold'].nunique()} fold(s) × {runs['seed'].nunique()} seed(s)"
+    parts = [f"## {dataset}"]
+    if not pd.isna(first.get("n_users")):
+        parts.append(
+            f"{int(first['n_users']):,} users × {int(first['n_items']):,} items; split: {split}; "
+            f"~{int(first['n_train']):,} train / {int(first['n_test']):,} test ratings per run. "
+            f"Relevant = test rating ≥ {first['relevance_threshold']:g}."
+        )
+    if rows.empty:
+        return "\n\n".join([*parts, "_No successful runs._"])
+    slug = "".join(c if c.isalnum() or c in "-_" else "_" for c in Path(dataset).name)
+    pairs = verdicts.pairings(rows, runs)
+    for contest in CONTESTS:
+        table = verdicts.standings(rows, runs, contest)
+        if table.entrants:
+            parts.append(
+                _contest_section(table, rows, pairs, folder, slug, dataset, reference_model)
+            )
+    undefined = verdicts.no_ranking(rows)
+    if undefined:
+        parts += [f"### {CONTEST_TITLES[Contest.RANKING]} ({RANKING.title})", undefined]
+    cuda = cuda_table(rows)
+    if cuda:
+        parts += ["### CPU vs CUDA", cuda]
+    floor = noise_floor_table(rows)
+    if floor:
+        parts += ["### Distance to the noise floor (planted data)", floor]
+    if plots.convergence(dataset, runs, curves, folder / f"convergence-{slug}.png"):
+        parts.append(f"![convergence on {dataset}](convergence-{slug}.png)")
+    if plots.epoch_times(dataset, rows, folder / f"epoch-time-{slug}.png"):
+        parts.append(f"![time per epoch on {dataset}](epoch-time-{slug}.png)")
+    return "\n\n".join(parts)
+
+
+def _contest_section(
+    table: Standings,
+    rows: pd.DataFrame,
+    pairs: list[verdicts.Pairing],
+    folder: Path,
+    slug: str,
+    dataset: str,
+    reference_model: str | None,
+) -> str:
+    """One contest on one data set: what the numbers say, standings, cost, Pareto plot."""
+    contest = table.contest
+    said = [verdicts.winner_sentence(table), verdicts.floor_sentence(table)]
+    if contest == Contest.RATING:
+        said.append(verdicts.time_to_target(rows))
+    said.append(verdicts.highest_throughput(rows, contest))
+    said += [
+        verdicts.pairing_sentence(pair, rows)
+        for pair in pairs
+        if verdicts.enters(pair.model, contest) and not verdicts.is_floor(pair.model)
+    ]
+    if contest == Contest.RANKING:
+        said.append(verdicts.rating_models_rank(rows))
+    if table.tested:
+        said.append(verdicts.test_sentence())
+    reference = speed_reference(contest, reference_model)
+    parts = [
+        f"### {CONTEST_TITLES[contest]} ({table.metric.title})",
+        "\n".join(f"- {sentence}" for sentence in said if sentence),
+        standings_table(table, rows),
+        "Budgets and speed:",
+        cost_table(table, rows, reference),
+    ]
+    entrants = verdicts.entrants_of(rows, contest)
+    name = f"pareto-{contest.value}-{slug}.png"
+    if plots.pareto(dataset, entrants, table.metric, folder / name):
+        parts.append(f"![{table.metric.title} against fit time on {dataset}]({name})")
+    return "\n\n".join(parts)
+
+
 def _header(env: dict[str, Any], results: pd.DataFrame) -> str:
     versions = env.get("versions", {})
     gpu = env.get("gpu") or {}
@@ -528,8 +530,6 @@ def _header(env: dict[str, Any], results: pd.DataFrame) -> str:
         for p in env.get("threadpools", [])
     }
     threads = sorted(results["n_threads"].dropna().astype(int).unique())
-    counts = ", ".join(f"{n} {status}" for status, n in results["status"].value_counts().items())
-    configs = ", ".join(map(str, results["config"].dropna().unique()))
     machine = [
         (
             "CPU",
@@ -551,49 +551,8 @@ def _header(env: dict[str, Any], results: pd.DataFrame) -> str:
         ("commit", f"{env.get('git_commit') or '?'}{' (dirty)' if env.get('git_dirty') else ''}"),
     ]
     table = tabulate(machine, headers=["environment", ""], tablefmt="github")
-    return (
-        f"# mfbench report\n\nConfig **{configs}**, {len(results)} runs ({counts}). Generated by "
-        f"`mfbench report` from this folder's results; do not edit by hand.\n\n{table}"
-    )
-
-
-def _dataset_section(
-    dataset: str,
-    rows: pd.DataFrame,
-    results: pd.DataFrame,
-    curves: pd.DataFrame,
-    folder: Path,
-    reference_model: str,
-) -> str:
-    runs = results[results["dataset"] == dataset]
-    first = runs.iloc[0]
-    split = f"{first['split']}, {runs['fold'].nunique()} fold(s) × {runs['seed'].nunique()} seed(s)"
-    parts = [
-        f"## {dataset}",
-        f"{int(first['n_users']):,} users × {int(first['n_items']):,} items; split: {split}; "
-        f"~{int(first['n_train']):,} train / {int(first['n_test']):,} test ratings per run. "
-        f"Relevant = test rating ≥ {first['relevance_threshold']:g}."
-        if not pd.isna(first.get("n_users"))
-        else f"## {dataset}",
-    ]
-    if rows.empty:
-        return "\n\n".join([*parts, "_No successful runs._"])
-    said = findings(dataset, rows, runs)
-    parts += ["### What the numbers say", "\n".join(f"- {s}" for s in said)]
-    parts += ["### Accuracy, time and memory", main_table(rows)]
-    parts += ["### Speed against the reference", speedup_table(rows, reference_model)]
-    cuda = cuda_table(rows)
-    if cuda:
-        parts += ["### CPU vs CUDA", cuda]
-    floor = noise_floor_table(rows)
-    if floor:
-        parts += ["### Distance to the noise floor (planted data)", floor]
-    slug = "".join(c if c.isalnum() or c in "-_" else "_" for c in Path(dataset).name)
-    if plots.convergence(dataset, results, curves, folder / f"convergence-{slug}.png"):
-        parts.append(f"![convergence on {dataset}](convergence-{slug}.png)")
-    if plots.epoch_times(dataset, rows, folder / f"epoch-time-{slug}.png"):
-        parts.append(f"![time per epoch on {dataset}](epoch-time-{slug}.png)")
-    return "\n\n".join(parts)
+    caveats = "".join(f"\n\n> **Caveat:** {caveat}" for caveat in environment.caveats(env))
+    return f"## Environment\n\n{table}{caveats}"
 
 
 def _problems_section(results: pd.DataFrame) -> str:
@@ -611,24 +570,26 @@ def _problems_section(results: pd.DataFrame) -> str:
 def _columns_note() -> str:
     return (
         "## How to read this\n\n"
-        "RMSE/MAE only exist for models that predict ratings; ranking models show n/a. "
-        "± is the standard deviation over seeds and folds. Fit time excludes data loading, "
-        "conversion and host→device copies (`prepare_s`), one-off warm-up (`warmup_s`) and the "
-        "per-epoch evaluation behind the curves; CUDA work is synchronised before each clock "
-        "read. ratings/s = training examples visited ÷ fit time. Peak RSS is the worker "
-        "process's peak, libraries included. Every number comes from `results.csv` beside "
-        "this file (schema in `suite/results.py`)."
+        "Each data set has one section per contest: rating prediction (RMSE; models that "
+        "predict ratings) and top-N ranking (NDCG@10; every model that scores items). ± is the "
+        "standard deviation over seeds and folds. **vs best** is this contender's mean minus "
+        "the best's over the runs both made (same folds × seeds), with its confidence "
+        f"interval; **tied** means the {stats.TEST_NAME} (α = {stats.ALPHA:g}) cannot tell it "
+        "from the best. **vs floor** tests it the same way against the contest's strongest "
+        "trivial reference (the contenders registered as floors): **learned nothing** means "
+        "not significantly better, and a contest where no contender beats its floor has no "
+        "winner. **k** is the number of factors; **epochs** are those run, **ratings "
+        "visited** the training examples seen over the fit, and **budget** says whether an "
+        "epoch was capped or training stopped early. Throughput ratios divide ratings/s by the "
+        "contest's reference at the same k only (the work per rating grows with k), never for "
+        "floors. Fit time excludes data loading, conversion and host→device copies "
+        "(`prepare_s`), one-off warm-up (`warmup_s`) and the per-epoch evaluation behind the "
+        "curves; CUDA work is synchronised before each clock read. ratings/s = training "
+        "examples visited ÷ fit time. Peak RSS is the worker process's peak, libraries "
+        "included. Every number comes from `results.csv` beside this file (schema in "
+        "`suite/results.py`)."
     )
 
 
 def _pm(mean: float, std: float) -> str:
     return f"{mean:.4f} ± {std:.4f}" if not math.isnan(std) else f"{mean:.4f}"
-
-
-def _si(value: float) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if abs(value) >= scale:
-            return f"{value / scale:.2f}{unit}"
-    return f"{value:.0f}"

@@ -25,10 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from suite import data, execute, metrics, models, results, safe_io
+from suite import data, environment, execute, metrics, models, results, safe_io
 from suite.config import DatasetSpec, Grid, validate
 from suite.data import feedback, splits, storage
-from suite.environment import write_environment
 from suite.errors import InputError
 from suite.execute import Task
 from suite.lock import FolderLock
@@ -38,6 +37,7 @@ log = logging.getLogger("mfbench")
 
 SPLIT_FOLDER = ".splits"
 GRID_FILE = "grid.json"
+ENV_FILE = "env.json"
 
 
 @dataclass
@@ -120,6 +120,10 @@ def run_grid(grid: Grid, out: Path, *, resume: bool = False, in_process: bool = 
     ``resume``, runs already recorded ok or skipped are left out and a torn final line (a
     write cut short) is removed first. A write that fails (disk full, read-only) stops the
     grid with ``InputError``; the runs recorded before it stay readable.
+
+    ``env.json`` holds the machine facts of the first session and, for this one and every
+    resumed one, the load and CPU steal before and after it (``suite.environment``): a
+    resumed run appends its own session, so the conditions of the earlier runs stay recorded.
     """
     plans = plan(grid, out)
     if not any(split_plan.tasks for split_plan in plans):
@@ -130,11 +134,15 @@ def run_grid(grid: Grid, out: Path, *, resume: bool = False, in_process: bool = 
             raise InputError(f"--out {out}: already holds results; pass --resume or another --out")
         for name in (results.RESULTS_FILE, results.CURVES_FILE):
             results.drop_torn_tail(out / name)
+        resumed = resume and (out / results.RESULTS_FILE).exists()
         done = results.finished_ids(out) if resume else set()
         safe_io.write_text(out / GRID_FILE, grid.to_json())
-        if not (out / "env.json").exists():
-            write_environment(out / "env.json")
-        _run_pending(grid.name, plans, out, done, in_process)
+        with environment.recorded_session(
+            out / ENV_FILE,
+            resumed=resumed,
+            threads_per_run=grid.n_threads or default_threads(),
+        ):
+            _run_pending(grid.name, plans, out, done, in_process)
         shutil.rmtree(out / SPLIT_FOLDER, ignore_errors=True)
         results.write_csv(out)
     return out

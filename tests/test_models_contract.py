@@ -9,9 +9,23 @@ import numpy as np
 import pytest
 from model_helpers import fitted_output, model_backends, quick, tiny_ratings
 
-from suite import execute, metrics, models, plots, regress, report, results, runner
+from suite import (
+    compare,
+    environment,
+    execute,
+    metrics,
+    models,
+    plots,
+    regress,
+    report,
+    results,
+    runner,
+    stats,
+    verdicts,
+)
 from suite.errors import InputError
 from suite.models.base import COMMON_HYPERPARAMETERS, Contest
+from suite.plots import look, scales
 
 
 def make(name: str, backend: str, **params) -> models.Model:
@@ -181,12 +195,15 @@ def test_contests_and_facts_are_declared_on_the_class(name) -> None:
     assert contender.predicts_ratings == (Contest.RATING in contender.contests)
     assert contender.same_model_as is None or contender.same_model_as in models.names()
     assert contender.speed_tolerance is None or contender.speed_tolerance > 1
-    assert models.speedup_baseline() in models.names()
+    for contest in Contest:
+        baseline = models.speedup_baseline(contest)
+        assert baseline in models.names() and contest in models.get(baseline).contests
 
 
 def test_the_harness_names_no_contender() -> None:
     """Facts about contenders live on their classes, never in the harness modules."""
-    harness = [execute, metrics, plots, regress, report, results, runner]
+    harness = [execute, metrics, plots, look, scales, regress, report, results, runner]
+    harness += [compare, environment, stats, verdicts]
     for module in harness:
         source = Path(module.__file__).read_text()
         named = [name for name in models.names() if name in source]

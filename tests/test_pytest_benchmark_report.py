@@ -78,7 +78,7 @@ def test_report_from_pytest_benchmark(tmp_path: Path, capsys) -> None:
     path.write_text(json.dumps(DOCUMENT))
     assert main(["report", "--pytest-benchmark", str(path)]) == 0
     text = (tmp_path / "bench" / "REPORT.md").read_text()
-    assert "2.00 [1.80–2.40]" in text and "Bench CPU" in text and "n/a (ranking model)" in text
+    assert "2.00 [1.80–2.40]" in text and "Bench CPU" in text and "### Top-N ranking" in text
 
 
 @pytest.mark.parametrize(

@@ -305,3 +305,125 @@ def test_a_looser_command_line_factor_also_loosens_a_contenders_own_limit() -> N
     assert regress.Tolerances(speed_factor=1.3).speed_limit("torch-mf-seed") == 2.0
     assert regress.Tolerances(speed_factor=3.0).speed_limit("torch-mf-seed") == 3.0
     assert regress.Tolerances(speed_factor=1.3).speed_limit("retired-model") == 1.3
+
+
+def speed_line(text: str, model: str) -> list[str]:
+    """The cells of ``model``'s speed row in a rendered CHECK.md."""
+    (line,) = [
+        line
+        for line in text.splitlines()
+        if line.startswith(f"| {regress.SPEED_CHECK}") and f"| {model} " in line
+    ]
+    return [cell.strip() for cell in line.strip("|").split("|")]
+
+
+def test_a_speed_row_shows_now_over_reference_as_a_ratio_against_its_limit() -> None:
+    slower = rows({("numpy-als", 0, "fit_norm"): 14.0, ("numpy-als", 1, "fit_norm"): 15.0})
+    faster = rows({("popularity", 0, "fit_norm"): 0.07, ("popularity", 1, "fit_norm"): 0.076})
+    now = pd.concat(
+        [slower[slower["model"] == "numpy-als"], faster[faster["model"] != "numpy-als"]]
+    )
+    table = regress.compare(rows(), now, regress.Tolerances(speed_factor=1.3, min_fit_s=0.25))
+    text = regress.render(table)
+    header = [cell.strip() for cell in text.splitlines()[4].strip("|").split("|")]
+    assert header[6:9] == ["now", "change", "allowed"]
+    als = dict(zip(header, speed_line(text, "numpy-als"), strict=True))
+    assert (als["reference"], als["now"], als["change"]) == ("10.5", "14.5", "×1.38")
+    assert (als["allowed"], als["verdict"]) == ("× ≤ 1.3", "FAIL")  # 14.5 / 10.5 > 1.3
+    popularity = dict(zip(header, speed_line(text, "popularity"), strict=True))
+    assert (popularity["change"], popularity["verdict"]) == ("×0.73", "ok")  # 0.073 / 0.1
+    assert text.splitlines()[2].startswith("**1 regression(s)** out of 8 checks.")
+
+
+def test_accuracy_rows_show_a_signed_difference_against_a_bound_on_it() -> None:
+    now = rows({("numpy-als", 0, "ndcg_at_10"): 0.09, ("numpy-als", 0, "rmse"): 0.901})
+    table = regress.compare(rows(), now, regress.Tolerances(accuracy_floor=0.002))
+    text = regress.render(table)
+    ndcg = next(line for line in text.splitlines() if line.startswith("| ndcg_at_10 "))
+    assert "| -0.01 " in ndcg and "| ≥ -0.0035 " in ndcg and ndcg.rstrip(" |").endswith("FAIL")
+    rmse = next(line for line in text.splitlines() if "| rmse " in line and "| 0 " in line)
+    assert "| +0.001 " in rmse and "| ≤ +0.0035 " in rmse and "| ok " in rmse
+
+
+def test_a_speed_ratio_is_judged_as_it_is_shown() -> None:
+    def judged(norm: float) -> tuple[str, str]:
+        now = rows({("numpy-als", seed, "fit_norm"): norm for seed in (0, 1)})
+        cells = speed_line(
+            regress.render(regress.compare(rows(), now, regress.Tolerances())), "numpy-als"
+        )
+        return cells[7], cells[9]
+
+    assert judged(10.5 * 1.304) == ("×1.30", "ok")  # shown 1.30: within "× ≤ 1.3"
+    assert judged(10.5 * 1.306) == ("×1.31", "FAIL")
+
+
+def one(model: str, changes: dict | None = None, **columns) -> pd.DataFrame:
+    """``rows()``'s two numpy-als runs, renamed ``model``, with ``changes`` and ``columns``."""
+    frame = rows(changes)
+    return frame[frame["model"] == "numpy-als"].assign(model=model, **columns)
+
+
+def test_every_speed_row_not_compared_is_listed_with_its_reason(tmp_path: Path) -> None:
+    make_reference(tmp_path / "ref", "Intel Xeon", "SkylakeX")
+    nan = float("nan")
+    reference = pd.concat(
+        [
+            one("numpy-als"),
+            one("numba-sgd", fit_s=0.01),  # too short to time
+            one("torch-mf"),
+            one("lightfm-bpr"),
+            one("torch-bpr", status="skipped", fit_norm=nan),
+            one("torch-mf-seed"),
+        ]
+    )
+    now = pd.concat(
+        [
+            one("numpy-als"),
+            one("numba-sgd"),
+            one("torch-mf", {("numpy-als", 1, "status"): "failed"}),
+            one("lightfm-bpr", fit_norm=nan),  # the config does not calibrate
+            one("torch-bpr", status="skipped", fit_norm=nan),
+            one("torch-ials"),  # a newcomer
+            one("torch-mf-seed").assign(seed=lambda f: f["seed"] + 1),  # seeds 1, 2
+        ]
+    )
+    speed = regress.speed_reference(tmp_path / "ref", reference, "Intel Xeon / SkylakeX")
+    table = regress.compare(reference, now, regress.Tolerances(min_fit_s=0.25), speed)
+    speed_rows = table[table["check"] == regress.SPEED_CHECK].set_index("model")
+    assert len(speed_rows) == 7 and speed_rows.loc["numpy-als", "verdict"] == "ok"
+    why = speed_rows.loc[speed_rows["verdict"] == "unchecked", "allowed"].to_dict()
+    assert why == {
+        "lightfm-bpr": "no fit_norm (the config does not calibrate)",
+        "numba-sgd": "reference fit 0.010 s is under 0.25 s: too short to time",
+        "torch-bpr": "no run ok now (2 skipped)",
+        "torch-ials": "no speed figure for it on this machine class",
+        "torch-mf": "1 of 2 runs not ok now (1 failed): no median of all",
+        "torch-mf-seed": (
+            "timed on other runs than the reference (now only: holdout f0 s2; "
+            "reference only: holdout f0 s0)"
+        ),
+    }
+    assert pd.isna(speed_rows.loc["torch-mf", "now"])  # no median of the runs that were left
+    text = regress.render(table)
+    for model, reason in why.items():
+        assert reason in speed_line(text, model)
+    assert "6 speed row(s) not checked (why: in the table)" in text.splitlines()[2]
+
+
+def test_the_headline_says_only_what_the_table_holds(tmp_path: Path) -> None:
+    reference = make_reference(tmp_path, "Intel Xeon", "SkylakeX")
+    speed = regress.speed_reference(tmp_path, reference, "AMD EPYC / Haswell")
+    skipped = rows().assign(status="skipped")
+    nothing = regress.render(regress.compare(skipped, skipped, regress.Tolerances(), speed))
+    assert nothing.splitlines()[2] == (
+        "No check was made: nothing was compared; 2 speed row(s) not checked (why: in the table)."
+    )
+    assert "No regression" not in nothing and "passed" not in nothing
+    newcomer = pd.concat([rows(), rows().assign(model="torch-mf")])
+    worse = newcomer.assign(rmse=newcomer["rmse"] + 0.1)
+    text = regress.render(regress.compare(rows(), worse, regress.Tolerances(), speed))
+    assert text.splitlines()[2].startswith(
+        "**2 regression(s)** out of 6 checks; 3 speed row(s) not checked (why: in the table); "
+        "1 contender(s) new in this run, not in the reference (not judged). **Speed not checked "
+        "on this machine:** no speed reference for this machine class (AMD EPYC / Haswell)"
+    )

@@ -8,8 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from suite import report, results
+from suite import report, results, verdicts
 from suite.errors import InputError
+from suite.models.base import Contest
 
 
 def record(model: str, seed: int, **values) -> dict:
@@ -127,37 +128,40 @@ def test_summary_means_spreads_and_medians(frame) -> None:
     assert ("lightfm-warp", "cpu") not in summary.index  # skipped runs have no numbers
 
 
-def test_main_table_says_na_for_rmse_of_a_ranking_model(frame) -> None:
-    table = report.main_table(report.summarize(frame))
+def test_contest_tables_keep_rating_and_ranking_apart(frame) -> None:
+    tables = report.contest_tables(report.summarize(frame), frame)
+    rating, ranking = tables.split("Top-N ranking:")
     lines = {
         line.split("|")[1].strip() + "/" + line.split("|")[2].strip(): line
-        for line in table.splitlines()[2:]
+        for line in rating.splitlines()
+        if line.startswith("| ")
     }
     assert "0.9100 ± 0.0141" in lines["torch-biased-mf/cpu"]
-    assert "3.00 [2.00–4.00]" in lines["torch-biased-mf/cpu"]
-    assert "n/a (ranking model)" in lines["implicit-als/cpu"]
-    assert "8.00k" in lines["implicit-als/cpu"]
+    assert "implicit-als" not in rating and "| implicit-als " in ranking
+    assert "torch-biased-mf" not in ranking  # a rating model's NDCG is a finding of its table
 
 
-def test_speedup_and_cuda_tables(frame) -> None:
+def test_cost_and_cuda_tables(frame) -> None:
     summary = report.summarize(frame)
-    speedup = report.speedup_table(summary, "torch-biased-mf")
-    assert "| implicit-als" in speedup and "3.00×" in speedup  # 3.0 s ÷ 1.0 s
-    assert "not reached" in speedup  # torch-mf never hit the target
+    table = verdicts.standings(summary, frame, Contest.RATING)
+    cost = report.cost_table(table, summary, "torch-biased-mf")
+    lines = {line.split("|")[1].strip(): line for line in cost.splitlines()[2:]}
+    assert "3.00 [2.00–4.00]" in lines["torch-biased-mf"]
+    assert "never" in lines["torch-mf"]  # torch-mf never hit the target
+    assert "implicit-als" not in lines  # another contest
     cuda = report.cuda_table(summary)
     assert "6.0×" in cuda  # 3.0 s on CPU, 0.5 s on CUDA
 
 
-def test_findings_are_generated_from_the_numbers(frame) -> None:
-    said = " ".join(report.findings("toy", report.summarize(frame)))
-    assert "Most accurate rating model: **torch-biased-mf** (cuda), RMSE 0.9000" in said
-    assert "Best ranking (among the ranking contenders): **implicit-als**" in said
-    assert "Rating models rank too, as a finding: the best, **" in said
-    assert "Fastest to RMSE ≤ 0.9: **torch-biased-mf** (cpu) after 2.00 s" in said
-    assert (
-        "Same model, trained two ways: **torch-mf-seed** at 100 ratings/s, **torch-mf** at "
-        "20.00k ratings/s — torch-mf 200× the throughput." in said
-    )
+def test_sections_say_what_the_numbers_say(frame, tmp_path: Path) -> None:
+    frame.to_csv(tmp_path / "results.csv", index=False)
+    text = report.write_report(tmp_path).path.read_text()
+    verdict = text.split("## Verdict")[1].split("## Environment")[0]
+    assert "**toy.** Rating prediction (RMSE): **torch-biased-mf (cuda)** has the best" in verdict
+    assert "GPU: measured" not in verdict and "GPU: " in verdict
+    assert "### Rating prediction (RMSE)" in text and "### Top-N ranking (NDCG@10)" in text
+    assert "Fastest to RMSE ≤ 0.9: **torch-biased-mf** (cpu) after 2.00 s" in text
+    assert "Rating models rank too, as a finding: the best, **" in text
 
 
 def test_noise_floor_distance(frame) -> None:
@@ -243,58 +247,3 @@ def test_cost_growth_slopes(tmp_path: Path) -> None:
     assert (tmp_path / "scaling.png").exists()
     other_family = pd.DataFrame(rows).assign(noise_floor_rmse=float("nan"))
     assert report.scaling_section(report.summarize(other_family), tmp_path) == ""
-
-
-def _runs(values: dict[str, list[float]]) -> pd.DataFrame:
-    """Ranking runs of the named contenders over the same five folds."""
-    return pd.DataFrame(
-        [
-            {
-                "label": name,
-                "model": name,
-                "backend": "cpu",
-                "status": "ok",
-                "fold": fold,
-                "seed": 0,
-                "ndcg_at_10": value,
-                "rmse": float("nan"),
-            }
-            for name, series in values.items()
-            for fold, value in enumerate(series)
-        ]
-    )
-
-
-def _summary(runs: pd.DataFrame) -> pd.DataFrame:
-    grouped = runs.groupby(["label", "model", "backend"])["ndcg_at_10"]
-    summary = grouped.agg(ndcg_at_10_mean="mean", ndcg_at_10_std="std", runs="count")
-    nothing = float("nan")
-    return summary.reset_index().assign(
-        rmse_mean=nothing, ratings_per_s=nothing, time_to_target_s=nothing, rmse_target=nothing
-    )
-
-
-def test_a_best_that_the_paired_test_cannot_separate_is_reported_tied() -> None:
-    runs = _runs(
-        {
-            "torch-ials": [0.380, 0.385, 0.379, 0.384, 0.383],
-            "implicit-als": [0.381, 0.383, 0.380, 0.382, 0.381],  # differences flip sign
-            "lightfm-warp": [0.350, 0.352, 0.349, 0.351, 0.353],
-            "popularity": [0.170, 0.172, 0.171, 0.173, 0.170],
-        }
-    )
-    said = " ".join(report.findings("toy", _summary(runs), runs))
-    assert "**torch-ials** (cpu), NDCG@10 0.3822 over 5 run(s); tied with it" in said
-    assert "implicit-als (0.3814)" in said and "lightfm-warp (" not in said
-
-
-def test_no_winner_where_nobody_beats_the_floor() -> None:
-    runs = _runs(
-        {
-            "implicit-lmf": [0.009, 0.004, 0.010, 0.003, 0.006],
-            "popularity": [0.005, 0.006, 0.004, 0.005, 0.005],
-        }
-    )
-    said = " ".join(report.findings("noise", _summary(runs), runs))
-    assert "No winner in this contest: its best, **implicit-lmf**" in said
-    assert "does not beat the floor **popularity**" in said and "Best ranking" not in said

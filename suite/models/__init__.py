@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from suite.errors import InputError
-from suite.models.base import HARNESS_SETTINGS, HARNESS_SPECS, Hyperparameter, Model
+from suite.models.base import HARNESS_SETTINGS, HARNESS_SPECS, Contest, Hyperparameter, Model
 
 #: Registry name -> "module:Class".
 REGISTRY: dict[str, str] = {
@@ -66,9 +66,12 @@ def lookup(name: str) -> type[Model] | None:
     return get(name) if name in REGISTRY else None
 
 
-def speedup_baseline() -> str | None:
-    """The contender that declares itself the report's speed-up baseline, if any."""
-    return next((name for name in REGISTRY if get(name).speedup_baseline), None)
+def speedup_baseline(contest: Contest) -> str | None:
+    """The contender of ``contest`` that declares itself its speed baseline, if any."""
+    return next(
+        (name for name in REGISTRY if get(name).speedup_baseline and contest in get(name).contests),
+        None,
+    )
 
 
 def hyperparameters(name: str) -> dict[str, Any]:

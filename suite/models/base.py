@@ -185,10 +185,12 @@ class Model(ABC):
         Growth of normalised fit time the regression gate allows this contender, where its
         timing is noisier than the gate's default allows (None: the default).
     ``speedup_baseline`` : bool, default False
-        The contender the report's speed-up table divides by (one registered class sets it).
+        The contender the report's throughput ratios divide by in its contest (at most one
+        registered class per contest sets it).
     ``same_model_as`` : str or None, default None
         Another contender that trains the very same model differently; the report compares
-        their throughput.
+        their throughput at equal factors (PyTorch against a compiled twin is the verdict's
+        CPU-speed sentence).
     ``floor`` : bool, default False
         A trivial reference a contest's contenders must beat: global-mean, bias-only,
         popularity (the learning tests hold every trained contender but a floor to that).

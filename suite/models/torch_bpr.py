@@ -314,6 +314,8 @@ class TorchBPR(Model):
     name = "torch-bpr"
     contests = (Contest.RANKING,)
     backends = ("cpu", "cuda")
+    speedup_baseline = True  # the ranking contest's throughput ratios are against it
+    same_model_as = "implicit-bpr"  # the same BPR model and sampler, in Cython
     hyperparameter_specs: ClassVar = {
         "optimizer": Hyperparameter(str, choices=OPTIMIZERS),
         "batch_size": Hyperparameter(int, low=1),

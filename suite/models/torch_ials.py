@@ -72,6 +72,7 @@ class TorchIALS(Model):
     name = "torch-ials"
     contests = (Contest.RANKING,)
     backends = ("cpu", "cuda")
+    same_model_as = "implicit-als"  # the same iALS model, solved by implicit in C++
     hyperparameter_specs: ClassVar = {
         "l2": Hyperparameter(float, low=0, low_open=True),
         "alpha": Hyperparameter(float, low=0),

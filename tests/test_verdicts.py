@@ -1,0 +1,275 @@
+"""The verdicts: ties, winners, floors, budgets and speed ratios from small result frames."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pandas as pd
+import pytest
+
+from suite import report, results, stats, verdicts
+from suite.models.base import Contest
+
+NAN = float("nan")
+
+
+def runs_of(
+    values: dict[str, list[float]],
+    metric: str = "rmse",
+    *,
+    params: dict[str, dict] | None = None,
+    **columns: dict[str, list[float]],
+) -> pd.DataFrame:
+    """One ok run per (contender, fold) with ``metric`` set; ``columns`` add per-run values."""
+    rows = []
+    for name, series in values.items():
+        for fold, value in enumerate(series):
+            row = {column: NAN for column in results.COLUMNS}
+            row.update(
+                run_id=f"{name}-{fold}",
+                dataset="toy",
+                split="kfold",
+                fold=fold,
+                seed=0,
+                model=name.split("[")[0],
+                label=name,
+                backend="cpu",
+                n_threads=2,
+                params=json.dumps((params or {}).get(name, {})),
+                status="ok",
+                reason="",
+                n_train=800,
+                n_test=200,
+                epochs=10,
+                ratings_processed=8000,
+                fit_s=1.0,
+                ratings_per_s=8000.0,
+                peak_rss_mb=100.0,
+                config="test",
+            )
+            row[metric] = value
+            for column, by_name in columns.items():
+                if name in by_name:
+                    row[column] = by_name[name][fold]
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def standings(runs: pd.DataFrame, contest: Contest) -> verdicts.Standings:
+    return verdicts.standings(report.summarize(runs), runs, contest)
+
+
+NOISE = [0.0, 0.004, -0.003, 0.002, -0.001]
+
+
+def test_a_difference_within_noise_is_reported_tied() -> None:
+    runs = runs_of(
+        {
+            "torch-biased-mf": [0.910 + e for e in NOISE],
+            "numpy-als": [0.911 - e for e in NOISE],  # differences flip sign
+            "numba-sgd": [0.930 + e / 4 for e in NOISE],
+            "bias-only": [0.950 + e for e in NOISE],
+        }
+    )
+    table = standings(runs, Contest.RATING)
+    assert [e.label for e in table.winners] == ["torch-biased-mf", "numpy-als"]
+    said = verdicts.contest_verdict(table)
+    assert "**torch-biased-mf** and **numpy-als** are tied for best" in said
+    assert "every contender beats the floor bias-only" in said
+    best = verdicts.winner_sentence(table)
+    assert "tied with it: **numpy-als**" in best and "numba-sgd" not in best
+    numba = next(e for e in table.entrants if e.label == "numba-sgd")
+    assert numba.vs_best.significant and numba.vs_best.mean == pytest.approx(0.02, abs=1e-3)
+
+
+def test_a_real_difference_names_one_winner() -> None:
+    runs = runs_of(
+        {
+            "torch-ials": [0.38 + e / 10 for e in NOISE],
+            "implicit-bpr": [0.30 + e / 10 for e in NOISE],
+            "popularity": [0.17 + e / 10 for e in NOISE],
+        },
+        metric="ndcg_at_10",
+    )
+    table = standings(runs, Contest.RANKING)
+    assert [e.label for e in table.winners] == ["torch-ials"]
+    said = verdicts.contest_verdict(table)
+    assert "**torch-ials** is best (0.3800), significantly ahead of every other contender" in said
+    assert "every other contender is significantly worse" in verdicts.winner_sentence(table)
+
+
+def test_no_winner_on_noise() -> None:
+    """The post's random matrix: nobody beats the floor, so nobody wins."""
+    runs = runs_of(
+        {
+            "implicit-lmf": [0.009, 0.004, 0.010, 0.003, 0.006],
+            "lightfm-warp": [0.005, 0.007, 0.003, 0.006, 0.004],
+            "popularity": [0.005, 0.006, 0.004, 0.005, 0.005],
+        },
+        metric="ndcg_at_10",
+    )
+    table = standings(runs, Contest.RANKING)
+    assert table.no_winner and table.winners == []
+    assert "**no winner**" in verdicts.contest_verdict(table)
+    sentence = verdicts.winner_sentence(table)
+    assert sentence.startswith("**No winner**") and "floor **popularity**" in sentence
+    assert verdicts.floor_sentence(table) is None  # the winner sentence already says it
+
+
+def test_a_contender_at_floor_level_is_flagged() -> None:
+    runs = runs_of(
+        {
+            "torch-biased-mf": [0.91 + e for e in NOISE],
+            "torch-mf-seed": [1.12 - e for e in NOISE],  # no better than the global mean
+            "global-mean": [1.12 + e for e in NOISE],
+        }
+    )
+    table = standings(runs, Contest.RATING)
+    assert [e.label for e in table.learned_nothing] == ["torch-mf-seed"]
+    assert "torch-mf-seed learned nothing beyond the floor global-mean" in (
+        verdicts.contest_verdict(table)
+    )
+    assert "**torch-mf-seed** (1.1196)" in verdicts.floor_sentence(table)
+    text = report.standings_table(table, report.summarize(runs))
+    line = next(line for line in text.splitlines() if line.startswith("| torch-mf-seed"))
+    assert "**learned nothing**" in line
+
+
+def test_one_run_is_not_tested_and_a_missing_floor_is_said() -> None:
+    runs = runs_of({"numba-sgd": [0.83], "torch-biased-mf": [0.85]})
+    table = standings(runs, Contest.RATING)
+    assert not table.tested and [e.label for e in table.winners] == ["numba-sgd"]
+    assert "too few runs for a paired test" in verdicts.winner_sentence(table)
+    assert "in a single run, so no tie or floor is tested" in verdicts.contest_verdict(table)
+    assert "No floor ran" in verdicts.floor_sentence(table)
+
+
+def test_ranking_models_do_not_enter_the_rating_contest() -> None:
+    runs = runs_of({"torch-biased-mf": [0.91, 0.92], "implicit-als": [NAN, NAN]})
+    runs["ndcg_at_10"] = [0.05, 0.06, 0.30, 0.31]
+    rows = report.summarize(runs)
+    rating = verdicts.standings(rows, runs, Contest.RATING)
+    ranking = verdicts.standings(rows, runs, Contest.RANKING)
+    assert [e.label for e in rating.entrants] == ["torch-biased-mf"]
+    assert [e.label for e in ranking.entrants] == ["implicit-als"]  # rating models: a finding
+    assert "the best, **torch-biased-mf**, reaches NDCG@10 0.0550" in (
+        verdicts.rating_models_rank(rows)
+    )
+
+
+def test_throughput_ratios_only_within_a_contest_at_the_same_k() -> None:
+    runs = runs_of(
+        {
+            "torch-biased-mf": [0.91, 0.92],
+            "numba-sgd": [0.92, 0.93],
+            "cornac-mf": [0.93, 0.94],
+            "bias-only": [0.95, 0.96],
+            "implicit-als": [NAN, NAN],
+        },
+        params={
+            "torch-biased-mf": {"factors": 32},
+            "numba-sgd": {"factors": 32},
+            "cornac-mf": {"factors": 10},
+            "implicit-als": {"factors": 32},
+        },
+        ratings_per_s={
+            "torch-biased-mf": [1e6, 1e6],
+            "numba-sgd": [4e6, 4e6],
+            "cornac-mf": [9e6, 9e6],
+            "bias-only": [3e7, 3e7],
+            "implicit-als": [2e6, 2e6],
+        },
+    )
+    rows = report.summarize(runs)
+    table = verdicts.standings(rows, runs, Contest.RATING)
+    text = report.cost_table(table, rows, "torch-biased-mf")
+    cells = {line.split("|")[1].strip(): line for line in text.splitlines()[2:]}
+    assert "| 4.0× " in cells["numba-sgd"]  # same contest, same k
+    assert "n/a (k differs)" in cells["cornac-mf"]  # different work per rating
+    assert "n/a (floor)" in cells["bias-only"]  # never against a non-trained baseline
+    assert "implicit-als" not in cells  # another contest: no ratio at all
+
+
+def test_same_model_at_different_k_is_not_compared() -> None:
+    runs = runs_of(
+        {"torch-biased-mf": [0.91, 0.92], "numba-sgd": [0.92, 0.93]},
+        params={"torch-biased-mf": {"factors": 128}, "numba-sgd": {"factors": 32}},
+    )
+    rows = report.summarize(runs)
+    (pair,) = verdicts.pairings(rows, runs)
+    assert math.isnan(pair.ratio)
+    assert "ran at different k, so their throughput per rating is not compared" in (
+        verdicts.pairing_sentence(pair, rows)
+    )
+    assert "ran at different k, not compared" in verdicts.speed_verdict([pair])
+
+
+def test_same_model_at_each_k_compares_the_fastest_settings() -> None:
+    """The speed preset: PyTorch against the compiled SGD at each k, settings swept."""
+    names = ["torch-biased-mf[factors=32]", "torch-biased-mf[factors=128]"]
+    names += ["numba-sgd[factors=32]", "numba-sgd[factors=128]"]
+    speed = [[2.0e6, 2.1e6, 1.9e6], [1.0e6, 1.1e6, 0.9e6], [7e6, 7.2e6, 6.8e6], [2e6, 2.1e6, 2e6]]
+    runs = runs_of(
+        {name: [0.91, 0.92, 0.93] for name in names},
+        params={name: {"factors": int(name.split("=")[1][:-1])} for name in names},
+        ratings_per_s=dict(zip(names, speed, strict=True)),
+    )
+    rows = report.summarize(runs)
+    by_k = {pair.factors: pair for pair in verdicts.pairings(rows, runs)}
+    assert by_k[32].ratio == pytest.approx(2.0 / 7.0) and not by_k[32].on_par
+    assert by_k[128].ratio == pytest.approx(0.5)  # medians: 1.0M against 2.0M
+    said = verdicts.speed_verdict(list(by_k.values()))
+    assert "torch-biased-mf 0.29× numba-sgd (k = 32)" in said
+    assert "torch-biased-mf 0.50× numba-sgd (k = 128)" in said
+
+
+def test_throughput_within_noise_is_on_par() -> None:
+    runs = runs_of(
+        {"torch-ials": [0.3, 0.3, 0.3], "implicit-als": [0.3, 0.3, 0.3]},
+        metric="ndcg_at_10",
+        params={"torch-ials": {"factors": 64}, "implicit-als": {"factors": 64}},
+        ratings_per_s={"torch-ials": [1.0e6, 1.2e6, 0.9e6], "implicit-als": [1.1e6, 0.95e6, 1e6]},
+    )
+    (pair,) = verdicts.pairings(report.summarize(runs), runs)
+    assert pair.on_par
+    assert "torch-ials on par with implicit-als (k = 64)" in verdicts.speed_verdict([pair])
+
+
+def test_budgets_flag_capped_and_early_stopped_runs() -> None:
+    runs = runs_of(
+        {"torch-mf-seed": [1.0, 1.0], "torch-mf": [0.9, 0.9]},
+        params={"torch-mf": {"epochs": 40}, "torch-mf-seed": {"epochs": 1}},
+        epochs={"torch-mf-seed": [1, 1], "torch-mf": [12, 12]},
+        ratings_processed={"torch-mf-seed": [100, 100], "torch-mf": [9600, 9600]},
+    )
+    rows = report.summarize(runs).set_index("label")
+    assert verdicts.budget(rows.loc["torch-mf-seed"]) == "capped: 12% of each epoch"
+    assert verdicts.budget(rows.loc["torch-mf"]) == "stopped early: 12 of 40 epochs"
+
+
+def test_gpu_sentence_says_measured_or_why_not() -> None:
+    runs = runs_of({"torch-mf": [0.9, 0.9]})
+    skipped = runs.iloc[:1].assign(
+        backend="cuda", status="skipped", reason="CUDA unavailable", run_id="x"
+    )
+    rows = report.summarize(runs)
+    assert verdicts.gpu_verdict(rows, pd.concat([runs, skipped]), None) == (
+        "GPU: not measured on this run — CUDA unavailable."
+    )
+    assert "runs nothing on CUDA" in verdicts.gpu_verdict(rows, runs, None)
+    on_gpu = runs.assign(backend="cuda", ratings_per_s=4 * 8000.0, run_id=runs["run_id"] + "g")
+    both = pd.concat([runs, on_gpu])
+    said = verdicts.gpu_verdict(report.summarize(both), both, "H200")
+    assert said == "GPU (H200): torch-mf 4.0× its CPU throughput."
+
+
+def test_corrected_test_is_wider_than_the_plain_paired_test() -> None:
+    a = pd.Series([0.910, 0.920, 0.900, 0.915, 0.905])
+    b = pd.Series([0.912, 0.918, 0.903, 0.914, 0.909])
+    plain, corrected = stats.paired_difference(a, b, 0.0), stats.paired_difference(a, b, 0.25)
+    assert corrected.p > plain.p and corrected.high - corrected.low > plain.high - plain.low
+    assert corrected.low < corrected.mean < corrected.high
+    assert stats.paired_difference(a[:1], b[:1], 0.25) is None
+    constant = stats.paired_difference(a, a + 0.01, 0.25)
+    assert constant.p == 0.0 and constant.significant
