@@ -367,6 +367,7 @@ class Pairing:
     theirs: pd.Series
     ratio: float  # mine / theirs ratings/s
     on_par: bool  # the paired test on log throughput cannot tell them apart
+    tested: bool  # the two had the two or more paired runs that test needs
     factors_pair: tuple[Any, Any] = (None, None)
 
 
@@ -394,6 +395,7 @@ def pairings(rows: pd.DataFrame, runs: pd.DataFrame) -> list[Pairing]:
                     _fastest(theirs),
                     math.nan,
                     False,
+                    False,
                     (_ks(mine), _ks(theirs)),
                 )
             )
@@ -407,7 +409,8 @@ def pairings(rows: pd.DataFrame, runs: pd.DataFrame) -> list[Pairing]:
             difference = stats.paired_difference(log_one, log_two, 0.0)
             on_par = difference is not None and not difference.significant
             ratio = one["ratings_per_s"] / two["ratings_per_s"]
-            found.append(Pairing(model, other, k, one, two, ratio, on_par, (k, k)))
+            tested = difference is not None
+            found.append(Pairing(model, other, k, one, two, ratio, on_par, tested, (k, k)))
     return found
 
 
@@ -427,6 +430,7 @@ def pairing_sentence(pair: Pairing, rows: pd.DataFrame) -> str:
         "on par (within run-to-run noise)"
         if pair.on_par
         else f"{faster} {ratio:.{1 if ratio < 10 else 0}f}× the throughput"
+        + ("" if pair.tested else " (one run: noise not measured)")
     )
     return (
         f"Same model, trained two ways, at k = {pair.factors:g}: **{one['label']}** "
@@ -569,7 +573,10 @@ def speed_verdict(found: list[Pairing]) -> str:
         elif pair.on_par:
             parts.append(f"{pair.model} on par with {pair.twin} (k = {pair.factors:g})")
         else:
-            parts.append(f"{pair.model} {ratio(pair.ratio)} {pair.twin} (k = {pair.factors:g})")
+            once = "" if pair.tested else ", one run: noise not measured"
+            parts.append(
+                f"{pair.model} {ratio(pair.ratio)} {pair.twin} (k = {pair.factors:g}{once})"
+            )
     return (
         "CPU speed per rating, PyTorch against its compiled counterpart at equal k: "
         + "; ".join(parts)
@@ -606,4 +613,6 @@ def ratio(value: float) -> str:
     """``0.24×``, ``1.3×``, ``12×``: a ratio with the digits its size deserves."""
     if not np.isfinite(value):
         return "n/a"
-    return f"{value:.2f}×" if value < 1 else f"{value:.1f}×" if value < 10 else f"{value:.0f}×"
+    if value < 1:
+        return f"{value:.2g}×" if value < 0.1 else f"{value:.2f}×"  # 0.0014×, 0.41×
+    return f"{value:.1f}×" if value < 10 else f"{value:.0f}×"

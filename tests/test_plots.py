@@ -179,6 +179,19 @@ def test_off_scale_below_for_higher_is_better_and_many_settings_grouped() -> Non
     assert lines == ["bad[…] (5 settings): NDCG@10 min -9 ↓"]
 
 
+def test_a_contender_far_better_than_the_crowd_is_never_off_scale() -> None:
+    """Ranking models' NDCG among the rating models' (synthetic-1m): the news stays in view."""
+    points = {f"rating-{i}": [0.01, 0.02 + 0.001 * i] for i in range(6)}
+    points |= {"ranker": [0.08, 0.17], "worse": [-0.5, -0.4]}
+    finals = {name: values[-1] for name, values in points.items()}
+    assert "ranker" in scales.off_scale(points, finals)  # direction unknown: either side
+    window = scales.y_window(points, finals, higher_is_better=True)
+    assert [item.name for item in window.off_scale] == ["worse"]
+    assert window.high >= 0.17
+    lower_is_better = scales.y_window(points, finals, higher_is_better=False)
+    assert [item.name for item in lower_is_better.off_scale] == ["ranker"]
+
+
 # -- frontier -----------------------------------------------------------------------------------
 
 

@@ -273,3 +273,19 @@ def test_corrected_test_is_wider_than_the_plain_paired_test() -> None:
     assert stats.paired_difference(a[:1], b[:1], 0.25) is None
     constant = stats.paired_difference(a, a + 0.01, 0.25)
     assert constant.p == 0.0 and constant.significant
+
+
+def test_a_single_run_ratio_says_its_noise_is_not_measured() -> None:
+    runs = runs_of(
+        {"torch-biased-mf": [0.85], "numba-sgd": [0.83]},
+        params={"torch-biased-mf": {"factors": 128}, "numba-sgd": {"factors": 128}},
+        ratings_per_s={"torch-biased-mf": [1.0e6], "numba-sgd": [1.25e6]},
+    )
+    rows = report.summarize(runs)
+    (pair,) = verdicts.pairings(rows, runs)
+    assert not pair.tested and not pair.on_par
+    assert "torch-biased-mf 0.80× numba-sgd (k = 128, one run: noise not measured)" in (
+        verdicts.speed_verdict([pair])
+    )
+    assert "(one run: noise not measured)" in verdicts.pairing_sentence(pair, rows)
+    assert verdicts.ratio(0.0014) == "0.0014×" and verdicts.ratio(0.41) == "0.41×"

@@ -155,7 +155,7 @@ def _convergence_panel(
         finals[name] = float(median.dropna().iloc[-1])
         drawn[name] = (elapsed, median, look["color"])
     guides = _guides(axes, runs) if metric.contest == Contest.RATING else []
-    window = y_window(points, finals, guides)
+    window = y_window(points, finals, guides, metric.higher_is_better)
     axes.set_ylim(window.low, window.high)
     axes.set_xscale("log")
     edge_marks(axes, window, drawn)
@@ -338,7 +338,7 @@ def pareto(dataset: str, rows: pd.DataFrame, metric: metrics.Metric, path: Path)
     spans = {name: [y - spread, y, y + spread] for name, (_, y, spread, _) in drawn.items()}
     spans |= {name: [value] for name, value in floor_values.items()}
     finals = {name: y for name, (_, y, _, _) in drawn.items()} | floor_values
-    window = y_window(spans, finals)
+    window = y_window(spans, finals, higher_is_better=metric.higher_is_better)
     axes.set_ylim(window.low, window.high)
     edge_marks(axes, window, {name: ([x], [y], c) for name, (x, y, _, c) in drawn.items()})
     note_off_scale(axes, window, metric.title, curve=False)

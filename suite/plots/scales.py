@@ -197,6 +197,7 @@ def y_window(
     points: Mapping[str, Sequence[float]],
     finals: Mapping[str, float],
     guides: Sequence[float] = (),
+    higher_is_better: bool | None = None,
 ) -> Window:
     """The y range of an accuracy axis, and the curves or points it leaves out.
 
@@ -206,7 +207,10 @@ def y_window(
     minus its smallest point). A point more than ``REACH`` scales beyond the core is off
     scale; the window spans every other point and every guide, padded by ``PAD``. So a
     contender whose final value is far from everyone else's, or whose early epochs start
-    far off, is named instead of flattening the others; nothing is left out silently.
+    far off, is named instead of flattening the others; nothing is left out silently. With
+    ``higher_is_better`` set, only points on the worse side can be off scale: a contender
+    far *better* than the crowd (a ranking model among rating models' NDCG) is the news, and
+    stays in view.
 
     Parameters
     ----------
@@ -216,6 +220,8 @@ def y_window(
         Each name's final value (its last median; for a scatter, the point itself).
     guides : sequence of float
         Reference values that must stay in view (the RMSE target, the noise floor).
+    higher_is_better : bool, optional
+        The metric's direction; None: either side may be off scale.
 
     Returns
     -------
@@ -229,6 +235,8 @@ def y_window(
     if not values:
         return _padded(guide_values, ()) if guide_values.size else Window(0.0, 1.0, ())
     low, high = _allowed(values, finals, guide_values)
+    if higher_is_better is not None:  # the better side is never off scale
+        low, high = (low, math.inf) if higher_is_better else (-math.inf, high)
     found = [_off_scale(name, v, finals.get(name), low, high) for name, v in values.items()]
     outside = [item for item in found if item is not None]
     outside.sort(key=lambda o: -(o.value - high if o.side == "above" else low - o.value))
@@ -240,9 +248,11 @@ def off_scale(
     points: Mapping[str, Sequence[float]],
     finals: Mapping[str, float],
     guides: Sequence[float] = (),
+    higher_is_better: bool | None = None,
 ) -> list[str]:
     """The names ``y_window`` leaves out of view, furthest first."""
-    return [item.name for item in y_window(points, finals, guides).off_scale]
+    window = y_window(points, finals, guides, higher_is_better)
+    return [item.name for item in window.off_scale]
 
 
 def _finite(values: Iterable[float]) -> np.ndarray:
