@@ -39,7 +39,7 @@ class Entrant:
     runs: int
     floor: bool
     vs_best: stats.Difference | None = None  # this − best; None for the best, or untestable
-    tied_with_best: bool = False
+    tied_with_best: bool = False  # the best itself, or not significantly worse (tested)
     vs_floor: stats.Difference | None = None  # this − the contest's strongest floor
     beats_floor: bool | None = None  # None: no floor ran, or too few runs to test
 
@@ -192,13 +192,11 @@ def standings(rows: pd.DataFrame, runs: pd.DataFrame, contest: Contest) -> Stand
             dataclasses.replace(
                 entrant,
                 vs_best=to_best,
-                tied_with_best=entrant is best or to_best is None or not to_best.significant,
+                tied_with_best=entrant is best or (to_best is not None and not to_best.significant),
                 vs_floor=to_floor,
                 beats_floor=None if to_floor is None else _better(to_floor, metric),
             )
         )
-    if best.runs < 2:  # nothing is tested: only the best is named
-        ranked = [ranked[0]] + [dataclasses.replace(e, tied_with_best=False) for e in ranked[1:]]
     return Standings(contest, metric, ranked + floors, ranked[0], floor)
 
 

@@ -289,3 +289,12 @@ def test_a_single_run_ratio_says_its_noise_is_not_measured() -> None:
     )
     assert "(one run: noise not measured)" in verdicts.pairing_sentence(pair, rows)
     assert verdicts.ratio(0.0014) == "0.0014×" and verdicts.ratio(0.41) == "0.41×"
+
+
+def test_a_contender_the_test_could_not_pair_is_not_called_tied() -> None:
+    runs = runs_of({"torch-biased-mf": [0.91 + e for e in NOISE], "numpy-als": [0.95]})
+    table = standings(runs, Contest.RATING)
+    assert table.best.label == "torch-biased-mf"  # numpy-als: one run, fold 0 only
+    numpy_als = next(e for e in table.entrants if e.label == "numpy-als")
+    assert numpy_als.vs_best is None and not numpy_als.tied_with_best
+    assert [e.label for e in table.winners] == ["torch-biased-mf"]
