@@ -231,7 +231,9 @@ def _versus_floor(entrant: verdicts.Entrant, table: Standings) -> str:
         return "no floor ran"
     if entrant.beats_floor is None:
         return "untested"
-    return "beats it" if entrant.beats_floor else "**learned nothing**"
+    if entrant.beats_floor:
+        return "beats it"
+    return "not shown (noisy)" if entrant in table.unproven else "**learned nothing**"
 
 
 def cost_table(table: Standings, rows: pd.DataFrame, reference: str | None) -> str:
@@ -577,9 +579,10 @@ def _columns_note() -> str:
         f"interval; **tied** means the {stats.TEST_NAME} (α = {stats.ALPHA:g}) cannot tell it "
         "from the best. **vs floor** tests it the same way against the contest's strongest "
         "trivial reference (the contenders registered as floors): **learned nothing** means "
-        "not significantly better, and a contest where no contender beats its floor has no "
-        "winner. **k** is the number of factors; **epochs** are those run, **ratings "
-        "visited** the training examples seen over the fit, and **budget** says whether an "
+        "no better on average, **not shown (noisy)** ahead on average but not significantly, "
+        "and a contest where no contender beats its floor has no winner. **k** is the number "
+        "of factors; **epochs** are those run, **ratings visited** the training examples "
+        "seen over the fit, and **budget** says whether an "
         "epoch was capped or training stopped early. Throughput ratios divide ratings/s by the "
         "contest's reference at the same k only (the work per rating grows with k), never for "
         "floors. Fit time excludes data loading, conversion and host→device copies "

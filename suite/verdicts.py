@@ -86,8 +86,17 @@ class Standings:
 
     @property
     def learned_nothing(self) -> list[Entrant]:
-        """Contenders tested against the floor and not significantly better than it."""
-        return [entrant for entrant in self.contenders if entrant.beats_floor is False]
+        """Contenders tested against the floor and, on average, no better than it."""
+        return [e for e in self.contenders if e.beats_floor is False and not self._ahead(e)]
+
+    @property
+    def unproven(self) -> list[Entrant]:
+        """Contenders ahead of the floor on average, but not significantly: too noisy to tell."""
+        return [e for e in self.contenders if e.beats_floor is False and self._ahead(e)]
+
+    def _ahead(self, entrant: Entrant) -> bool:
+        difference = entrant.vs_floor.mean if entrant.vs_floor is not None else 0.0
+        return difference > 0 if self.metric.higher_is_better else difference < 0
 
 
 # -- class facts, read leniently (results may name contenders retired since) --------------------
@@ -265,13 +274,21 @@ def floor_sentence(table: Standings) -> str | None:
     if not table.tested or table.no_winner:
         return None
     floor = f"the floor **{table.floor.name}** ({table.metric.title} {table.floor.mean:.4f})"
-    nothing = table.learned_nothing
-    if not nothing:
+    nothing, unproven = table.learned_nothing, table.unproven
+    if not nothing and not unproven:
         untested = [e.name for e in table.contenders if e.beats_floor is None]
         rest = f" ({', '.join(untested)}: too few runs to test)" if untested else ""
         return f"Every contender beats {floor}{rest}."
-    listed = ", ".join(f"**{e.name}** ({e.mean:.4f})" for e in nothing)
-    return f"Learned nothing beyond {floor}: {listed}."
+    said = []
+    if nothing:
+        listed = ", ".join(f"**{e.name}** ({e.mean:.4f})" for e in nothing)
+        said.append(f"Learned nothing beyond {floor}: {listed}.")
+    if unproven:
+        listed = ", ".join(
+            f"**{e.name}** ({e.mean:.4f}, {e.vs_floor.interval()})" for e in unproven
+        )
+        said.append(f"Ahead of {floor} on average but not significantly (too noisy): {listed}.")
+    return " ".join(said)
 
 
 def test_sentence() -> str:
@@ -539,21 +556,29 @@ def contest_verdict(table: Standings) -> str | None:
         else [f"**{winners[0].name}**"]
     )
     values = ", ".join(f"{e.mean:.4f}" for e in winners)
+    untested = any(e.vs_best is None for e in table.contenders if e is not table.best)
     lead = (
         f"{names} are tied for best ({values})"
         if len(winners) > 1
         else f"{names} is best ({values}), significantly ahead of every other contender"
+        + (" tested against it" if untested else "")
     )
     if table.floor is None:
         return f"{title}: {lead}; no floor ran."
-    nothing = table.learned_nothing
-    tail = (
-        f"{', '.join(e.name for e in nothing)} learned nothing beyond the floor "
-        f"{table.floor.name} ({table.floor.mean:.4f})"
-        if nothing
-        else f"every contender beats the floor {table.floor.name} ({table.floor.mean:.4f})"
-    )
-    return f"{title}: {lead}; {tail}."
+    floor = f"the floor {table.floor.name} ({table.floor.mean:.4f})"
+    nothing, unproven = table.learned_nothing, table.unproven
+    tails = []
+    if nothing:
+        tails.append(f"{', '.join(e.name for e in nothing)} learned nothing beyond {floor}")
+    if unproven:
+        tails.append(
+            f"{', '.join(e.name for e in unproven)} "
+            f"{'is' if len(unproven) == 1 else 'are'} not shown to beat {floor} (too noisy)"
+        )
+    if not tails:
+        tested = all(e.beats_floor is not None for e in table.contenders)
+        tails.append(f"every contender{'' if tested else ' tested'} beats {floor}")
+    return f"{title}: {lead}; " + "; ".join(tails) + "."
 
 
 def speed_verdict(found: list[Pairing]) -> str:

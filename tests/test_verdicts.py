@@ -121,7 +121,7 @@ def test_a_contender_at_floor_level_is_flagged() -> None:
     runs = runs_of(
         {
             "torch-biased-mf": [0.91 + e for e in NOISE],
-            "torch-mf-seed": [1.12 - e for e in NOISE],  # no better than the global mean
+            "torch-mf-seed": [1.125 - e for e in NOISE],  # no better than the global mean
             "global-mean": [1.12 + e for e in NOISE],
         }
     )
@@ -130,7 +130,7 @@ def test_a_contender_at_floor_level_is_flagged() -> None:
     assert "torch-mf-seed learned nothing beyond the floor global-mean" in (
         verdicts.contest_verdict(table)
     )
-    assert "**torch-mf-seed** (1.1196)" in verdicts.floor_sentence(table)
+    assert "**torch-mf-seed** (1.1246)" in verdicts.floor_sentence(table)
     text = report.standings_table(table, report.summarize(runs))
     line = next(line for line in text.splitlines() if line.startswith("| torch-mf-seed"))
     assert "**learned nothing**" in line
@@ -298,3 +298,25 @@ def test_a_contender_the_test_could_not_pair_is_not_called_tied() -> None:
     numpy_als = next(e for e in table.entrants if e.label == "numpy-als")
     assert numpy_als.vs_best is None and not numpy_als.tied_with_best
     assert [e.label for e in table.winners] == ["torch-biased-mf"]
+
+
+def test_ahead_of_the_floor_but_too_noisy_is_not_called_learned_nothing() -> None:
+    runs = runs_of(
+        {
+            "lightfm-bpr-hybrid": [0.16, 0.19, 0.13],
+            "torch-hybrid": [0.20, 0.08, 0.14],  # far ahead on average, too noisy to tell
+            "torch-bpr": [0.015, 0.04, 0.0],  # the floor's values: nothing learned
+            "popularity": [0.016, 0.04, 0.0],
+        },
+        metric="ndcg_at_10",
+    )
+    table = standings(runs, Contest.RANKING)
+    assert [e.label for e in table.unproven] == ["torch-hybrid"]
+    assert [e.label for e in table.learned_nothing] == ["torch-bpr"]
+    said = verdicts.contest_verdict(table)
+    assert "torch-bpr learned nothing beyond the floor popularity" in said
+    assert "torch-hybrid is not shown to beat the floor popularity (0.0187) (too noisy)" in said
+    assert "Ahead of the floor **popularity**" in verdicts.floor_sentence(table)
+    text = report.standings_table(table, report.summarize(runs))
+    line = next(line for line in text.splitlines() if line.startswith("| torch-hybrid"))
+    assert "not shown (noisy)" in line
