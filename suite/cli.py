@@ -192,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     comparison.add_argument(
         "--only-changed",
         action="store_true",
-        help="only contenders with a verdict other than 'same' (untested ones included)",
+        help="only contenders with a verdict other than 'same' (untested ones left out too)",
     )
     comparison.add_argument(
         "--time-factor",

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from tabulate import tabulate
 
@@ -118,7 +119,10 @@ def compare_runs(
         ``1 − ALPHA`` interval; NaN where untested), ``_p``, ``_pairs`` and ``_verdict``
         ("better", "worse", "same", "untested (n pairs)", or "" where the contender has no
         such metric); then ``TIME_COLUMNS``, whose ``time_verdict`` is "slower", "faster",
-        "same", "different work", "different threads" or "untimed". Rows follow A's order.
+        "same", "different settings", "different work", "different threads" or "untimed";
+        "slower" and "faster" need the ratio beyond ``time_factor`` and, where two or more
+        runs pair up, a significant paired difference in log fit time (from a single pair
+        they say "one run: noise unknown"). Rows follow A's order.
     """
     if not (math.isfinite(time_factor) and time_factor > 1):
         raise InputError(f"--time-factor {time_factor:g}: must be a finite number above 1")
@@ -215,16 +219,21 @@ def _time(runs_a: pd.DataFrame, runs_b: pd.DataFrame, time_factor: float) -> dic
     fit_ratio = fit_b / fit_a if fit_a > 0 else math.nan
     if not math.isfinite(fit_ratio):
         verdict = "untimed"
+    elif _settings(runs_a) != _settings(runs_b):
+        verdict = "different settings"  # e.g. another k: a speed-up of other work is none
     elif _different(runs_a, runs_b, ("ratings_processed", "epochs")):
-        verdict = "different work"  # a speed-up between runs doing different work is none
+        verdict = "different work"
     elif _different(runs_a, runs_b, ("n_threads",)):
         verdict = "different threads"
-    elif fit_ratio > time_factor:
-        verdict = "slower"
-    elif fit_ratio < 1 / time_factor:
-        verdict = "faster"
-    else:
+    elif abs(math.log(fit_ratio)) <= math.log(time_factor):
         verdict = SAME
+    else:
+        noise = _time_difference(runs_a, runs_b)
+        verdict = "slower" if fit_ratio > 1 else "faster"
+        if noise is None:
+            verdict += " (one run: noise unknown)"
+        elif not noise.significant:
+            verdict = SAME
     return {
         "fit_s_a": fit_a,
         "fit_s_b": fit_b,
@@ -234,6 +243,18 @@ def _time(runs_a: pd.DataFrame, runs_b: pd.DataFrame, time_factor: float) -> dic
         "throughput_ratio": speed_b / speed_a if speed_a > 0 else math.nan,
         "time_verdict": verdict,
     }
+
+
+def _settings(runs: pd.DataFrame) -> set[str]:
+    """The hyperparameters the runs used, as recorded (``params``)."""
+    return set(runs["params"].map(str)) if "params" in runs else set()
+
+
+def _time_difference(runs_a: pd.DataFrame, runs_b: pd.DataFrame) -> stats.Difference | None:
+    """The paired test of log fit time, B − A; None with fewer than two pairs."""
+    log_a = np.log(_per_split(runs_a[runs_a["fit_s"] > 0], "fit_s"))
+    log_b = np.log(_per_split(runs_b[runs_b["fit_s"] > 0], "fit_s"))
+    return stats.paired_difference(log_b, log_a, 0.0)
 
 
 def _median(runs: pd.DataFrame, column: str) -> float:
@@ -256,9 +277,10 @@ def _different(runs_a: pd.DataFrame, runs_b: pd.DataFrame, columns: tuple[str, .
 
 
 def changed(table: pd.DataFrame) -> pd.Series:
-    """Which rows of ``compare_runs`` have a verdict other than "same" (untested included)."""
+    """Which rows of ``compare_runs`` have a verdict other than "same" (or untested)."""
     verdicts = table[[c for c in table.columns if c.endswith("verdict")]]
-    return ((verdicts != SAME) & (verdicts != "")).any(axis=1)
+    untested = verdicts.apply(lambda column: column.str.startswith("untested"))
+    return ((verdicts != SAME) & (verdicts != "") & ~untested).any(axis=1)
 
 
 def only_in(one: pd.DataFrame, other: pd.DataFrame) -> list[tuple[str, str, str]]:

@@ -253,10 +253,10 @@ def test_only_changed_hides_the_same_rows_and_says_when_nothing_changed() -> Non
     assert "| ml-100k   | torch-biased-mf" not in unchanged
 
 
-def test_untested_rows_count_as_changed() -> None:
+def test_untested_rows_are_not_called_changed() -> None:
     table = compare.compare_runs(runs(folds=1), runs(folds=1, tag="b"))
     assert table["rmse_verdict"].tolist() == ["untested (1 pair)"]
-    assert compare.changed(table).tolist() == [True]
+    assert compare.changed(table).tolist() == [False]  # nothing is known to have changed
 
 
 ENV = {
@@ -355,3 +355,22 @@ def test_an_unwritable_out_is_named(folders, tmp_path, capsys) -> None:
     assert code == 2
     assert err.startswith("mfbench: error: --out ") and len(err.splitlines()) == 1
     assert "| ml-100k" in text  # the table was still printed
+
+
+def test_a_ratio_beyond_the_factor_but_within_run_to_run_noise_is_the_same() -> None:
+    a = runs()
+    b = runs(tag="b").assign(fit_s=[0.6, 2.2, 0.7, 2.0, 1.4])  # median 1.4: ×1.4, all over
+    table = compare.compare_runs(a.assign(fit_s=[1.0, 1.2, 0.9, 1.1, 1.0]), b)
+    assert table["fit_ratio"].iloc[0] == pytest.approx(1.4)
+    assert table["time_verdict"].tolist() == ["same"]
+
+
+def test_other_settings_are_never_faster_or_slower() -> None:
+    a = runs().assign(params='{"factors": 20}')
+    b = runs(fit_s=3.0, tag="b").assign(params='{"factors": 128}')
+    assert compare.compare_runs(a, b)["time_verdict"].tolist() == ["different settings"]
+
+
+def test_a_single_pair_time_ratio_says_its_noise_is_unknown() -> None:
+    table = compare.compare_runs(runs(folds=1), runs(folds=1, fit_s=2.0, tag="b"))
+    assert table["time_verdict"].tolist() == ["slower (one run: noise unknown)"]
