@@ -270,6 +270,14 @@ def _add_run_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument("--threads", type=_at_least(1), help="threads per run (default: every core)")
     run.add_argument("--epochs", type=_at_least(1), help="epochs of every contender that has them")
     run.add_argument(
+        "--early-stopping",
+        type=_at_least(1),
+        metavar="PATIENCE",
+        help="stop each contender after PATIENCE epochs without a better score on a "
+        "validation part of its training half (the test half is never looked at); "
+        "the best epoch's model is evaluated",
+    )
+    run.add_argument(
         "--param",
         action="append",
         default=[],
@@ -330,6 +338,7 @@ GRID_FLAGS = (
     "seeds",
     "threads",
     "epochs",
+    "early_stopping",
     "format",
     "param",
 )
@@ -374,6 +383,8 @@ def grid_from_arguments(args: argparse.Namespace) -> Grid:
             spec.backends = listed(args.backend)
     if args.threads is not None:
         grid.n_threads = args.threads
+    if args.early_stopping is not None:
+        grid.early_stopping = args.early_stopping
     for spec in grid.models:
         models.get(spec.name)  # unknown names fail here, listing the valid ones
         if args.epochs is not None and "epochs" in models.hyperparameters(spec.name):

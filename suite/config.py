@@ -9,6 +9,8 @@ and models (each with backends and hyperparameters)::
 
     name = "quick"
     n_threads = 0                  # 0: every core
+    early_stopping = 3             # optional: stop after 3 epochs without a better score on
+    validation_fraction = 0.1      # a validation part of the training half (never the test)
     [[datasets]]
     name = "ml-100k"               # a data set name or a ratings file
     split = "kfold"                # holdout | kfold | temporal
@@ -46,6 +48,7 @@ from typing import Any
 from suite import data, models
 from suite.data import splits
 from suite.data.files import FORMATS
+from suite.early_stopping import VALIDATION_FRACTION
 from suite.errors import InputError
 from suite.metrics import DEFAULT_RELEVANCE_THRESHOLD
 from suite.models.base import TYPE_NAMES, conforms
@@ -104,6 +107,8 @@ class Grid:
     curve_users: int = 2000  # users sampled for the per-epoch ranking metrics of the curves
     repeats: int = 1  # timed fits per run
     calibrate: bool = False  # time a calibration workload around each fit (for fit_norm)
+    early_stopping: int | None = None  # patience in epochs (``suite.early_stopping``); None: off
+    validation_fraction: float = VALIDATION_FRACTION  # of each training half, to stop on
     cli_params: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def variants(self, dataset: DatasetSpec, model: ModelSpec) -> list[tuple[str, dict[str, Any]]]:
@@ -172,7 +177,19 @@ def load_config(name_or_path: str) -> Grid:
 
 
 #: The top-level settings a config file may hold (besides ``description``).
-_CONFIG_KEYS = ("name", "n_threads", "curve_users", "repeats", "calibrate", "datasets", "models")
+_CONFIG_KEYS = (
+    "name",
+    "n_threads",
+    "curve_users",
+    "repeats",
+    "calibrate",
+    "early_stopping",
+    "validation_fraction",
+    "datasets",
+    "models",
+)
+#: Top-level settings passed to ``Grid`` as they are.
+_GRID_SETTINGS = ("curve_users", "repeats", "calibrate", "early_stopping", "validation_fraction")
 
 
 def parse_config(raw: dict[str, Any], label: str) -> Grid:
@@ -194,7 +211,7 @@ def parse_config(raw: dict[str, Any], label: str) -> Grid:
         datasets=datasets,
         models=model_specs,
         n_threads=raw.get("n_threads", 0) or None,
-        **{key: raw[key] for key in ("curve_users", "repeats", "calibrate") if key in raw},
+        **{key: raw[key] for key in _GRID_SETTINGS if key in raw},
     )
     validate(grid, label)
     return grid
@@ -338,6 +355,14 @@ RULES: dict[tuple[type, str], Rule] = {
     ),
     (Grid, "curve_users"): _at_least(1),
     (Grid, "repeats"): _at_least(1),
+    (Grid, "early_stopping"): (
+        lambda n: n is None or n >= 1,
+        "must be a whole number of epochs >= 1 (the patience)",
+    ),
+    (Grid, "validation_fraction"): (
+        lambda fraction: 0 < fraction < 1,
+        "must be a number strictly between 0 and 1",
+    ),
     (DatasetSpec, "folds"): _at_least(2),
     (DatasetSpec, "seeds"): (
         lambda seeds: len(seeds) > 0 and min(seeds) >= 0,

@@ -37,8 +37,9 @@ from typing import Any
 import numpy as np
 
 from suite import metrics, models
-from suite.data import storage
+from suite.data import splits, storage
 from suite.data.ratings import Ratings
+from suite.early_stopping import VALIDATION_FRACTION, EarlyStopping
 from suite.measure import (
     Stopwatch,
     calibrate,
@@ -49,7 +50,7 @@ from suite.measure import (
     reset_gpu_peak,
     reset_peak_rss,
 )
-from suite.models.base import Contest, Model
+from suite.models.base import Contest, Model, StopTraining
 
 #: ``progress(epoch, total_epochs)``, called after each epoch.
 Progress = Callable[[int, int], None]
@@ -76,6 +77,8 @@ class Task:
     curve_users: int = 2000
     repeats: int = 1  # timed fits (see ``_run``)
     calibrate: bool = False  # time a calibration workload around each fit (``fit_norm``)
+    patience: int | None = None  # early stopping on validation data (``suite.early_stopping``)
+    validation_fraction: float = VALIDATION_FRACTION  # of the training half, when stopping
     facts: dict[str, Any] = field(default_factory=dict)  # dataset-level numbers for the record
 
 
@@ -114,8 +117,8 @@ def _run(
     record, first_fit_s = _first_fit(task, train, test, curve_rows, progress)
     fits = [first_fit_s]
     calibrations.append(_calibration(task))
-    for _ in range(task.repeats - 1):
-        fits.append(_timed_fit(task, train, test))
+    for _ in range(task.repeats - 1):  # the same epochs as the first fit: the same work
+        fits.append(_timed_fit(task, train, test, record["epochs"]))
         calibrations.append(_calibration(task))
     normalised = [fit / ((calibrations[i] + calibrations[i + 1]) / 2) for i, fit in enumerate(fits)]
     fit_s = float(np.median(fits))
@@ -138,21 +141,26 @@ def _first_fit(
     curve_rows: list[dict[str, Any]],
     progress: Progress | None,
 ) -> tuple[dict[str, Any], float]:
-    """Prepare, warm up and fit one model with the curve; measure memory; evaluate it."""
+    """Prepare, warm up and fit one model with the curve (and early stopping, if asked);
+    measure memory; evaluate it."""
     model = _new_model(task)
+    fit_on, stopper = _fit_part(task, train)
     with Stopwatch(task.backend) as prepare:
-        model.prepare(train)
+        model.prepare(fit_on)
     with Stopwatch(task.backend) as warm_up:
         model.warm_up()
     reset_gpu_peak(task.backend)
-    curve = Curve(train, test, task, curve_rows, progress)
+    curve = Curve(train, test, task, curve_rows, progress, stopper=stopper)
     before_fit, peak_so_far = current_rss_mb(), peak_rss_mb()
     reset_peak_rss()
     curve.start()
-    model.fit(train, on_epoch=curve.on_epoch)
+    model.fit(fit_on, on_epoch=curve.on_epoch)
     fit_s = curve.training_seconds()
     fit_peak = peak_rss_mb()
+    if stopper is not None:
+        stopper.finish(model)  # back to the best epoch's state (epochs_run_ still counts all)
     record = _evaluate(model, train, test, task, curve_rows)
+    record.update(_stopping_facts(task, model, stopper, record["reason"]))
     record.update(
         peak_rss_mb=max(peak_so_far, fit_peak),
         fit_rss_growth_mb=fit_peak - before_fit,
@@ -163,15 +171,53 @@ def _first_fit(
     return record, fit_s
 
 
-def _timed_fit(task: Task, train: Ratings, test: Ratings) -> float:
-    """Seconds one more fresh, prepared model takes to fit, with a callback that only reads
-    the clock each epoch (as the first fit's does, evaluation aside)."""
+def _timed_fit(task: Task, train: Ratings, test: Ratings, epochs: int) -> float:
+    """Seconds one more fresh, prepared model takes to fit ``epochs`` epochs (as many as the
+    first fit ran), with a callback that only reads the clock each epoch (as the first fit's
+    does, evaluation aside)."""
     model = _new_model(task)
-    model.prepare(train)
-    timer = Curve(train, test, task, [], None, evaluate=False)
+    fit_on, _ = _fit_part(task, train)
+    model.prepare(fit_on)
+    timer = Curve(train, test, task, [], None, evaluate=False, stop_after=epochs)
     timer.start()
-    model.fit(train, on_epoch=timer.on_epoch)
+    model.fit(fit_on, on_epoch=timer.on_epoch)
     return timer.training_seconds()
+
+
+def _fit_part(task: Task, train: Ratings) -> tuple[Ratings, EarlyStopping | None]:
+    """What the model trains on: all of ``train``, or, with early stopping, all of it but
+    the validation part it is stopped on (never the test half)."""
+    if task.patience is None:
+        return train, None
+    fit_on, validation = splits.validation(train, task.validation_fraction, task.seed)
+    stopper = EarlyStopping(
+        fit_on,
+        validation,
+        task.patience,
+        relevance_threshold=task.relevance_threshold,
+        max_users=task.curve_users,
+        seed=task.seed,
+    )
+    return fit_on, stopper
+
+
+def _stopping_facts(
+    task: Task, model: Model, stopper: EarlyStopping | None, reason: str
+) -> dict[str, Any]:
+    """What early stopping did, for the record (nothing without it); ``reason`` is the
+    record's caveat so far, which a caveat of its own joins."""
+    if stopper is None:
+        return {}
+    facts = {
+        "patience": task.patience,
+        "n_validation": len(stopper.validation),
+        "best_epoch": stopper.best_epoch if model.epoch_curve else float("nan"),
+        "validation_score": stopper.best_score,
+    }
+    if not model.epoch_curve:
+        caveat = "not early-stopped: its library trains every epoch in one call (all ran)"
+        facts["reason"] = f"{reason}; {caveat}" if reason else caveat
+    return facts
 
 
 def _new_model(task: Task) -> Model:
@@ -262,11 +308,15 @@ class Curve:
         rows: list[dict[str, Any]],
         progress: Progress | None,
         evaluate: bool = True,
+        *,
+        stopper: EarlyStopping | None = None,
+        stop_after: int | None = None,
     ) -> None:
         self.task, self.rows, self.progress, self.evaluate = task, rows, progress, evaluate
+        self.stopper, self.stop_after = stopper, stop_after
         self.total_epochs = int(task.params.get("epochs", 1))
         self.train, self.test = train, test
-        self.ranking_test = _user_sample(test, task.curve_users, task.seed) if evaluate else test
+        self.ranking_test = test.sample_users(task.curve_users, task.seed) if evaluate else test
         self.candidates = candidates(task, train)
         self._started = 0.0
         self._eval_seconds = 0.0
@@ -281,9 +331,19 @@ class Curve:
         return clock(self.task.backend) - self._started - self._eval_seconds
 
     def on_epoch(self, epoch: int, model: Model) -> None:
+        """Evaluate after ``epoch`` (its time excluded), then let early stopping decide."""
         paused = clock(self.task.backend)
-        if not self.evaluate or not model.epoch_curve:  # no state per epoch to evaluate
-            return
+        try:
+            if self.evaluate and model.epoch_curve:  # else: no state per epoch to evaluate
+                self._record(epoch, model, paused)
+            if self.stopper is not None:
+                self.stopper.on_epoch(epoch, model)
+            if self.stop_after is not None and epoch >= self.stop_after:
+                raise StopTraining
+        finally:
+            self._eval_seconds += clock(self.task.backend) - paused
+
+    def _record(self, epoch: int, model: Model, paused: float) -> None:
         elapsed = paused - self._started - self._eval_seconds
         previous = self.rows[-1]["elapsed_s"] if self.rows else 0.0
         losses = getattr(model, "loss_history_", None)
@@ -311,7 +371,6 @@ class Curve:
         )
         if self.progress is not None:
             self.progress(epoch, self.total_epochs)
-        self._eval_seconds += clock(self.task.backend) - paused
 
 
 def base_record(task: Task) -> dict[str, Any]:
@@ -337,11 +396,3 @@ def base_record(task: Task) -> dict[str, Any]:
         "rss_baseline_mb": current_rss_mb(),
         **task.facts,
     }
-
-
-def _user_sample(test: Ratings, n_users: int, seed: int) -> Ratings:
-    users = np.unique(test.user)
-    if len(users) <= n_users:
-        return test
-    chosen = np.random.default_rng(seed).choice(users, size=n_users, replace=False)
-    return test.subset(np.isin(test.user, chosen))

@@ -74,6 +74,7 @@ def summarize(results: pd.DataFrame) -> pd.DataFrame:
         noise_floor_rmse=("noise_floor_rmse", "first"),
         epochs=("epochs", "median"),
         epochs_requested=("epochs_requested", "median"),
+        best_epoch=("best_epoch", "median"),
         factors=("factors", "first"),
         ratings_processed=("ratings_processed", "median"),
         n_threads=("n_threads", "first"),

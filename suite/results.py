@@ -68,6 +68,10 @@ EXTRA_COLUMNS = [
     "fit_s_max",
     "repeats",
     "fit_rss_growth_mb",
+    "patience",
+    "n_validation",
+    "best_epoch",
+    "validation_score",
 ]
 
 COLUMNS = REQUIRED_COLUMNS + EXTRA_COLUMNS

@@ -59,7 +59,9 @@ def plan(grid: Grid, out: Path) -> list[SplitPlan]:
             split_file = out / SPLIT_FOLDER / f"{_slug(dataset.label)}-f{fold}-s{seed}.npz"
             tasks = [
                 Task(
-                    run_id=run_id(dataset, fold, seed, label, backend, params, n_threads),
+                    run_id=run_id(
+                        dataset, fold, seed, label, backend, params, n_threads, _stopping(grid)
+                    ),
                     config=grid.name,
                     dataset=dataset.label,
                     split=dataset.split,
@@ -76,6 +78,8 @@ def plan(grid: Grid, out: Path) -> list[SplitPlan]:
                     curve_users=grid.curve_users,
                     repeats=grid.repeats,
                     calibrate=grid.calibrate,
+                    patience=grid.early_stopping,
+                    validation_fraction=grid.validation_fraction,
                 )
                 for spec in grid.models
                 if spec.datasets is None or dataset.name in spec.datasets
@@ -94,8 +98,10 @@ def run_id(
     backend: str,
     params: dict[str, Any],
     n_threads: int,
+    stopping: dict[str, Any] | None = None,
 ) -> str:
-    """Stable id of a run: a hash of everything that defines it."""
+    """Stable id of a run: a hash of everything that defines it (``stopping``: the early
+    stopping settings, if any; ids of runs without it are unchanged)."""
     split = {
         "split": dataset.split,
         "folds": dataset.folds if dataset.split == "kfold" else None,
@@ -105,12 +111,19 @@ def run_id(
         "leave_last": dataset.leave_last if dataset.split == "temporal" else None,
         **({"features": True} if dataset.features else {}),  # ids without it stay as they were
     }
+    defining = [dataset.name, split, fold, seed, label, params, backend, n_threads]
     key = json.dumps(
-        [dataset.name, split, fold, seed, label, params, backend, n_threads],
+        [*defining, stopping] if stopping else defining,
         sort_keys=True,
         default=str,
     )
     return hashlib.sha1(key.encode()).hexdigest()[:12]
+
+
+def _stopping(grid: Grid) -> dict[str, Any] | None:
+    if grid.early_stopping is None:
+        return None
+    return {"patience": grid.early_stopping, "validation": grid.validation_fraction}
 
 
 def run_grid(grid: Grid, out: Path, *, resume: bool = False, in_process: bool = False) -> Path:

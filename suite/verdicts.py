@@ -484,7 +484,9 @@ def budget(row: pd.Series) -> str:
         notes.append(f"capped: {visited / (epochs * n_train):.0%} of each epoch")
     asked = row.get("epochs_requested", math.nan)
     if np.isfinite(asked) and np.isfinite(epochs) and epochs < asked:
-        notes.append(f"stopped early: {epochs:g} of {asked:g} epochs")
+        best = row.get("best_epoch", math.nan)
+        kept = f", best {best:g} kept" if best is not None and np.isfinite(best) else ""
+        notes.append(f"stopped early: {epochs:g} of {asked:g} epochs{kept}")
     return "; ".join(notes) or "full"
 
 

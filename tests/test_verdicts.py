@@ -246,6 +246,9 @@ def test_budgets_flag_capped_and_early_stopped_runs() -> None:
     rows = report.summarize(runs).set_index("label")
     assert verdicts.budget(rows.loc["torch-mf-seed"]) == "capped: 12% of each epoch"
     assert verdicts.budget(rows.loc["torch-mf"]) == "stopped early: 12 of 40 epochs"
+    kept = rows.loc["torch-mf"].copy()
+    kept["best_epoch"] = 9.0  # early stopping put the 9th epoch's state back
+    assert verdicts.budget(kept) == "stopped early: 12 of 40 epochs, best 9 kept"
 
 
 def test_gpu_sentence_says_measured_or_why_not() -> None:

@@ -195,6 +195,14 @@ class Ratings:
         """Fraction of the user × item matrix that holds a rating."""
         return len(self) / (self.n_users * self.n_items)
 
+    def sample_users(self, n_users: int, seed: int = 0) -> Ratings:
+        """The ratings of at most ``n_users`` users drawn at random (all, if there are fewer)."""
+        users = np.unique(self.user)
+        if len(users) <= n_users:
+            return self
+        chosen = np.random.default_rng(seed).choice(users, size=n_users, replace=False)
+        return self.subset(np.isin(self.user, chosen))
+
     def subset(self, rows: np.ndarray, *, name: str | None = None, **metadata: Any) -> Ratings:
         """The ratings at ``rows`` (indices or boolean mask), in the same code space."""
         return Ratings(

@@ -110,6 +110,35 @@ def cold_items(
     return _split(ratings, is_held[ratings.item], info, keep_cold_items=True)
 
 
+def validation(train: Ratings, fraction: float = 0.1, seed: int = 0) -> tuple[Ratings, Ratings]:
+    """``(fit, validation)``: a random ``fraction`` of a training half held out to tune on.
+
+    Early stopping and tuning decide on the validation part and never see the test half:
+    every validation rating is a training rating, so validation and test pairs are
+    disjoint. Validation pairs whose user or item has no rating left in ``fit`` are
+    dropped, as for a test half. The draw is seeded apart from the split's own (``seed``
+    is combined with a fixed salt), so a validation set is not a shifted copy of a fold.
+    """
+    if not 0.0 < fraction < 1.0:
+        raise InputError(f"validation fraction {fraction}: must lie strictly between 0 and 1")
+    salted = int(np.random.SeedSequence([seed, VALIDATION_SALT]).generate_state(1)[0])
+    order = np.random.default_rng(salted).permutation(len(train))
+    held = np.zeros(len(train), dtype=bool)
+    held[order[: max(1, round(fraction * len(train)))]] = True
+    fit, held_out = _split(
+        train, held, {"method": "validation", "fraction": fraction, "seed": seed}
+    )
+    fit.metadata["split"] = {
+        **train.metadata.get("split", {}),
+        "validation": held_out.metadata["split"],
+    }
+    return fit, held_out
+
+
+#: Mixed into a validation draw's seed, so that it differs from the split's draw.
+VALIDATION_SALT = 0x5EED_0FF
+
+
 def split(
     ratings: Ratings,
     method: str,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import inspect
 import math
 import numbers
@@ -146,6 +148,18 @@ class ModelFitError(RuntimeError):
     """Training went numerically wrong (NaN or infinite loss or factors)."""
 
 
+class StopTraining(Exception):
+    """Raised by an ``on_epoch`` callback to end training after this epoch (early stopping).
+
+    ``Model.fit`` catches it: the model keeps the state the callback left it in.
+    """
+
+
+#: Learned attributes that count what training did rather than what it learned: a snapshot
+#: (``Model.snapshot``) leaves them out, so a restored model still says how far it ran.
+RUN_COUNTERS = ("epochs_run_", "n_ratings_processed_", "loss_history_")
+
+
 class Model(ABC):
     """A recommender under benchmark (scikit-learn / implicit style).
 
@@ -224,7 +238,9 @@ class Model(ABC):
 
     What callers get
     ----------------
-    ``fit(train, *, on_epoch=None) -> self``; ``predict(users, items)`` and
+    ``fit(train, *, on_epoch=None) -> self`` (``on_epoch`` may raise ``StopTraining`` to end
+    training early; ``snapshot``/``restore`` keep and put back the learned state, e.g. the
+    best epoch's); ``predict(users, items)`` and
     ``score_items(users)`` take integer code arrays. ``n_ratings_processed_`` counts the
     training examples visited (for ratings/s); ``epochs_run_`` the epochs completed.
 
@@ -334,7 +350,8 @@ class Model(ABC):
         self.item_popularity_ = np.bincount(train.item, minlength=train.n_items).astype(np.float32)
         self.n_ratings_processed_ = 0
         self.epochs_run_ = 0
-        with thread_limits(self.n_threads):
+        # StopTraining: the callback ended training early, on purpose.
+        with thread_limits(self.n_threads), contextlib.suppress(StopTraining):
             self._fit(train, on_epoch)
         self._prepared = None  # the converted copy is not needed any more
         for array in self._state_arrays():
@@ -386,6 +403,20 @@ class Model(ABC):
         if features is None:
             return np.zeros(size, dtype=bool)
         return np.diff(features.matrix.indptr) > 0
+
+    def snapshot(self) -> dict[str, Any]:
+        """A deep copy of the learned state (attributes ending in ``_``, ``RUN_COUNTERS``
+        aside), e.g. the best epoch's, to put back with ``restore``."""
+        return {
+            name: copy.deepcopy(value)
+            for name, value in vars(self).items()
+            if name.endswith("_") and name not in RUN_COUNTERS
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Put back a ``snapshot``."""
+        for name, value in state.items():
+            setattr(self, name, value)
 
     def params(self) -> dict[str, Any]:
         """The constructor arguments, as stored (what a results row records)."""
