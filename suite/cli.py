@@ -174,6 +174,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_in_process(check)
 
+    tuning = _command(
+        commands,
+        "tune",
+        _tune,
+        "search contenders' hyperparameters with the same budget each (Optuna)",
+        "Tune each contender with the same number of Optuna TPE trials over the ranges its "
+        "class declares, on a validation part carved out of the training half of one split "
+        "(fold 0 of a k-fold): no test rating is seen. Each trial stops early on that "
+        "validation part. Writes settings.toml (the winners, with provenance), trials.csv "
+        "and TUNING.md to --out.",
+        "mfbench tune --dataset ml-100k --split kfold --model torch-biased-mf,numba-sgd",
+        "mfbench tune --dataset synthetic-100k --model numba-sgd --trials 50 --timeout 600",
+    )
+    tuning.add_argument("--dataset", required=True, help="data set name or ratings file")
+    tuning.add_argument("--model", action="append", required=True, metavar="A,B", help="contenders")
+    tuning.add_argument("--split", choices=("holdout", "kfold"), default="holdout")
+    tuning.add_argument("--folds", type=_at_least(2), default=5, help="k of a k-fold split")
+    tuning.add_argument("--trials", type=_at_least(1), default=30, help="trials per contender")
+    tuning.add_argument("--seed", type=_at_least(0), default=0, help="seeds split and sampler")
+    tuning.add_argument("--patience", type=_at_least(1), default=3, help="early stopping")
+    tuning.add_argument("--max-epochs", type=_at_least(1), default=100, help="per trial")
+    tuning.add_argument("--timeout", type=_at_least(1.0, float), help="seconds per contender")
+    tuning.add_argument("--threads", type=_at_least(1), help="threads per fit")
+    tuning.add_argument("--out", type=_path, help="folder (default: results/runs/tune-<stamp>)")
+
     comparison = _command(
         commands,
         "compare",
@@ -561,6 +586,50 @@ def _compare(reference: Path, old: pd.DataFrame, out: Path, tolerances: Toleranc
     safe_io.write_text(out / "CHECK.md", text)
     print(text)
     return table
+
+
+def _tune(args: argparse.Namespace) -> None:
+    from suite import data, environment, models, tuning
+    from suite.data import splits
+
+    names = listed(args.model)
+    for name in names:
+        models.get(name)  # unknown names fail here, listing the valid ones
+    ratings = data.load(args.dataset)
+    train, _ = splits.split(ratings, args.split, fold=0, k=args.folds, seed=args.seed)
+    fit, validation = splits.validation(train, seed=args.seed)
+    env = environment.environment()
+    where = f"fold 0 of a {args.folds}-fold split" if args.split == "kfold" else "a holdout"
+    provenance = {
+        "data set": args.dataset,
+        "protocol": (
+            f"training part of {where} (seed {args.seed}); {len(validation):,} of its "
+            f"{len(train):,} ratings held out as validation, the other {len(fit):,} trained on"
+        ),
+        "budget": (
+            f"{args.trials} Optuna TPE trials per contender (seed {args.seed}), median pruner"
+            + (f", at most {args.timeout:g} s each" if args.timeout else "")
+        ),
+        "early stopping": f"patience {args.patience}, at most {args.max_epochs} epochs",
+        "commit": f"{env.get('git_commit')}{' (dirty)' if env.get('git_dirty') else ''}",
+    }
+    results = []
+    for name in names:
+        tuned = tuning.tune(
+            name,
+            fit,
+            validation,
+            n_trials=args.trials,
+            seed=args.seed,
+            patience=args.patience,
+            max_epochs=args.max_epochs,
+            n_threads=args.threads,
+            timeout_s=args.timeout,
+        )
+        print(f"{name}: validation {tuned.metric.title} {tuned.best_score:.4f} {tuned.best_params}")
+        results.append(tuned)
+    out = Path(args.out) if args.out else _new_run_folder("tune-")
+    print(f"settings: {tuning.write(out, results, provenance)}")
 
 
 def _compare_folders(args: argparse.Namespace) -> None:

@@ -58,6 +58,7 @@ class EarlyStopping:
         self.relevance_threshold = relevance_threshold
         self.ranking_validation = validation.sample_users(max_users, seed)
         self.best_score = float("nan")
+        self.last_score = float("nan")
         self.best_epoch = 0
         self.stopped = False
         self._best_state: dict[str, Any] | None = None
@@ -66,7 +67,7 @@ class EarlyStopping:
         """Score ``model`` after ``epoch``; raise ``StopTraining`` once it has gone stale."""
         if not model.epoch_curve:  # the library trained every epoch in one call
             return
-        score = self.score(model)
+        score = self.last_score = self.score(model)
         if self._better(score, model):
             self.best_score, self.best_epoch = score, epoch
             self._best_state = model.snapshot()

@@ -78,9 +78,11 @@ class Hyperparameter:
         The valid values of a string option (empty: any string).
     optional : bool
         ``None`` is valid too (e.g. "no cap").
-
-    A search space for tuning (e.g. a log-uniform range for ``lr``) would be one more field
-    here, so that it, too, lives on the class.
+    search : tuple, optional
+        Where tuning (``suite.tuning``) looks: ``(low, high)`` for a number, the options to
+        try for a string or bool; None: not tuned (kept at its default).
+    log : bool
+        Search a number's range on a log scale (rates, penalties, sizes).
     """
 
     type: type
@@ -89,6 +91,8 @@ class Hyperparameter:
     low_open: bool = False
     choices: tuple[str, ...] = ()
     optional: bool = False
+    search: tuple[Any, ...] | None = None
+    log: bool = False
 
     def describe(self) -> str:
         """What a valid value is, for messages: ``"a number > 0 and <= 1"``."""
@@ -123,10 +127,10 @@ class Hyperparameter:
 #: Types and ranges of the shared hyperparameters, declared once: a contender that takes one
 #: of these names gets its spec (``Model.specs()``) without declaring it again.
 COMMON_SPECS: dict[str, Hyperparameter] = {
-    "factors": Hyperparameter(int, low=1),
-    "epochs": Hyperparameter(int, low=1),
-    "lr": Hyperparameter(float, low=0, low_open=True),
-    "l2": Hyperparameter(float, low=0),
+    "factors": Hyperparameter(int, low=1, search=(8, 256), log=True),
+    "epochs": Hyperparameter(int, low=1, search=(5, 200), log=True),
+    "lr": Hyperparameter(float, low=0, low_open=True, search=(1e-4, 0.3), log=True),
+    "l2": Hyperparameter(float, low=0, search=(1e-5, 1.0), log=True),
 }
 
 #: Types and ranges of the settings the harness supplies (checked by ``models.create``).

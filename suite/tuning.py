@@ -1,0 +1,274 @@
+"""Hyperparameter search: the same Optuna budget for every contender, on validation data only.
+
+Rendle et al., "On the Difficulty of Evaluating Baselines" (2019), showed that how evenly
+contenders are tuned decides a benchmark's ranking; so every contender gets the same number
+of trials of Optuna's seeded TPE sampler (Akiba et al., "Optuna", KDD 2019) over the ranges
+its class declares (``Hyperparameter.search``), and nothing it is tuned on is ever tested:
+
+- the data set is split as the grid splits it, and only the *training* part of one split
+  (fold 0 of a k-fold, the holdout's train) is used; ``suite.data.splits.validation`` carves
+  the validation part out of it, so no test rating is seen while tuning;
+- each trial trains on the rest with early stopping on that validation part
+  (``suite.early_stopping``; its epochs are the budget's ``max_epochs``) and scores its best
+  epoch; Optuna's median pruner ends trials that fall behind, from the per-epoch scores;
+- a contender whose library trains every epoch in one call is scored after its fit, and
+  ``epochs`` is then searched like any other hyperparameter.
+
+The winner of each contender is its best trial; its ``epochs`` is the epoch early stopping
+kept. A winner within ``EDGE`` of a bound of its range (on the range's scale) is flagged: the
+range may have cut the search short.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import optuna
+import pandas as pd
+from tabulate import tabulate
+
+from suite import metrics, models, safe_io
+from suite.data.ratings import Ratings
+from suite.early_stopping import EarlyStopping
+from suite.errors import InputError
+from suite.models.base import Hyperparameter, Model, ModelFitError, StopTraining
+
+#: A winner this close to a bound of its range (share of the range, on its scale) is flagged.
+EDGE = 0.05
+
+#: Epochs of a trial that early stopping may stop (the budget of one trial).
+MAX_EPOCHS = 100
+
+
+class _Pruned(StopTraining):
+    """Optuna's pruner ended the trial (a ``StopTraining``, so ``fit`` returns normally)."""
+
+
+@dataclass
+class Tuned:
+    """One contender's search: its trials and the winner."""
+
+    model: str
+    metric: metrics.Metric
+    trials: list[dict[str, Any]]  # number, state, params, score, best_epoch, fit_s
+    best_params: dict[str, Any] = field(default_factory=dict)
+    best_score: float = math.nan
+    on_edge: list[str] = field(default_factory=list)  # winning values at a bound
+
+
+def search_space(model: str, early_stopping: bool = True) -> dict[str, Hyperparameter]:
+    """The hyperparameters tuning varies for ``model``: those with a declared search range.
+
+    ``epochs`` is not searched where early stopping decides it.
+    """
+    specs = models.get(model).specs()
+    return {
+        name: spec
+        for name, spec in specs.items()
+        if spec.search is not None and not (early_stopping and name == "epochs")
+    }
+
+
+def tune(
+    model: str,
+    fit: Ratings,
+    validation: Ratings,
+    *,
+    n_trials: int,
+    seed: int = 0,
+    patience: int = 3,
+    max_epochs: int = MAX_EPOCHS,
+    n_threads: int | None = None,
+    timeout_s: float | None = None,
+) -> Tuned:
+    """Search ``model``'s hyperparameters: ``n_trials`` trials, scored on ``validation``.
+
+    Parameters
+    ----------
+    model : str
+        A registered contender.
+    fit, validation : Ratings
+        What each trial trains on, and the held-out part of the same training half it is
+        scored on (``suite.data.splits.validation``).
+    n_trials, seed : int
+        The budget (the same for every contender), and the sampler's seed.
+    patience, max_epochs : int
+        Early stopping of each trial, and the most epochs it may run.
+    n_threads : int, optional
+        Threads of each fit.
+    timeout_s : float, optional
+        A wall-clock budget as well: the search stops at whichever comes first.
+    """
+    contender = models.get(model)
+    stoppable = contender.epoch_curve
+    space = search_space(model, early_stopping=stoppable)
+    metric = EarlyStopping.metric(contender)
+    study = optuna.create_study(
+        direction="maximize" if metric.higher_is_better else "minimize",
+        sampler=optuna.samplers.TPESampler(seed=seed),
+        pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=patience),
+    )
+    fixed = {"epochs": max_epochs} if stoppable and "epochs" in contender.specs() else {}
+
+    def objective(trial: optuna.Trial) -> float:
+        params = {name: _suggest(trial, name, spec) for name, spec in space.items()} | fixed
+        try:
+            contender.check_combination({**models.hyperparameters(model), **params})
+        except InputError as exc:
+            raise optuna.TrialPruned(str(exc)) from exc
+        instance = models.create(model, n_threads=n_threads, seed=seed, **params)
+        stopper = EarlyStopping(fit, validation, patience, seed=seed)
+        started = time.perf_counter()
+        instance.fit(fit, on_epoch=_reporting(trial, stopper))
+        trial.set_user_attr("fit_s", time.perf_counter() - started)
+        if trial.user_attrs.get("pruned"):
+            raise optuna.TrialPruned
+        stopper.finish(instance)
+        score = stopper.best_score if stoppable else stopper.score(instance)
+        trial.set_user_attr("best_epoch", stopper.best_epoch if stoppable else params["epochs"])
+        return score
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # A setting that diverges (ModelFitError) is a failed trial; the search goes on.
+    study.optimize(objective, n_trials=n_trials, timeout=timeout_s, catch=(ModelFitError,))
+    return _result(model, metric, study, space, stoppable)
+
+
+def _reporting(trial: optuna.Trial, stopper: EarlyStopping) -> Any:
+    """``on_epoch``: early stopping first, then the epoch's score to Optuna's pruner."""
+
+    def on_epoch(epoch: int, model: Model) -> None:
+        try:
+            stopper.on_epoch(epoch, model)
+        finally:
+            if math.isfinite(stopper.last_score):
+                trial.report(stopper.last_score, epoch)
+        if trial.should_prune():
+            trial.set_user_attr("pruned", True)
+            raise _Pruned
+
+    return on_epoch
+
+
+def _suggest(trial: optuna.Trial, name: str, spec: Hyperparameter) -> Any:
+    if spec.type is int:
+        low, high = spec.search
+        return trial.suggest_int(name, int(low), int(high), log=spec.log)
+    if spec.type is float:
+        low, high = spec.search
+        return trial.suggest_float(name, float(low), float(high), log=spec.log)
+    return trial.suggest_categorical(name, list(spec.search))
+
+
+def _result(
+    model: str, metric: metrics.Metric, study: optuna.Study, space: dict, stoppable: bool
+) -> Tuned:
+    trials = [
+        {
+            "number": t.number,
+            "state": t.state.name.lower(),
+            "params": t.params,
+            "score": t.value if t.value is not None else math.nan,
+            "best_epoch": t.user_attrs.get("best_epoch", math.nan),
+            "fit_s": t.user_attrs.get("fit_s", math.nan),
+        }
+        for t in study.trials
+    ]
+    tuned = Tuned(model, metric, trials)
+    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    if not complete:
+        return tuned
+    best = study.best_trial
+    tuned.best_params = dict(best.params)
+    if stoppable and "epochs" in models.get(model).specs():
+        tuned.best_params["epochs"] = int(best.user_attrs["best_epoch"])
+    tuned.best_score = float(best.value)
+    tuned.on_edge = [name for name, spec in space.items() if at_edge(best.params[name], spec)]
+    return tuned
+
+
+def at_edge(value: Any, spec: Hyperparameter) -> bool:
+    """Whether a numeric ``value`` lies within ``EDGE`` of a bound of ``spec.search``."""
+    if spec.type not in (int, float) or spec.search is None:
+        return False
+    low, high = (math.log(v) for v in spec.search) if spec.log else spec.search
+    where = math.log(value) if spec.log else value
+    return min(where - low, high - where) <= EDGE * (high - low)
+
+
+# -- the tuning folder ----------------------------------------------------------------------
+
+
+def write(folder: Path, results: list[Tuned], provenance: dict[str, Any]) -> Path:
+    """Write ``settings.toml`` (the winners, with ``provenance``), ``trials.csv`` and
+    ``TUNING.md`` into ``folder``; return the settings file."""
+    safe_io.make_folder(folder, "--out")
+    lines = [
+        "# Tuned settings: written by `mfbench tune`; every value from the trials in trials.csv.",
+        *(f"# {key}: {value}" for key, value in provenance.items()),
+    ]
+    for tuned in results:
+        if not tuned.best_params:
+            lines += ["", f"# {tuned.model}: no trial completed"]
+            continue
+        values = ", ".join(f"{k} = {_toml(v)}" for k, v in sorted(tuned.best_params.items()))
+        edge = f"  # at the edge of its range: {', '.join(tuned.on_edge)}" if tuned.on_edge else ""
+        lines += [
+            "",
+            f"# validation {tuned.metric.title} {tuned.best_score:.4f} "
+            f"({sum(t['state'] == 'complete' for t in tuned.trials)} of {len(tuned.trials)} "
+            "trials complete)",
+            f'"{tuned.model}" = {{ {values} }}{edge}',
+        ]
+    settings = folder / "settings.toml"
+    safe_io.write_text(settings, "\n".join(lines) + "\n")
+    frame = pd.DataFrame([{"model": t.model, **trial} for t in results for trial in t.trials])
+    safe_io.write_csv(frame, folder / "trials.csv")
+    safe_io.write_text(folder / "TUNING.md", _summary(results, provenance))
+    return settings
+
+
+def _summary(results: list[Tuned], provenance: dict[str, Any]) -> str:
+    rows = [
+        [
+            t.model,
+            t.metric.title,
+            f"{t.best_score:.4f}" if math.isfinite(t.best_score) else "none complete",
+            ", ".join(f"{k}={_shown(v)}" for k, v in sorted(t.best_params.items())) or "–",
+            ", ".join(t.on_edge) or "–",
+            f"{sum(x['state'] == 'complete' for x in t.trials)}/"
+            f"{sum(x['state'] == 'pruned' for x in t.trials)}/{len(t.trials)}",
+        ]
+        for t in results
+    ]
+    table = tabulate(
+        rows,
+        headers=[
+            "contender",
+            "metric",
+            "best validation",
+            "winner",
+            "at a range's edge",
+            "complete/pruned/trials",
+        ],
+        tablefmt="github",
+        disable_numparse=True,
+    )
+    said = "\n".join(f"- {key}: {value}" for key, value in provenance.items())
+    return f"# mfbench tuning\n\n{said}\n\n{table}\n"
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    return repr(value)  # floats at full precision: the settings are what was tuned
+
+
+def _shown(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)

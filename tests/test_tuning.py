@@ -1,0 +1,81 @@
+"""Tuning: equal seeded budgets, validation data only, winners with their provenance."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+from harness_helpers import assert_one_line_error, ratings_file, run_cli
+from model_helpers import tiny_ratings
+
+from suite import models, tuning
+from suite.data import splits
+from suite.models.base import Hyperparameter
+
+
+@pytest.mark.parametrize("name", models.names())
+def test_every_search_range_holds_only_valid_values(name: str) -> None:
+    specs = models.get(name).specs()
+    space = tuning.search_space(name)
+    assert "epochs" not in space  # early stopping decides the epochs
+    for key, spec in space.items():
+        if spec.type in (int, float):
+            low, high = spec.search
+            assert low < high and (not spec.log or low > 0), f"{name}.{key}: {spec.search}"
+        for value in spec.search:
+            spec.check(value, f"{name}.{key}")  # raises if a bound is not a valid value
+    assert set(space) <= set(specs)
+
+
+def test_a_library_that_trains_in_one_call_gets_its_epochs_searched() -> None:
+    assert "epochs" in tuning.search_space("surprise-svd", early_stopping=False)
+
+
+@pytest.fixture(scope="module")
+def halves():
+    train, _ = splits.holdout(tiny_ratings(), 0.2, seed=0)
+    return splits.validation(train, 0.2, seed=0)
+
+
+def test_the_same_seed_gives_the_same_search_and_the_winner_is_its_best_trial(halves) -> None:
+    fit, validation = halves
+    first = tuning.tune("numba-sgd", fit, validation, n_trials=4, seed=3, max_epochs=20)
+    again = tuning.tune("numba-sgd", fit, validation, n_trials=4, seed=3, max_epochs=20)
+    assert [t["params"] for t in first.trials] == [t["params"] for t in again.trials]
+    complete = [t for t in first.trials if t["state"] == "complete"]
+    best = min(complete, key=lambda t: t["score"])  # RMSE: lower is better
+    assert first.best_score == pytest.approx(best["score"])
+    assert first.best_params == {**best["params"], "epochs": best["best_epoch"]}
+    assert 1 <= first.best_params["epochs"] <= 20
+
+
+def test_a_winner_at_a_bound_of_its_range_is_flagged() -> None:
+    spec = Hyperparameter(float, low=0, search=(1e-4, 1.0), log=True)
+    assert tuning.at_edge(1e-4, spec) and tuning.at_edge(0.9, spec)
+    assert not tuning.at_edge(0.01, spec)
+    factors = Hyperparameter(int, low=1, search=(8, 256), log=True)
+    assert tuning.at_edge(250, factors) and not tuning.at_edge(64, factors)
+
+
+def test_the_settings_file_holds_the_winners_and_where_they_come_from(halves, tmp_path) -> None:
+    fit, validation = halves
+    tuned = tuning.tune("numba-sgd", fit, validation, n_trials=3, seed=0, max_epochs=10)
+    provenance = {"data set": "tiny", "commit": "abc1234"}
+    settings = tuning.write(tmp_path / "tuned", [tuned], provenance)
+    parsed = tomllib.loads(settings.read_text())
+    assert parsed["numba-sgd"] == pytest.approx(tuned.best_params)
+    assert "# data set: tiny" in settings.read_text()
+    assert "numba-sgd" in (tmp_path / "tuned" / "TUNING.md").read_text()
+    assert (tmp_path / "tuned" / "trials.csv").read_text().count("\n") == 4  # header + 3
+
+
+def test_tune_on_the_command_line(tmp_path: Path, capsys) -> None:
+    data = ratings_file(tmp_path)
+    argv = ["tune", "--dataset", data, "--model", "numba-sgd", "--trials", "2"]
+    code, out, err = run_cli([*argv, "--max-epochs", "5", "--out", tmp_path / "t"], capsys)
+    assert code == 0, err
+    assert "settings:" in out and (tmp_path / "t" / "settings.toml").exists()
+    assert_one_line_error(
+        ["tune", "--dataset", data, "--model", "torch-svd"], capsys, "unknown model 'torch-svd'"
+    )
