@@ -198,6 +198,12 @@ def build_parser() -> argparse.ArgumentParser:
     tuning.add_argument("--timeout", type=_at_least(1.0, float), help="seconds per contender")
     tuning.add_argument("--threads", type=_at_least(1), help="threads per fit")
     tuning.add_argument("--out", type=_path, help="folder (default: results/runs/tune-<stamp>)")
+    tuning.add_argument(
+        "--save",
+        action="store_true",
+        help="also make the winners the data set's tuned settings, which every grid on it "
+        "then uses unless a config or flag sets a value (suite/configs/tuned/<data set>.toml)",
+    )
 
     comparison = _command(
         commands,
@@ -629,7 +635,12 @@ def _tune(args: argparse.Namespace) -> None:
         print(f"{name}: validation {tuned.metric.title} {tuned.best_score:.4f} {tuned.best_params}")
         results.append(tuned)
     out = Path(args.out) if args.out else _new_run_folder("tune-")
-    print(f"settings: {tuning.write(out, results, provenance)}")
+    settings = tuning.write(out, results, provenance)
+    print(f"settings: {settings}")
+    if args.save:
+        print(
+            f"saved as the tuned settings of {args.dataset}: {tuning.save(settings, args.dataset)}"
+        )
 
 
 def _compare_folders(args: argparse.Namespace) -> None:

@@ -24,10 +24,11 @@ and models (each with backends and hyperparameters)::
     backends = ["cpu", "cuda"]     # unavailable ones become skipped runs
     params = { lr = 0.005 }
 
-Settings resolve in this order, later winning: the model's defaults, ``[[models]] params``,
-``[datasets.params.<model>]``, the model's ``sweep``, then ``--epochs`` and ``--param`` on
-the command line — which may not set a swept key (every variant would run the same value
-under a label that says otherwise).
+Settings resolve in this order, later winning: the model's defaults, the data set's tuned
+settings (``suite/configs/tuned/<data set>.toml``, written by ``mfbench tune --save``),
+``[[models]] params``, ``[datasets.params.<model>]``, the model's ``sweep``, then
+``--epochs`` and ``--param`` on the command line — which may not set a swept key (every
+variant would run the same value under a label that says otherwise).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import dataclasses
 import functools
 import itertools
 import json
+import os
 import tomllib
 import types
 import typing
@@ -125,6 +127,7 @@ class Grid:
                 f"{name}[{', '.join(f'{k}={v}' for k, v in setting.items())}]" if setting else name,
                 {
                     **models.hyperparameters(model.name),
+                    **tuned_settings(dataset.name).get(model.name, {}),
                     **model.params,
                     **dataset.params.get(model.name, {}),
                     **setting,
@@ -143,6 +146,34 @@ class Grid:
         raw["datasets"] = [DatasetSpec(**d) for d in raw["datasets"]]
         raw["models"] = [ModelSpec(**m) for m in raw["models"]]
         return cls(**raw)
+
+
+def tuned_folder() -> Path:
+    """Where ``mfbench tune --save`` keeps each data set's winners (``<data set>.toml``):
+    ``suite/configs/tuned/``, or the folder ``$MFBENCH_TUNED`` names."""
+    return Path(os.environ.get("MFBENCH_TUNED") or Path(__file__).parent / "configs" / "tuned")
+
+
+def tuned_settings(dataset: str) -> dict[str, dict[str, Any]]:
+    """The tuned hyperparameters of each contender on ``dataset`` (``tuned_folder()``), or
+    none; they come after a contender's defaults and before everything a config or the
+    command line sets. Each value is checked against the contender's declared range."""
+    source = tuned_folder() / f"{Path(dataset).name}.toml"
+    if not source.is_file():
+        return {}
+    label = str(source)
+    try:
+        raw = tomllib.loads(source.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{label}: {exc}") from exc
+    for name, params in raw.items():
+        if not isinstance(params, dict):
+            raise InputError(f"{label}: {name} must be a table of hyperparameters")
+        try:
+            models.create(name, **params)  # unknown names and out-of-range values fail
+        except InputError as exc:
+            raise InputError(f"{label}: {exc}") from exc
+    return raw
 
 
 def config_names() -> list[str]:

@@ -232,6 +232,27 @@ def write(folder: Path, results: list[Tuned], provenance: dict[str, Any]) -> Pat
     return settings
 
 
+def save(settings: Path, dataset: str) -> Path:
+    """Make ``settings`` the tuned settings every grid uses on ``dataset`` (merged over the
+    contenders saved before: tuning one contender keeps the others' winners)."""
+    import tomllib
+
+    from suite import config
+
+    target = config.tuned_folder() / f"{Path(dataset).name}.toml"
+    kept = target.read_text(encoding="utf-8") if target.exists() else ""
+    new = tomllib.loads(settings.read_text(encoding="utf-8"))
+    old = tomllib.loads(kept) if kept else {}
+    text = settings.read_text(encoding="utf-8")
+    for name, params in old.items():
+        if name not in new:  # an earlier winner of another contender stays
+            values = ", ".join(f"{k} = {_toml(v)}" for k, v in sorted(params.items()))
+            text += f'\n# kept from the tuned settings before\n"{name}" = {{ {values} }}\n'
+    safe_io.make_folder(target.parent, "--save")
+    safe_io.write_text(target, text)
+    return target
+
+
 def _summary(results: list[Tuned], provenance: dict[str, Any]) -> str:
     rows = [
         [

@@ -18,6 +18,14 @@ def data_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mon
     return folder
 
 
+@pytest.fixture(autouse=True)
+def tuned_folder(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test starts with no tuned settings (``mfbench tune --save`` writes here)."""
+    folder = tmp_path_factory.mktemp("mfbench-tuned")
+    monkeypatch.setenv("MFBENCH_TUNED", str(folder))
+    return folder
+
+
 @pytest.fixture
 def small_ratings() -> Ratings:
     """A 60-user × 40-item random data set with timestamps."""

@@ -79,3 +79,37 @@ def test_tune_on_the_command_line(tmp_path: Path, capsys) -> None:
     assert_one_line_error(
         ["tune", "--dataset", data, "--model", "torch-svd"], capsys, "unknown model 'torch-svd'"
     )
+
+
+def test_saved_winners_are_every_grids_settings_until_a_config_or_flag_says_otherwise(
+    tuned_folder: Path, tmp_path: Path
+) -> None:
+    from suite.config import DatasetSpec, Grid, ModelSpec, tuned_settings
+
+    settings = tmp_path / "settings.toml"
+    settings.write_text('"numba-sgd" = { factors = 48, lr = 0.004 }\n')
+    tuning.save(settings, "ml-100k")
+    settings.write_text('"numpy-als" = { factors = 16 }\n')
+    saved = tuning.save(settings, "ml-100k")  # another contender: the first one's stay
+    assert saved == tuned_folder / "ml-100k.toml"
+    assert tuned_settings("ml-100k") == {
+        "numpy-als": {"factors": 16},
+        "numba-sgd": {"factors": 48, "lr": 0.004},
+    }
+    grid = Grid("g", [DatasetSpec("ml-100k")], [ModelSpec("numba-sgd", params={"lr": 0.01})])
+    ((_, params),) = grid.variants(grid.datasets[0], grid.models[0])
+    assert (params["factors"], params["lr"]) == (48, 0.01)  # tuned, then the config wins
+    other = Grid("g", [DatasetSpec("synthetic-10k")], [ModelSpec("numba-sgd")])
+    ((_, untuned),) = other.variants(other.datasets[0], other.models[0])
+    assert untuned["factors"] == models.hyperparameters("numba-sgd")["factors"]
+
+
+def test_a_bad_tuned_settings_file_is_named(tuned_folder: Path, tmp_path: Path, capsys) -> None:
+    (tuned_folder / "u.data.toml").write_text('"numba-sgd" = { lr = -1.0 }\n')
+    data = ratings_file(tmp_path)  # u.data: its tuned settings are u.data.toml
+    assert_one_line_error(
+        ["run", "--dataset", data, "--model", "numba-sgd", "--out", tmp_path / "run"],
+        capsys,
+        "u.data.toml",
+        "lr=-1.0",
+    )
