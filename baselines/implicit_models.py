@@ -128,6 +128,12 @@ class ImplicitALS(_ImplicitModel):
         implicit's ``num_threads`` (BLAS is held at one thread, as implicit advises).
     seed : int
         implicit's ``random_state`` (factor initialisation); results are deterministic.
+
+    The defaults are ``torch-ials``'s, the same model: 64 factors, 15 sweeps, ``l2=25``,
+    ``alpha=2`` (picked on ML-100K). The former ``l2=0.05``, ``alpha=1`` barely regularise
+    64 factors: on planted preferences (``tests/test_defaults_at_scale.py``) they ranked
+    below popularity with 10^4 ratings (NDCG@10 0.07 against 0.11) and 1.24 times it with
+    10^5, where ``l2=25``, ``alpha=2`` reach 2.3 times it at both sizes.
     """
 
     name = "implicit-als"
@@ -139,8 +145,8 @@ class ImplicitALS(_ImplicitModel):
         *,
         factors: int = 64,
         epochs: int = 15,
-        l2: float = 0.05,
-        alpha: float = 1.0,
+        l2: float = 25.0,
+        alpha: float = 2.0,
         backend: str = "cpu",
         n_threads: int | None = None,
         seed: int = 0,

@@ -75,7 +75,8 @@ class NumbaSGD(BiasedFactorsModel):
     Parameters
     ----------
     factors, epochs, lr, l2, init_std, seed
-        As ``numpy-sgd`` (same initialisation and shuffles for the same seed).
+        As ``numpy-sgd``, defaults included (same initialisation and shuffles for the same
+        seed).
     hogwild : bool
         Run each epoch on ``n_threads`` threads at once (not repeatable bit for bit).
     backend, n_threads
@@ -89,7 +90,7 @@ class NumbaSGD(BiasedFactorsModel):
         self,
         *,
         factors: int = 32,
-        epochs: int = 10,
+        epochs: int = 30,
         lr: float = 0.01,
         l2: float = 0.05,
         init_std: float = 0.1,

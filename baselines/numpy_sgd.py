@@ -79,7 +79,11 @@ class NumpySGD(BiasedFactorsModel):
     factors : int
         Latent dimension.
     epochs : int
-        Passes over the training data.
+        Passes over the training data. Per-sample SGD moves a user's (item's) row once per
+        rating of it, so the fewer ratings per user and item, the more passes it takes: on
+        planted sets of 10^4 ratings (``tests/test_defaults_at_scale.py``) 10 epochs closed
+        0.36 of the gap from the global mean's RMSE to the noise floor, 20 epochs 0.54, 30
+        epochs (the default) 0.58; on 10^5 ratings 0.72, 0.84, 0.84.
     lr : float
         Learning rate.
     l2 : float
@@ -99,7 +103,7 @@ class NumpySGD(BiasedFactorsModel):
         self,
         *,
         factors: int = 32,
-        epochs: int = 10,
+        epochs: int = 30,
         lr: float = 0.01,
         l2: float = 0.05,
         init_std: float = 0.1,
