@@ -138,7 +138,11 @@ class ImplicitALS(_ImplicitModel):
 
     name = "implicit-als"
     library = "implicit.als"
-    hyperparameter_specs: ClassVar = {"alpha": Hyperparameter(float, low=0)}
+    hyperparameter_specs: ClassVar = {
+        # Confidence-weighted ALS penalises on another scale than SGD: tens, not tenths.
+        "l2": Hyperparameter(float, low=0, search=(0.01, 1000.0), log=True),
+        "alpha": Hyperparameter(float, low=0, search=(0.1, 100.0), log=True),
+    }
 
     def __init__(
         self,

@@ -18,7 +18,9 @@ class BiasedFactorsModel(Model):
     """
 
     contests = (Contest.RATING,)
-    hyperparameter_specs: ClassVar = {"init_std": Hyperparameter(float, low=0, low_open=True)}
+    hyperparameter_specs: ClassVar = {
+        "init_std": Hyperparameter(float, low=0, low_open=True, search=(1e-3, 0.3), log=True)
+    }
     factors: int
     init_std: float
 

@@ -283,7 +283,7 @@ class TorchHybrid(Model):
     hyperparameter_specs: ClassVar = {
         "optimizer": Hyperparameter(str, choices=OPTIMIZERS),
         "batch_size": Hyperparameter(int, low=1),
-        "init_std": Hyperparameter(float, low=0, low_open=True),
+        "init_std": Hyperparameter(float, low=0, low_open=True, search=(1e-3, 0.3), log=True),
         "identity": Hyperparameter(bool),
     }
 

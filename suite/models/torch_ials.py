@@ -74,9 +74,9 @@ class TorchIALS(Model):
     backends = ("cpu", "cuda")
     same_model_as = "implicit-als"  # the same iALS model, solved by implicit in C++
     hyperparameter_specs: ClassVar = {
-        "l2": Hyperparameter(float, low=0, low_open=True),
-        "alpha": Hyperparameter(float, low=0),
-        "init_std": Hyperparameter(float, low=0, low_open=True),
+        "l2": Hyperparameter(float, low=0, low_open=True, search=(0.01, 1000.0), log=True),
+        "alpha": Hyperparameter(float, low=0, search=(0.1, 100.0), log=True),
+        "init_std": Hyperparameter(float, low=0, low_open=True, search=(1e-3, 0.3), log=True),
         "batch": Hyperparameter(int, low=1),
     }
 

@@ -316,7 +316,9 @@ class _TorchModel(Model):
 
     backends = ("cpu", "cuda", "mps")
     contests = (Contest.RATING,)
-    hyperparameter_specs: ClassVar = {"init_std": Hyperparameter(float, low=0, low_open=True)}
+    hyperparameter_specs: ClassVar = {
+        "init_std": Hyperparameter(float, low=0, low_open=True, search=(1e-3, 0.3), log=True)
+    }
 
     @classmethod
     def available(cls, backend: str = "cpu") -> tuple[bool, str]:
@@ -415,7 +417,7 @@ class TorchMF(_TorchModel):
         "weight_decay": Hyperparameter(float, low=0),
         "batch_size": Hyperparameter(int, low=1, optional=True),
         "trainer": Hyperparameter(str, choices=TRAINERS),
-        "lr_decay": Hyperparameter(float, low=0, low_open=True, high=1),
+        "lr_decay": Hyperparameter(float, low=0, low_open=True, high=1, search=(0.8, 1.0)),
         "sparse": Hyperparameter(bool),
     }
 
