@@ -632,7 +632,11 @@ def _tune(args: argparse.Namespace) -> None:
             n_threads=args.threads,
             timeout_s=args.timeout,
         )
-        print(f"{name}: validation {tuned.metric.title} {tuned.best_score:.4f} {tuned.best_params}")
+        failed = sum(trial["state"] == "fail" for trial in tuned.trials)
+        print(
+            f"{name}: validation {tuned.metric.title} {tuned.best_score:.4f} {tuned.best_params}"
+            + (f" ({failed} trial(s) diverged)" if failed else "")
+        )
         results.append(tuned)
     out = Path(args.out) if args.out else _new_run_folder("tune-")
     settings = tuning.write(out, results, provenance)

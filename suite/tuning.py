@@ -107,6 +107,7 @@ def tune(
     stoppable = contender.epoch_curve
     space = search_space(model, early_stopping=stoppable)
     metric = EarlyStopping.metric(contender)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # failed trials are in trials.csv
     study = optuna.create_study(
         direction="maximize" if metric.higher_is_better else "minimize",
         sampler=optuna.samplers.TPESampler(seed=seed),
@@ -132,7 +133,6 @@ def tune(
         trial.set_user_attr("best_epoch", stopper.best_epoch if stoppable else params["epochs"])
         return score
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
     # A setting that diverges (ModelFitError) is a failed trial; the search goes on.
     study.optimize(objective, n_trials=n_trials, timeout=timeout_s, catch=(ModelFitError,))
     return _result(model, metric, study, space, stoppable)
