@@ -20,7 +20,7 @@ from tabulate import tabulate
 
 from suite import metrics, results, safe_io, stats
 from suite.errors import InputError
-from suite.verdicts import si
+from suite.verdicts import si, test_fraction
 
 #: A ratio of median fit times within this factor either way reads "same" (asv's default).
 DEFAULT_TIME_FACTOR = 1.1
@@ -134,7 +134,7 @@ def compare_runs(
             runs_b = groups_b[key]
             row: dict[str, Any] = dict(zip(KEYS, key, strict=True))
             row.update(runs_a=len(runs_a), runs_b=len(runs_b))
-            fraction = _test_fraction(pd.concat([runs_a, runs_b]))
+            fraction = test_fraction(pd.concat([runs_a, runs_b]))
             for metric in metrics.primaries():
                 row.update(_accuracy(metric, runs_a, runs_b, fraction))
             row.update(_time(runs_a, runs_b, time_factor))
@@ -155,11 +155,6 @@ def _ok(frame: pd.DataFrame) -> pd.DataFrame:
     """The ok runs, each with its label (the model name where it has none)."""
     frame = frame.assign(label=results.labels(frame))
     return frame[frame["status"] == "ok"]
-
-
-def _test_fraction(runs: pd.DataFrame) -> float:
-    """Median ``n_test / n_train`` of the runs (NaN when the sizes were not recorded)."""
-    return float((runs["n_test"] / runs["n_train"]).median())
 
 
 def _per_split(runs: pd.DataFrame, column: str) -> pd.Series:

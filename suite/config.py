@@ -161,7 +161,13 @@ def tuned_settings(dataset: str) -> dict[str, dict[str, Any]]:
     source = tuned_folder() / f"{Path(dataset).name}.toml"
     if not source.is_file():
         return {}
-    label = str(source)
+    stat = source.stat()  # read and checked once per version of the file, not once per run
+    return _read_tuned(str(source), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _read_tuned(label: str, _mtime_ns: int, _size: int) -> dict[str, dict[str, Any]]:
+    source = Path(label)
     try:
         raw = tomllib.loads(source.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:

@@ -113,12 +113,13 @@ def _run(
     mean of the calibrations either side of it: a speed figure a slower machine does not
     change.
     """
+    fit_on, stopper = _fit_part(task, train)  # carved once: every fit trains on this part
     calibrations = [_calibration(task)]
-    record, first_fit_s = _first_fit(task, train, test, curve_rows, progress)
+    record, first_fit_s = _first_fit(task, train, test, fit_on, stopper, curve_rows, progress)
     fits = [first_fit_s]
     calibrations.append(_calibration(task))
     for _ in range(task.repeats - 1):  # the same epochs as the first fit: the same work
-        fits.append(_timed_fit(task, train, test, record["epochs"]))
+        fits.append(_timed_fit(task, train, test, fit_on, record["epochs"]))
         calibrations.append(_calibration(task))
     normalised = [fit / ((calibrations[i] + calibrations[i + 1]) / 2) for i, fit in enumerate(fits)]
     fit_s = float(np.median(fits))
@@ -138,13 +139,14 @@ def _first_fit(
     task: Task,
     train: Ratings,
     test: Ratings,
+    fit_on: Ratings,
+    stopper: EarlyStopping | None,
     curve_rows: list[dict[str, Any]],
     progress: Progress | None,
 ) -> tuple[dict[str, Any], float]:
-    """Prepare, warm up and fit one model with the curve (and early stopping, if asked);
-    measure memory; evaluate it."""
+    """Prepare, warm up and fit one model on ``fit_on`` with the curve (and ``stopper``'s
+    early stopping, if any); measure memory; evaluate it."""
     model = _new_model(task)
-    fit_on, stopper = _fit_part(task, train)
     with Stopwatch(task.backend) as prepare:
         model.prepare(fit_on)
     with Stopwatch(task.backend) as warm_up:
@@ -171,12 +173,11 @@ def _first_fit(
     return record, fit_s
 
 
-def _timed_fit(task: Task, train: Ratings, test: Ratings, epochs: int) -> float:
-    """Seconds one more fresh, prepared model takes to fit ``epochs`` epochs (as many as the
-    first fit ran), with a callback that only reads the clock each epoch (as the first fit's
-    does, evaluation aside)."""
+def _timed_fit(task: Task, train: Ratings, test: Ratings, fit_on: Ratings, epochs: int) -> float:
+    """Seconds one more fresh, prepared model takes to fit ``epochs`` epochs of ``fit_on`` (as
+    many as the first fit ran), with a callback that only reads the clock each epoch (as the
+    first fit's does, evaluation aside)."""
     model = _new_model(task)
-    fit_on, _ = _fit_part(task, train)
     model.prepare(fit_on)
     timer = Curve(train, test, task, [], None, evaluate=False, stop_after=epochs)
     timer.start()

@@ -240,11 +240,9 @@ def save(settings: Path, dataset: str) -> Path:
     from suite import config
 
     target = config.tuned_folder() / f"{Path(dataset).name}.toml"
-    kept = target.read_text(encoding="utf-8") if target.exists() else ""
-    new = tomllib.loads(settings.read_text(encoding="utf-8"))
-    old = tomllib.loads(kept) if kept else {}
     text = settings.read_text(encoding="utf-8")
-    for name, params in old.items():
+    new = tomllib.loads(text)
+    for name, params in config.tuned_settings(dataset).items():
         if name not in new:  # an earlier winner of another contender stays
             values = ", ".join(f"{k} = {_toml(v)}" for k, v in sorted(params.items()))
             text += f'\n# kept from the tuned settings before\n"{name}" = {{ {values} }}\n'

@@ -183,6 +183,7 @@ def standings(rows: pd.DataFrame, runs: pd.DataFrame, contest: Contest) -> Stand
         return Standings(contest, metric, floors, None, floor)
     best = rivals[0]
     fraction = test_fraction(runs)
+    fraction = fraction if np.isfinite(fraction) else 0.0  # sizes unknown: uncorrected
     values = {
         (e.label, e.backend): run_values(runs, e.label, e.backend, metric.column) for e in plain
     }
@@ -216,11 +217,11 @@ def run_values(runs: pd.DataFrame, label: str, backend: str, column: str) -> pd.
 
 
 def test_fraction(runs: pd.DataFrame) -> float:
-    """``n_test / n_train`` of the splits (the variance correction of the paired test)."""
+    """Median ``n_test / n_train`` of the runs (the variance correction of the paired test);
+    NaN when the sizes were not recorded."""
     if "n_test" not in runs or "n_train" not in runs:
-        return 0.0
-    fraction = (runs["n_test"] / runs["n_train"]).median()
-    return float(fraction) if np.isfinite(fraction) else 0.0
+        return math.nan
+    return float((runs["n_test"] / runs["n_train"]).median())
 
 
 def _better(difference: stats.Difference, metric: Metric) -> bool:

@@ -19,13 +19,13 @@ from torch import nn
 from suite.data.feedback import positive_threshold, positives
 from suite.data.ratings import Ratings
 from suite.errors import InputError
-from suite.models.base import Contest, EpochCallback, Hyperparameter, Model
+from suite.models.base import Contest, EpochCallback, Hyperparameter
 from suite.models.torch_mf import (
     TRAINERS,
     MatrixFactorization,
+    TorchContender,
     _scatter,
     _scatter_sum,
-    torch_available,
 )
 
 # -- representation ---------------------------------------------------------------------------
@@ -261,7 +261,7 @@ class _Workspace:
 # -- the contender ----------------------------------------------------------------------------
 
 
-class TorchBPR(Model):
+class TorchBPR(TorchContender):
     """Bayesian Personalized Ranking in PyTorch (``torch-bpr``), a ranking model.
 
     BPR-OPT of Rendle, Freudenthaler, Gantner & Schmidt-Thieme, "BPR: Bayesian Personalized
@@ -352,11 +352,6 @@ class TorchBPR(Model):
         self.backend = backend
         self.n_threads = n_threads
         self.seed = seed
-
-    @classmethod
-    def available(cls, backend: str = "cpu") -> tuple[bool, str]:
-        ok, reason = super().available(backend)
-        return torch_available(backend) if ok else (ok, reason)
 
     def make_trainer(self) -> BPRTrainer:
         """The trainer these hyperparameters describe."""

@@ -22,9 +22,9 @@ from suite.data.features import side_matrix
 from suite.data.feedback import positive_threshold, positives
 from suite.data.ratings import Ratings
 from suite.errors import InputError
-from suite.models.base import Contest, EpochCallback, Hyperparameter, Model
+from suite.models.base import Contest, EpochCallback, Hyperparameter
 from suite.models.torch_bpr import OPTIMIZERS, BPRTrainer, Positives, bpr_loss, sample_negatives
-from suite.models.torch_mf import torch_available
+from suite.models.torch_mf import TorchContender
 
 # -- the input: one feature matrix per side ---------------------------------------------------
 
@@ -220,7 +220,7 @@ class HybridInputs:
     items: FeatureRows
 
 
-class TorchHybrid(Model):
+class TorchHybrid(TorchContender):
     """LightFM's hybrid model in PyTorch, trained with BPR (``torch-hybrid``), a ranking model.
 
     The model of Kula, "Metadata Embeddings for User and Item Cold-start Recommendations"
@@ -313,11 +313,6 @@ class TorchHybrid(Model):
         self.backend = backend
         self.n_threads = n_threads
         self.seed = seed
-
-    @classmethod
-    def available(cls, backend: str = "cpu") -> tuple[bool, str]:
-        ok, reason = super().available(backend)
-        return torch_available(backend) if ok else (ok, reason)
 
     def make_trainer(self) -> HybridTrainer:
         """The trainer these hyperparameters describe."""

@@ -11,8 +11,8 @@ import torch
 from suite.data import feedback
 from suite.data.ratings import Ratings
 from suite.models import wmf
-from suite.models.base import Contest, EpochCallback, Hyperparameter, Model, ModelFitError
-from suite.models.torch_mf import torch_available
+from suite.models.base import Contest, EpochCallback, Hyperparameter, ModelFitError
+from suite.models.torch_mf import TorchContender
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class Positives:
     nnz: int
 
 
-class TorchIALS(Model):
+class TorchIALS(TorchContender):
     """Weighted matrix factorization of implicit feedback by exact ALS (``torch-ials``).
 
     The model of Hu, Koren & Volinsky, "Collaborative Filtering for Implicit Feedback
@@ -102,11 +102,6 @@ class TorchIALS(Model):
         self.backend = backend
         self.n_threads = n_threads
         self.seed = seed
-
-    @classmethod
-    def available(cls, backend: str = "cpu") -> tuple[bool, str]:
-        ok, reason = super().available(backend)
-        return torch_available(backend) if ok else (ok, reason)
 
     def _prepare(self, train: Ratings) -> Positives:
         by_user = feedback.positives(train)

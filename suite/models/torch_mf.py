@@ -308,22 +308,26 @@ def torch_available(backend: str) -> tuple[bool, str]:
     return True, ""
 
 
+class TorchContender(Model):
+    """A contender written in PyTorch: it runs where PyTorch can use the device it asks for."""
+
+    @classmethod
+    def available(cls, backend: str = "cpu") -> tuple[bool, str]:
+        ok, reason = super().available(backend)
+        return torch_available(backend) if ok else (ok, reason)
+
+
 # -- the contenders ---------------------------------------------------------------------------
 
 
-class _TorchModel(Model):
-    """What the PyTorch contenders share: device checks, seeded init, output from ``module_``."""
+class _TorchModel(TorchContender):
+    """What the PyTorch MF contenders share: seeded init, output from ``module_``."""
 
     backends = ("cpu", "cuda", "mps")
     contests = (Contest.RATING,)
     hyperparameter_specs: ClassVar = {
         "init_std": Hyperparameter(float, low=0, low_open=True, search=(1e-3, 0.3), log=True)
     }
-
-    @classmethod
-    def available(cls, backend: str = "cpu") -> tuple[bool, str]:
-        ok, reason = super().available(backend)
-        return torch_available(backend) if ok else (ok, reason)
 
     def _init_module(
         self, module_class: type[MatrixFactorization], train: Ratings, sparse: bool
