@@ -196,6 +196,9 @@ def test_als_objective_never_increases() -> None:
     assert history[-1] < 0.9 * history[0]  # and it does descend
 
 
-@pytest.mark.parametrize("name", ["torch-mf", "torch-biased-mf"])
-def test_the_trainer_and_the_torch_models_share_their_defaults(name: str) -> None:
-    assert models.create(name).make_trainer() == MinibatchTrainer()
+def test_torch_mf_has_the_trainers_defaults_and_torch_biased_mf_numba_sgds() -> None:
+    assert models.create("torch-mf").make_trainer() == MinibatchTrainer()
+    biased, numba = models.hyperparameters("torch-biased-mf"), models.hyperparameters("numba-sgd")
+    shared = ("factors", "epochs", "lr", "l2", "init_std")
+    assert {k: biased[k] for k in shared} == {k: numba[k] for k in shared}
+    assert (biased["optimizer"], biased["lr_decay"]) == ("sgd", 1.0)  # plain per-rating SGD

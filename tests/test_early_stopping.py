@@ -95,7 +95,7 @@ def test_an_improving_model_runs_every_epoch() -> None:
 EARLY = """
 [[models]]
 name = "torch-biased-mf"
-params = { epochs = 30, factors = 4, batch_size = 64, lr = 0.2 }
+params = { epochs = 30, factors = 4, batch_size = 64, lr = 0.05 }
 [[models]]
 name = "surprise-svd"
 params = { epochs = 5, factors = 4 }

@@ -72,18 +72,24 @@ def mse(predicted: torch.Tensor, actual: torch.Tensor) -> torch.Tensor:
     return torch.mean((predicted - actual) ** 2)
 
 
-def per_example_l2(module: nn.Module, user: torch.Tensor, item: torch.Tensor) -> torch.Tensor:
-    """Mean over the batch of the squared norms of the parameters each example touches.
+def squared_error(predicted: torch.Tensor, actual: torch.Tensor) -> torch.Tensor:
+    """Summed squared error of a batch: the loss ``MinibatchTrainer`` minimises."""
+    return torch.sum((predicted - actual) ** 2)
 
-    ``mse + l2 * per_example_l2`` is, example by example, the loss of classic SGD matrix
-    factorization (Funk 2006; Koren et al. 2009): ``(r - r̂)² + λ(‖p_u‖² + ‖q_i‖² + b_u² + b_i²)``.
-    Unlike ``weight_decay``, it shrinks only the rows in the batch, so frequent users and
-    items are regularised more — the objective that ``numpy-sgd`` and ``numpy-als`` share.
+
+def per_example_l2(module: nn.Module, user: torch.Tensor, item: torch.Tensor) -> torch.Tensor:
+    """Sum over the batch of the squared norms of the parameters each example touches.
+
+    ``squared_error + l2 * per_example_l2`` is, example by example, the loss of classic SGD
+    matrix factorization (Funk 2006; Koren et al. 2009):
+    ``(r - r̂)² + λ(‖p_u‖² + ‖q_i‖² + b_u² + b_i²)``. Unlike ``weight_decay``, it shrinks only
+    the rows in the batch, so frequent users and items are regularised more — the objective
+    that ``numpy-sgd`` and ``numpy-als`` share.
     """
     rows = [module.user_factors(user), module.item_factors(item)]
     if isinstance(module, BiasedMatrixFactorization):
         rows += [module.user_biases(user), module.item_biases(item)]
-    return sum((row**2).sum(1) for row in rows).mean()
+    return sum((row**2).sum() for row in rows)
 
 
 # -- trainer ----------------------------------------------------------------------------------
@@ -130,19 +136,25 @@ def auto_batch_size(n_examples: int) -> int:
 class MinibatchTrainer:
     """Shuffled minibatch training: the optimizer, batching and loss weights.
 
-    ``weight_decay`` is the optimizer's (the post's way of adding L2); ``l2`` weights
-    ``per_example_l2``. Data stay on the device; each epoch draws one permutation.
-    ``batch_size=None`` sizes the batches from the data (``auto_batch_size``); an int is used
-    as given.
+    The loss of a batch is the *sum* over its examples of ``(r̂ - r)² + l2 · ‖θ_example‖²``
+    (``squared_error + l2 · per_example_l2``), not their mean, so that ``lr`` means the same
+    step per rating whatever the batch: with ``optimizer="sgd"`` it is the step size of
+    per-sample SGD (Funk 2006), which ``batch_size=1`` reproduces exactly, and larger batches
+    apply the same per-rating steps together (Hogwild-style). Adam and Adagrad normalise the
+    gradient's scale away, so for them the sum and the mean differ only through ``eps``.
+    ``weight_decay`` is the optimizer's (the post's way of adding L2). Data stay on the device;
+    each epoch draws one permutation. ``batch_size=None`` sizes the batches from the data
+    (``auto_batch_size``); an int is used as given.
 
     Two ways to get the gradients of the same loss:
 
-    - ``trainer="autograd"``: ``mse + l2 · per_example_l2`` → ``backward()`` → ``step()``,
-      the post's way, for any module and loss;
+    - ``trainer="autograd"``: loss → ``backward()`` → ``step()``, the post's way, for any
+      module and loss;
     - ``trainer="fused"``: the gradient of that loss for (biased) MF written out in PyTorch
       ops — gather the batch's rows, residuals, per-row gradients, scatter-add them into
-      each table's ``.grad`` — with preallocated buffers and no autograd graph, then the
-      same ``step()``. Same updates, a fraction of the per-batch overhead.
+      each table's ``.grad`` and ``step()`` — with preallocated buffers and no autograd
+      graph. Plain SGD (no momentum, no weight decay) skips the dense ``.grad`` and the
+      optimizer: its step is scatter-added straight into the touched rows, the same update.
     """
 
     # The defaults of ``TorchMF`` and ``TorchBiasedMF`` are these (tuned on ML-100K, where
@@ -185,7 +197,7 @@ class MinibatchTrainer:
         users, items, ratings = (column.index_select(0, order) for column in data)  # shuffled
         step = self._fused_step if self.trainer == "fused" else self._autograd_step
         size = self.batch_for(len(order))
-        work = _Workspace(module, min(size, len(order)))
+        work = _Workspace(module, min(size, len(order)), optimizer)
         wide = torch.float32 if ratings.device.type == "mps" else torch.float64  # MPS: no f64
         total = torch.zeros((), device=ratings.device, dtype=wide)
         for start in range(0, len(order), size):
@@ -194,23 +206,24 @@ class MinibatchTrainer:
         return float(total) / len(order)
 
     def _autograd_step(self, module, optimizer, user, item, rating, _work) -> torch.Tensor:
-        loss = mse(module(user, item), rating)
+        loss = squared_error(module(user, item), rating)
         if self.l2:
             loss = loss + self.l2 * per_example_l2(module, user, item)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        return loss.detach() * len(user)
+        return loss.detach()
 
     @torch.no_grad()
     def _fused_step(self, module, optimizer, user, item, rating, work) -> torch.Tensor:
-        """``∂/∂θ`` of ``mean((r̂ - r)²) + l2 · per_example_l2`` by hand, then ``step()``.
+        """``∂/∂θ`` of ``Σ (r̂ - r)² + l2 · per_example_l2`` by hand, then the step.
 
-        With ``e = r̂ - r`` and ``s = 2 / batch``: a user row gets ``s (e q_i + l2 p_u)``,
-        an item row ``s (e p_u + l2 q_i)``, biases ``s (e + l2 b)``, summed over the batch's
-        ratings by ``index_add_``. Returns the batch's summed loss.
+        With ``e = r̂ - r``: a user row gets ``2 (e q_i + l2 p_u)``, an item row
+        ``2 (e p_u + l2 q_i)``, biases ``2 (e + l2 b)``, summed over the batch's ratings by
+        ``index_add_`` — into ``.grad`` for ``optimizer.step()``, or, for plain SGD, times
+        ``-lr`` into the weights themselves. Returns the batch's summed loss.
         """
-        n, scale = len(user), 2.0 / len(user)
+        n = len(user)
         users_w, items_w = module.user_factors.weight, module.item_factors.weight
         p_u = torch.index_select(users_w, 0, user, out=work.user_rows[:n])
         q_i = torch.index_select(items_w, 0, item, out=work.item_rows[:n])
@@ -227,46 +240,62 @@ class MinibatchTrainer:
             penalty += b_u.dot(b_u) + b_i.dot(b_i)
         error -= rating
         loss = error.dot(error) + self.l2 * penalty
-        _scatter(users_w, user, _rows(p_u, q_i, error, self.l2, rows), alpha=scale)
-        _scatter(items_w, item, _rows(q_i, p_u, error, self.l2, rows), alpha=scale)
+        # Scaled once, on the batch's vectors (``index_add_(alpha=...)`` is slow: ``_scatter``).
+        scale = -2.0 * optimizer.param_groups[0]["lr"] if work.plain_sgd else 2.0
+        error *= scale
+        shrink = scale * self.l2
+        work.target(users_w).index_add_(0, user, _rows(p_u, q_i, error, shrink, rows))
+        work.target(items_w).index_add_(0, item, _rows(q_i, p_u, error, shrink, rows))
         if biased:
-            _scatter_sum(
-                module.user_biases.weight, user, torch.add(error, b_u, alpha=self.l2), scale
-            )
-            _scatter_sum(
-                module.item_biases.weight, item, torch.add(error, b_i, alpha=self.l2), scale
-            )
-        optimizer.step()
+            for table, index, bias in (
+                (module.user_biases, user, b_u),
+                (module.item_biases, item, b_i),
+            ):
+                sums = torch.bincount(
+                    index, weights=error + shrink * bias, minlength=len(table.weight)
+                )
+                work.target(table.weight).view(-1).add_(sums.to(table.weight.dtype))
+        if not work.plain_sgd:
+            optimizer.step()
         return loss
 
 
 class _Workspace:
-    """Per-batch buffers of the fused trainer, allocated once per epoch."""
+    """Per-batch buffers of the fused trainer, allocated once per epoch, and where its
+    gradients go: the zeroed ``.grad`` of each table, or (plain SGD) the table itself."""
 
-    def __init__(self, module: nn.Module, batch_size: int) -> None:
+    def __init__(self, module: nn.Module, batch_size: int, optimizer: torch.optim.Optimizer):
         weight = module.user_factors.weight
         rows = (batch_size, weight.shape[1])
         self.user_rows = weight.new_empty(rows)
         self.item_rows = weight.new_empty(rows)
         self.rows = weight.new_empty(rows)
         self.error = weight.new_empty(batch_size)
+        group = optimizer.param_groups[0]
+        self.plain_sgd = isinstance(optimizer, torch.optim.SGD) and not (
+            group["momentum"] or group["weight_decay"] or group["maximize"]
+        )
+
+    def target(self, table: torch.Tensor) -> torch.Tensor:
+        """Where ``table``'s scaled gradient rows are added: itself, or its zeroed ``.grad``."""
+        return table if self.plain_sgd else _zeroed_grad(table)
 
 
-def _rows(
-    own: torch.Tensor, other: torch.Tensor, error: torch.Tensor, l2: float, out: torch.Tensor
-) -> torch.Tensor:
-    """``error · other + l2 · own`` for each row, written into ``out``."""
-    torch.mul(other, error.unsqueeze(1), out=out)
-    return out.add_(own, alpha=l2) if l2 else out
+def _zeroed_grad(table: torch.Tensor) -> torch.Tensor:
+    """``table.grad``, allocated or set to 0."""
+    if table.grad is None:
+        table.grad = torch.zeros_like(table)
+        return table.grad
+    return table.grad.zero_()
 
 
 def _scatter(table: torch.Tensor, index: torch.Tensor, rows: torch.Tensor, alpha: float) -> None:
-    """``table.grad = 0; table.grad[index] += alpha · rows`` (duplicates summed)."""
-    if table.grad is None:
-        table.grad = torch.zeros_like(table)
-    else:
-        table.grad.zero_()
-    table.grad.index_add_(0, index, rows, alpha=alpha)
+    """``table.grad = 0; table.grad[index] += alpha · rows`` (duplicates summed).
+
+    ``rows`` is scaled in place first: ``index_add_(alpha=...)`` is several times slower than
+    a plain ``index_add_`` on CPU.
+    """
+    _zeroed_grad(table).index_add_(0, index, rows.mul_(alpha))
 
 
 def _scatter_sum(
@@ -275,6 +304,14 @@ def _scatter_sum(
     """``column.grad = 0; column.grad[index] += alpha · values`` for a one-column table."""
     sums = torch.bincount(index, weights=values, minlength=column.shape[0])
     column.grad = sums.mul_(alpha).to(column.dtype).view_as(column)
+
+
+def _rows(
+    own: torch.Tensor, other: torch.Tensor, error: torch.Tensor, l2: float, out: torch.Tensor
+) -> torch.Tensor:
+    """``error · other + l2 · own`` for each row, written into ``out``."""
+    torch.mul(other, error.unsqueeze(1), out=out)
+    return out.add_(own, alpha=l2) if l2 else out
 
 
 def check_torch_options(
@@ -476,14 +513,14 @@ class TorchMF(_TorchModel):
         trainer = self.make_trainer()
         self.batch_size_ = trainer.batch_for(len(train))
         optimizer = trainer.make_optimizer(self.module_, self.sparse)
-        schedule = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=self.lr_decay)
         data = self._inputs(train)
         shuffle = torch.Generator(device=self.backend).manual_seed(self.seed + 1)
         self.loss_history_ = []
         for epoch in range(1, self.epochs + 1):
+            for group in optimizer.param_groups:  # the schedule: lr · lr_decay^(epoch - 1)
+                group["lr"] = self.lr * self.lr_decay ** (epoch - 1)
             order = torch.randperm(len(train), generator=shuffle, device=self.backend)
             loss = trainer.epoch(self.module_, optimizer, data, order)
-            schedule.step()
             self._check_loss(epoch, loss)
             self.loss_history_.append(loss)
             self._epoch_done(epoch, len(train), on_epoch)
@@ -494,15 +531,54 @@ class TorchBiasedMF(TorchMF):
 
     ``r̂ = μ + b_u + b_i + p_u · q_i`` (Koren, Bell & Volinsky, "Matrix Factorization
     Techniques for Recommender Systems", IEEE Computer 2009), built as the post's
-    ``BiasedMatrixFactorization`` of embedding layers. With ``optimizer="sgd"``,
-    ``batch_size=1``, ``lr_decay=1`` and ``l2`` it is update-for-update the hand-derived
-    ``numpy-sgd``. Parameters as ``TorchMF``.
+    ``BiasedMatrixFactorization`` of embedding layers. Parameters as ``TorchMF``.
+
+    Its defaults are those of ``numba-sgd``, the same model trained by compiled per-sample
+    SGD: plain SGD at the same per-rating ``lr``, ``l2``, ``init_std`` and ``epochs``, in
+    minibatches (``batch_size=1`` makes it update-for-update ``numpy-sgd``). Biases let SGD
+    start from the training mean, where the unbiased ``torch-mf`` must first grow its dot
+    products to the rating scale, which Adam does faster.
     """
 
     name = "torch-biased-mf"
     speedup_baseline = True  # the model under study: throughput ratios are against it
     same_model_as = "numba-sgd"  # biased MF by per-sample SGD, compiled
     module_class = BiasedMatrixFactorization
+
+    def __init__(
+        self,
+        *,
+        factors: int = 32,
+        epochs: int = 30,
+        lr: float = 0.01,
+        optimizer: str = "sgd",
+        weight_decay: float = 0.0,
+        l2: float = 0.05,
+        batch_size: int | None = None,
+        trainer: str = "fused",
+        lr_decay: float = 1.0,
+        sparse: bool = False,
+        init_std: float = 0.1,
+        backend: str = "cpu",
+        n_threads: int | None = None,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(
+            factors=factors,
+            epochs=epochs,
+            lr=lr,
+            optimizer=optimizer,
+            weight_decay=weight_decay,
+            l2=l2,
+            batch_size=batch_size,
+            trainer=trainer,
+            lr_decay=lr_decay,
+            sparse=sparse,
+            init_std=init_std,
+            backend=backend,
+            n_threads=n_threads,
+            seed=seed,
+        )
 
 
 class TorchMFSeed(_TorchModel):
