@@ -27,8 +27,12 @@ ALTERNATIVE = {
 }
 
 #: Base settings a comparison needs: without zero_grad, gradients pile up over the epoch
-#: (the post's loop) and diverge unless the step is small.
-CONTEXT = {("torch-mf-seed", "zero_grad"): {"lr": 1e-4}}
+#: (the post's loop) and diverge unless the step is small; a burn-in longer than the quick
+#: fit's 3 sweeps keeps no sample either way.
+CONTEXT = {
+    ("torch-mf-seed", "zero_grad"): {"lr": 1e-4},
+    ("torch-bpmf", "burn_in"): {"burn_in": 1},
+}
 
 
 def changed(param: str, value):

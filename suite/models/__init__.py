@@ -42,6 +42,7 @@ REGISTRY: dict[str, str] = {
     "lightfm-warp-hybrid": "baselines.lightfm_model:LightFMWarpHybrid",
     "lightfm-bpr-hybrid": "baselines.lightfm_model:LightFMBPRHybrid",
     "popularity": "baselines.popularity:Popularity",
+    "torch-bpmf": "suite.models.torch_bpmf:TorchBPMF",
 }
 
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 LIBRARIES = ("torch", "numpy", "numba", "implicit", "lightfm", "surprise", "cornac")
 
 #: Colours of the non-floor contenders, in registry order: matplotlib's tab10 without its
-#: grey, then ten more picked greedily for CIELAB distance, each at least 35 ΔE (CIE76) from
+#: grey, then eleven more picked greedily for CIELAB distance, each at least 35 ΔE (CIE76) from
 #: every other colour here and from the floors' greys.
 PALETTE = (
     "#1f77b4",
@@ -49,6 +49,7 @@ PALETTE = (
     "#750851",
     "#ffa07a",
     "#9932cc",
+    "#0000ff",
 )
 
 #: Floors take evenly spaced greys from this dark to this light (0 black, 1 white).
