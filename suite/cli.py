@@ -613,12 +613,14 @@ def _tune(args: argparse.Namespace) -> None:
             f"{len(train):,} ratings held out as validation, the other {len(fit):,} trained on"
         ),
         "budget": (
-            f"{args.trials} Optuna TPE trials per contender (seed {args.seed}), median pruner"
+            f"{args.trials} Optuna TPE trials per contender (seed {args.seed}), the first at "
+            f"its defaults; pruner: worst {100 - tuning.KEEP_PERCENTILE:g}% at an epoch ended"
             + (f", at most {args.timeout:g} s each" if args.timeout else "")
         ),
         "early stopping": f"patience {args.patience}, at most {args.max_epochs} epochs",
         "commit": f"{env.get('git_commit')}{' (dirty)' if env.get('git_dirty') else ''}",
     }
+    out = Path(args.out) if args.out else _new_run_folder("tune-")
     results = []
     for name in names:
         tuned = tuning.tune(
@@ -638,8 +640,7 @@ def _tune(args: argparse.Namespace) -> None:
             + (f" ({failed} trial(s) diverged)" if failed else "")
         )
         results.append(tuned)
-    out = Path(args.out) if args.out else _new_run_folder("tune-")
-    settings = tuning.write(out, results, provenance)
+        settings = tuning.write(out, results, provenance)  # after each: a crash keeps these
     print(f"settings: {settings}")
     if args.save:
         print(
