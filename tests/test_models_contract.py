@@ -133,6 +133,7 @@ def test_fitting_on_empty_data_fails_clearly(train) -> None:
         ("torch-biased-mf", {"optimizer": "sgd", "lr": 1e6}),
         ("numpy-sgd", {"lr": 1e3}),
         ("torch-mf-seed", {"lr": 1e6}),
+        ("lightfm-bpr", {"lr": 1e6}),  # LightFM raises its own ValueError
     ],
 )
 def test_nan_loss_names_model_and_epoch(name, params, train) -> None:
