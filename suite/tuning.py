@@ -399,7 +399,8 @@ def _summary(results: list[Tuned], provenance: dict[str, Any], plotted: bool) ->
         "Each dot is a completed trial; each line is a contender's Pareto frontier (the best "
         "validation score reached by trials that took at most that long); the star is the "
         "winner, marked with any value at the edge of its range. Every trial, pruned and "
-        "failed ones included, is in trials.csv.\n"
+        "failed ones included, is in trials.csv (a pruned trial's score is that of the epoch "
+        "it was ended at).\n"
         if plotted
         else ""
     )

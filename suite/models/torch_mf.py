@@ -157,8 +157,8 @@ class MinibatchTrainer:
       optimizer: its step is scatter-added straight into the touched rows, the same update.
     """
 
-    # The defaults of ``TorchMF`` and ``TorchBiasedMF`` are these (tuned on ML-100K, where
-    # the batch was 8,192; auto keeps the number of steps per epoch at every size instead).
+    # ``TorchMF``'s defaults (found on ML-100K with a batch of 8,192; auto keeps the number of
+    # steps per epoch at every size instead). ``TorchBiasedMF`` has numba-sgd's plain SGD.
     optimizer: str = "adam"
     lr: float = 0.02
     weight_decay: float = 0.0

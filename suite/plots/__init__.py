@@ -477,7 +477,7 @@ def tuning(title: str, trials: pd.DataFrame, path: Path) -> bool:
     and its count is in the contender's legend name. Returns False, writing nothing, when no
     trial completed.
     """
-    done = trials[np.isfinite(trials["score"]) & (trials["fit_s"] > 0)]
+    done = trials[(trials["state"] == "complete") & (trials["fit_s"] > 0)]
     if done.empty:
         return False
     contests = list(dict.fromkeys(done["contest"]))
@@ -497,7 +497,7 @@ def _tuning_panel(axes: Axes, done: pd.DataFrame) -> None:
     winners = done[done["winner"]]
     best, worst = (winners["score"].max(), winners["score"].min())
     best, worst = (best, worst) if higher else (worst, best)
-    room = max(abs(best - worst), 0.02 * abs(float(winners["score"].median())))
+    room = max(abs(best - worst), 0.05 * abs(float(winners["score"].median())))
     low, high = (worst - room, best + 0.25 * room) if higher else (best - 0.25 * room, worst + room)
     for model, own in done.groupby("model", sort=True):
         shade = colour(str(model))
@@ -518,7 +518,6 @@ def _tuning_panel(axes: Axes, done: pd.DataFrame) -> None:
                 edgecolors="black",
                 linewidths=0.6,
                 zorder=5,
-                label=WINNER,
             )
             if edge:
                 axes.annotate(
@@ -528,6 +527,7 @@ def _tuning_panel(axes: Axes, done: pd.DataFrame) -> None:
                     xytext=(6, -10 if higher else 6),
                     textcoords="offset points",
                 )
+    axes.scatter([], [], marker="*", s=150, color="white", edgecolors="black", label=WINNER)
     axes.set_ylim(low, high)
     axes.set_xscale("log")
     label_log_axes(axes)
