@@ -72,7 +72,10 @@ def test_list_shows_contenders_backends_and_availability(capsys) -> None:
         (["run", "--param", "torch-mf.speed=3"], "unknown parameter 'speed'"),
         (["run", "--threads", "0"], "argument --threads: 0 is below the minimum, 1"),
         (["run", "--resume"], "--resume needs --out DIR"),
-        (["run", "--config", "tune", "--epochs", "3"], "lightfm-warp.epochs is set on the command"),
+        (
+            ["run", "--config", "speed", "--param", "numba-sgd.factors=16"],
+            "numba-sgd.factors is set on the command line",
+        ),
         (["check", "--update", "--update-speed"], "not allowed with argument --update"),
         (["run", "--split", "random"], "argument --split: invalid choice: 'random'"),
         (["report", "/nonexistent"], "no results.jsonl or results.csv"),
