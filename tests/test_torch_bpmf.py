@@ -72,3 +72,17 @@ def test_averaging_posterior_samples_beats_the_last_sample_alone() -> None:
     error = metrics.rating_metrics(averaged, test)["rmse"]
     assert error < metrics.rating_metrics(last_only, test)["rmse"]
     assert error < metrics.rmse(np.full(len(test), train.rating.mean()), test.rating)
+
+
+def test_pairs_predicted_block_by_block_equal_the_posterior_mean(monkeypatch) -> None:
+    from suite.models import torch_bpmf
+
+    train = tiny_ratings()
+    model = models.create("torch-bpmf", n_threads=1, epochs=8, burn_in=2).fit(train)
+    users, items = train.user, train.item
+    whole = model.predict(users, items)
+    monkeypatch.setattr(torch_bpmf, "GATHERED_ENTRIES", model.factors * 6 * 7)  # blocks of 7
+    np.testing.assert_array_equal(model.predict(users, items), whole)
+    u, v = model.user_samples_.numpy(), model.item_samples_.numpy()
+    by_hand = (u[users] * v[items]).sum(1) / model.n_samples_ + model.mean_
+    np.testing.assert_allclose(whole, np.clip(by_hand, *model.rating_range_), rtol=1e-6)
