@@ -101,14 +101,12 @@ class _LightFM(Model):
         )
         threads = self.n_threads or os.cpu_count() or 1
         for epoch in range(1, self.epochs + 1):
-            try:
+            try:  # fit_partial checks every parameter is finite after the epoch
                 self._fit_partial(positives, threads)
-            except ValueError as exc:  # LightFM's own check: "Not all ... parameters are finite"
+            except ValueError as exc:  # "Not all estimated parameters are finite"
                 if "finite" not in str(exc):
                     raise
                 self._check_loss(epoch, float("nan"))  # the ModelFitError every contender raises
-            if not np.isfinite(self.model_.item_embeddings).all():
-                self._check_loss(epoch, float("nan"))
             self._epoch_done(epoch, positives.nnz, on_epoch)
 
     def _training_positives(self, train: Ratings) -> sp.coo_matrix:

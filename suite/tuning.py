@@ -135,11 +135,10 @@ def tune(
 
     def objective(trial: optuna.Trial) -> float:
         params = {name: _suggest(trial, name, spec) for name, spec in space.items()} | fixed
-        try:
-            contender.check_combination({**models.hyperparameters(model), **params})
+        try:  # create refuses settings that cannot train together: not a trial
+            instance = models.create(model, n_threads=n_threads, seed=seed, **params)
         except InputError as exc:
             raise optuna.TrialPruned(str(exc)) from exc
-        instance = models.create(model, n_threads=n_threads, seed=seed, **params)
         stopper = EarlyStopping(fit, validation, patience, seed=seed)
         started = time.perf_counter()
         instance.fit(fit, on_epoch=_reporting(trial, stopper))

@@ -503,12 +503,11 @@ def _tuning_panel(axes: Axes, done: pd.DataFrame) -> None:
         shade = colour(str(model))
         hidden = int(((own["score"] < low) | (own["score"] > high)).sum())
         name = f"{model} ({hidden} of {len(own)} trials out of view)" if hidden else str(model)
-        edge = own.loc[own["winner"], "on_edge"].iloc[0] if own["winner"].any() else ""
         axes.scatter(own["fit_s"], own["score"], s=9, color=shade, alpha=0.35, linewidths=0)
         line = own.sort_values("fit_s")
         reach = line["score"].cummax() if higher else line["score"].cummin()
         axes.step(line["fit_s"], reach, where="post", color=shade, linewidth=1.2, label=name)
-        for _, won in own[own["winner"]].iterrows():
+        for _, won in own[own["winner"]].iterrows():  # one winner per contender
             axes.scatter(
                 won["fit_s"],
                 won["score"],
@@ -519,9 +518,9 @@ def _tuning_panel(axes: Axes, done: pd.DataFrame) -> None:
                 linewidths=0.6,
                 zorder=5,
             )
-            if edge:
+            if won["on_edge"]:
                 axes.annotate(
-                    f"edge: {edge}",
+                    f"edge: {won['on_edge']}",
                     (won["fit_s"], won["score"]),
                     fontsize=7,
                     xytext=(6, -10 if higher else 6),
