@@ -11,6 +11,8 @@ and models (each with backends and hyperparameters)::
     n_threads = 0                  # 0: every core
     early_stopping = 3             # optional: stop after 3 epochs without a better score on
     validation_fraction = 0.1      # a validation part of the training half (never the test)
+    spark_master = "spark://host:7077"  # optional: the Spark contenders' cluster (else local)
+    eval_users = 20000             # optional: rank a seeded sample of test users (else all)
     [[datasets]]
     name = "ml-100k"               # a data set name or a ratings file
     split = "kfold"                # holdout | kfold | temporal
@@ -26,7 +28,8 @@ and models (each with backends and hyperparameters)::
 
 Settings resolve in this order, later winning: the model's defaults, the data set's tuned
 settings (``suite/configs/tuned/<data set>.toml``, written by ``mfbench tune --save``),
-``[[models]] params``, ``[datasets.params.<model>]``, the model's ``sweep``, then
+``spark_master`` (as the ``master`` of the contenders that take one), ``[[models]] params``,
+``[datasets.params.<model>]``, the model's ``sweep``, then
 ``--epochs`` and ``--param`` on the command line — which may not set a swept key (every
 variant would run the same value under a label that says otherwise).
 """
@@ -107,10 +110,12 @@ class Grid:
     models: list[ModelSpec]
     n_threads: int | None = None  # None: every core
     curve_users: int = 2000  # users sampled for the per-epoch ranking metrics of the curves
+    eval_users: int | None = None  # users sampled for the final ranking metrics; None: all
     repeats: int = 1  # timed fits per run
     calibrate: bool = False  # time a calibration workload around each fit (for fit_norm)
     early_stopping: int | None = None  # patience in epochs (``suite.early_stopping``); None: off
     validation_fraction: float = VALIDATION_FRACTION  # of each training half, to stop on
+    spark_master: str | None = None  # Spark contenders' cluster (``master``); None: local
     cli_params: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def variants(self, dataset: DatasetSpec, model: ModelSpec) -> list[tuple[str, dict[str, Any]]]:
@@ -128,6 +133,7 @@ class Grid:
                 {
                     **models.hyperparameters(model.name),
                     **tuned_settings(dataset.name).get(model.name, {}),
+                    **self._cluster(model.name),
                     **model.params,
                     **dataset.params.get(model.name, {}),
                     **setting,
@@ -136,6 +142,12 @@ class Grid:
             )
             for setting in settings
         ]
+
+    def _cluster(self, model: str) -> dict[str, Any]:
+        """``spark_master`` as the ``master`` of a contender that takes one."""
+        if self.spark_master is None or "master" not in models.hyperparameters(model):
+            return {}
+        return {"master": self.spark_master}
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=1)
@@ -218,15 +230,25 @@ _CONFIG_KEYS = (
     "name",
     "n_threads",
     "curve_users",
+    "eval_users",
     "repeats",
     "calibrate",
     "early_stopping",
     "validation_fraction",
+    "spark_master",
     "datasets",
     "models",
 )
 #: Top-level settings passed to ``Grid`` as they are.
-_GRID_SETTINGS = ("curve_users", "repeats", "calibrate", "early_stopping", "validation_fraction")
+_GRID_SETTINGS = (
+    "curve_users",
+    "eval_users",
+    "repeats",
+    "calibrate",
+    "early_stopping",
+    "validation_fraction",
+    "spark_master",
+)
 
 
 def parse_config(raw: dict[str, Any], label: str) -> Grid:
@@ -391,6 +413,7 @@ RULES: dict[tuple[type, str], Rule] = {
         "must be a whole number >= 1 (or 0: every core)",
     ),
     (Grid, "curve_users"): _at_least(1),
+    (Grid, "eval_users"): (lambda n: n is None or n >= 1, "must be a whole number >= 1"),
     (Grid, "repeats"): _at_least(1),
     (Grid, "early_stopping"): (
         lambda n: n is None or n >= 1,

@@ -5,22 +5,28 @@ This is where a model is timed. The harness runs each ``Task`` in a fresh worker
 
 - ``prepare_s``: converting the training data to the model's input form and copying it to
   the device (``Model.prepare``); ``warmup_s``: one-off start-up (``Model.warm_up``: CUDA
-  context, kernels, JIT). Neither counts as fit time.
+  context, kernels, JIT; Spark's session, its cache of the data and one throwaway fit).
+  Neither counts as fit time; every timed fit follows both.
 - ``fit_s``: wall time of ``Model.fit``. The first fit takes the convergence curve, and the
   time spent evaluating inside its ``on_epoch`` is subtracted; further timed fits
   (``Task.repeats``) get the same callback without the evaluation, so every fit does the
   same work. ``fit_s`` is the median over all of them. Every clock read goes through
   ``suite.measure.clock``, which waits for the GPU first.
 - ``predict_s``: predicting every test rating; ``rank_eval_s``: scoring all items for
-  every test user and computing the ranking metrics.
-- ``ratings_per_s``: training examples the model visited divided by ``fit_s``.
+  every test user (a seeded sample of ``eval_users`` of them, where the grid caps it, as on
+  data too large to score every user) and computing the ranking metrics.
+- ``ratings_per_s``: training examples the model visited divided by ``fit_s``;
+  ``epoch_s_median``: the median epoch of the curve, or ``fit_s / epochs`` for a library
+  that trains every epoch in one call (Spark, Surprise: no curve).
 - ``calibration_s`` and ``fit_norm``: a fixed workload (``suite.measure.calibrate``) timed
   before and after every fit, and fit time in units of it — the speed figure the regression
   gate compares, so that a slower or busier machine does not read as a slower model.
 - ``peak_rss_mb``: the worker process's peak resident memory (it runs nothing else; the
   imported libraries are in ``rss_baseline_mb``); ``fit_rss_growth_mb``: how far resident
   memory rose above its level at the start of the first fit — the training's own memory;
-  ``peak_gpu_mb``: PyTorch's peak allocation on the GPU.
+  ``peak_gpu_mb``: PyTorch's peak allocation on the GPU; ``peak_jvm_mb``: the peak resident
+  memory of a JVM the model computes in (Spark), whose rise above its idle session counts
+  in ``fit_rss_growth_mb`` too (the Python process's RSS misses it).
 - accuracy: every metric of ``suite.metrics.METRICS``, by the same code for every model.
 """
 
@@ -75,6 +81,7 @@ class Task:
     rmse_target: float | None = None
     relevance_threshold: float = metrics.DEFAULT_RELEVANCE_THRESHOLD
     curve_users: int = 2000
+    eval_users: int | None = None  # test users of the final ranking metrics (None: all)
     repeats: int = 1  # timed fits (see ``_run``)
     calibrate: bool = False  # time a calibration workload around each fit (``fit_norm``)
     patience: int | None = None  # early stopping on validation data (``suite.early_stopping``)
@@ -123,6 +130,8 @@ def _run(
         calibrations.append(_calibration(task))
     normalised = [fit / ((calibrations[i] + calibrations[i + 1]) / 2) for i, fit in enumerate(fits)]
     fit_s = float(np.median(fits))
+    if not np.isfinite(record["epoch_s_median"]) and record["epochs"]:
+        record["epoch_s_median"] = fit_s / record["epochs"]  # one call trained every epoch
     record.update(
         fit_s=fit_s,
         fit_s_min=min(fits),
@@ -159,13 +168,16 @@ def _first_fit(
     model.fit(fit_on, on_epoch=curve.on_epoch)
     fit_s = curve.training_seconds()
     fit_peak = peak_rss_mb()
+    jvm = model.jvm_memory_mb()  # (idle, peak) of Spark's JVM, None without one
+    jvm_growth = jvm[1] - jvm[0] if jvm else 0.0
     if stopper is not None:
         stopper.finish(model)  # back to the best epoch's state (epochs_run_ still counts all)
     record = _evaluate(model, train, test, task, curve_rows)
     record.update(_stopping_facts(task, model, stopper, record["reason"]))
     record.update(
         peak_rss_mb=max(peak_so_far, fit_peak),
-        fit_rss_growth_mb=fit_peak - before_fit,
+        fit_rss_growth_mb=fit_peak - before_fit + jvm_growth,
+        peak_jvm_mb=jvm[1] if jvm else float("nan"),
         prepare_s=prepare.seconds,
         warmup_s=warm_up.seconds,
         peak_gpu_mb=peak_gpu_mb(task.backend),
@@ -174,11 +186,12 @@ def _first_fit(
 
 
 def _timed_fit(task: Task, train: Ratings, test: Ratings, fit_on: Ratings, epochs: int) -> float:
-    """Seconds one more fresh, prepared model takes to fit ``epochs`` epochs of ``fit_on`` (as
-    many as the first fit ran), with a callback that only reads the clock each epoch (as the
-    first fit's does, evaluation aside)."""
+    """Seconds one more fresh, prepared and warmed-up model takes to fit ``epochs`` epochs of
+    ``fit_on`` (as many as the first fit ran), with a callback that only reads the clock each
+    epoch (as the first fit's does, evaluation aside)."""
     model = _new_model(task)
     model.prepare(fit_on)
+    model.warm_up()
     timer = Curve(train, test, task, [], None, evaluate=False, stop_after=epochs)
     timer.start()
     model.fit(fit_on, on_epoch=timer.on_epoch)
@@ -257,11 +270,12 @@ def _evaluate(
         with Stopwatch(backend) as predict:
             predicted = model.predict(test.user, test.item)
         out.update(metrics.rating_scores(predicted, test.rating), predict_s=predict.seconds)
+    ranked = test if task.eval_users is None else test.sample_users(task.eval_users, task.seed)
     with Stopwatch(backend) as rank_eval:
         ranking = metrics.ranking_metrics(
             model,
             train,
-            test,
+            ranked,
             relevance_threshold=task.relevance_threshold,
             candidates=candidates(task, train),
         )

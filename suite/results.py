@@ -68,6 +68,7 @@ EXTRA_COLUMNS = [
     "fit_s_max",
     "repeats",
     "fit_rss_growth_mb",
+    "peak_jvm_mb",
     "patience",
     "n_validation",
     "best_epoch",

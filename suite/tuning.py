@@ -140,6 +140,8 @@ def tune(
         except InputError as exc:
             raise optuna.TrialPruned(str(exc)) from exc
         stopper = EarlyStopping(fit, validation, patience, seed=seed)
+        instance.prepare(fit)  # as the harness does: neither counts as the trial's fit time
+        instance.warm_up()
         started = time.perf_counter()
         instance.fit(fit, on_epoch=_reporting(trial, stopper))
         trial.set_user_attr("fit_s", time.perf_counter() - started)

@@ -15,6 +15,8 @@ PERFORMANCE_ONLY = {
     "trainer": "how gradients are taken: the same updates (tests/test_agreement.py)",
     "cache_ratings": "where SVD++ reads a user's items: the same updates (test_rating_peers)",
     "batch": "rows per batched solve (torch-ials): the same systems (tests/test_torch_ials.py)",
+    "master": "where Spark runs (this process's JVM, or a cluster): the same ALS",
+    "driver_memory": "the Spark JVM's heap: the same ALS",
 }
 
 #: A different valid value where "double it / flip it" would not do.
@@ -24,6 +26,7 @@ ALTERNATIVE = {
     "neg_prop": lambda value: 1,  # implicit caps LMF negatives at factors + 2 (see its class)
     "max_ratings": lambda value: 50,
     "lr_decay": lambda value: value / 2,
+    "blocks": lambda value: 3,  # Spark seeds each block's initial factors: the fit changes
 }
 
 #: Base settings a comparison needs: without zero_grad, gradients pile up over the epoch

@@ -43,6 +43,8 @@ REGISTRY: dict[str, str] = {
     "lightfm-bpr-hybrid": "baselines.lightfm_model:LightFMBPRHybrid",
     "popularity": "baselines.popularity:Popularity",
     "torch-bpmf": "suite.models.torch_bpmf:TorchBPMF",
+    "spark-als": "baselines.spark_als:SparkALS",
+    "spark-ials": "baselines.spark_als:SparkIALS",
 }
 
 

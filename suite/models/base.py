@@ -230,7 +230,12 @@ class Model(ABC):
         beforehand so that conversion and host→device copies are timed apart from fitting.
     ``warm_up(self) -> None``
         One-off costs that are not training (CUDA context, kernel selection, JIT
-        compilation), run and timed by the harness before ``fit``.
+        compilation, a Spark session), run and timed by the harness after ``prepare`` and
+        before every timed ``fit``; it may use the prepared input (Spark fits it once, thrown
+        away, so that its JIT has compiled ALS).
+    ``jvm_memory_mb(self) -> (idle, peak) or None``
+        Resident memory of a JVM the model computes in (Spark), which the Python process's
+        RSS misses: when its session had just started, and the most since (default None).
     ``check_combination(params) -> None`` (classmethod)
         Refuse (``InputError``) a combination of individually valid hyperparameters that
         cannot train; ``params`` holds every hyperparameter. The default accepts any.
@@ -337,6 +342,10 @@ class Model(ABC):
 
     def warm_up(self) -> None:  # noqa: B027 (optional hook, empty by default)
         """Pay one-off start-up costs now, outside the timed fit (default: none)."""
+
+    def jvm_memory_mb(self) -> tuple[float, float] | None:
+        """(idle, peak) resident MB of the JVM this model computes in; None: no JVM."""
+        return None
 
     # -- what callers use ----------------------------------------------------------------------
     def fit(self, train: Ratings, *, on_epoch: EpochCallback | None = None) -> Model:

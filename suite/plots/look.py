@@ -1,7 +1,7 @@
 """How a contender looks in every figure of every report: colour, line, marker, fill.
 
 - Colour: fixed per contender, by its place among the registry's (``suite.models.REGISTRY``)
-  non-floor contenders in ``PALETTE``, nineteen hues far apart in CIELAB. Floors
+  non-floor contenders in ``PALETTE``, twenty-one hues far apart in CIELAB. Floors
   (``Model.floor``: the trivial references) are drawn in greys, so they read as references.
 - Line style: one per ``family`` (the library a contender comes from, or "floor").
 - Marker: one per setting of a contender (the labels of a sweep), in the order they come.
@@ -24,10 +24,10 @@ if TYPE_CHECKING:
     pass
 
 #: Libraries a contender's registry name starts with ("<library>-..."): its family.
-LIBRARIES = ("torch", "numpy", "numba", "implicit", "lightfm", "surprise", "cornac")
+LIBRARIES = ("torch", "numpy", "numba", "implicit", "lightfm", "surprise", "cornac", "spark")
 
 #: Colours of the non-floor contenders, in registry order: matplotlib's tab10 without its
-#: grey, then eleven more picked greedily for CIELAB distance, each at least 35 ΔE (CIE76) from
+#: grey, then thirteen more picked greedily for CIELAB distance, each at least 35 ΔE (CIE76) from
 #: every other colour here and from the floors' greys.
 PALETTE = (
     "#1f77b4",
@@ -50,6 +50,8 @@ PALETTE = (
     "#ffa07a",
     "#9932cc",
     "#0000ff",
+    "#00e100",
+    "#00e1a5",
 )
 
 #: Floors take evenly spaced greys from this dark to this light (0 black, 1 white).
@@ -65,6 +67,7 @@ FAMILY_LINES: dict[str, Any] = {
     "lightfm": (0, (4, 1, 1, 1, 1, 1)),
     "surprise": (0, (8, 2)),
     "cornac": (0, (6, 1.5, 1, 1.5, 1, 1.5)),
+    "spark": (0, (3, 1, 3, 3)),
     "other": (0, (1, 3)),
 }
 
