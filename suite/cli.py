@@ -318,6 +318,20 @@ def _add_run_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument("--format", help="force the format of data set files")
     run.add_argument("--out", type=_path, help="run folder (default: results/runs/<UTC stamp>)")
     run.add_argument("--resume", action="store_true", help="skip runs already in --out")
+    run.add_argument(
+        "--executor",
+        choices=("local", "dask"),
+        default="local",
+        help="where the runs' worker processes live: this machine, one run after the other, "
+        "or a Dask cluster (needs the dask extra: pip install 'mfbench[dask]'); records, run "
+        "ids and --resume are the same with either",
+    )
+    run.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="with --executor dask: the scheduler of an existing cluster, whose workers run "
+        "with --nthreads 1 (default: a LocalCluster of cores / --threads workers)",
+    )
     _add_in_process(run)
     run.add_argument("--no-report", action="store_true", help="skip REPORT.md and plots")
 
@@ -453,7 +467,14 @@ def _run(args: argparse.Namespace) -> None:
     else:
         grid = grid_from_arguments(args)
         out = Path(args.out) if args.out else _new_run_folder()
-    runner.run_grid(grid, out, resume=args.resume, in_process=args.in_process)
+    runner.run_grid(
+        grid,
+        out,
+        resume=args.resume,
+        in_process=args.in_process,
+        executor=args.executor,
+        scheduler=args.scheduler,
+    )
     if not args.no_report:
         print(report.write_report(out).main_tables)
     print(f"results: {out}")

@@ -6,6 +6,12 @@ server that has already imported the libraries), so no state or memory is shared
 runs. Its record is appended to ``results.jsonl`` and flushed as soon as it finishes, so
 Ctrl-C or a crash loses no finished run, and ``--resume`` skips every run already recorded
 as ok or skipped (failed runs are tried again).
+
+An executor decides where the runs' worker processes live: ``LocalExecutor`` (the default)
+runs them one after the other on this machine; ``suite.dask_executor.DaskExecutor`` runs
+them as tasks on a Dask cluster. Both run each task with ``run_task`` and hand the records
+back to ``_run_pending``, the one writer of the run folder, so run ids, records and
+``--resume`` are the same whichever executor ran them.
 """
 
 from __future__ import annotations
@@ -19,11 +25,14 @@ import os
 import shutil
 import signal
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Any, Protocol
 
 from suite import data, environment, execute, metrics, models, results, safe_io
 from suite.config import DatasetSpec, Grid, validate
@@ -76,6 +85,7 @@ def plan(grid: Grid, out: Path) -> list[SplitPlan]:
                     rmse_target=dataset.rmse_target,
                     relevance_threshold=dataset.relevance_threshold,
                     curve_users=grid.curve_users,
+                    eval_users=grid.eval_users,
                     repeats=grid.repeats,
                     calibrate=grid.calibrate,
                     patience=grid.early_stopping,
@@ -126,13 +136,30 @@ def _stopping(grid: Grid) -> dict[str, Any] | None:
     return {"patience": grid.early_stopping, "validation": grid.validation_fraction}
 
 
-def run_grid(grid: Grid, out: Path, *, resume: bool = False, in_process: bool = False) -> Path:
+#: The ``--executor`` choices; the first is the default.
+EXECUTORS = ("local", "dask")
+
+
+def run_grid(
+    grid: Grid,
+    out: Path,
+    *,
+    resume: bool = False,
+    in_process: bool = False,
+    executor: str | Executor = "local",
+    scheduler: str | None = None,
+) -> Path:
     """Run ``grid`` into the folder ``out``; return it. See the module docstring.
 
     ``out`` is locked for the duration (``suite.lock``): a second writer is refused. With
     ``resume``, runs already recorded ok or skipped are left out and a torn final line (a
     write cut short) is removed first. A write that fails (disk full, read-only) stops the
     grid with ``InputError``; the runs recorded before it stay readable.
+
+    ``executor`` is ``"local"`` (one run after the other on this machine), ``"dask"`` (a
+    Dask cluster: a new ``LocalCluster``, or the one whose scheduler is at ``scheduler``,
+    ``tcp://HOST:PORT``), or an ``Executor`` made by the caller; it is started before the
+    folder is touched and closed when the grid ends, however it ends.
 
     ``env.json`` holds the machine facts of the first session and, for this one and every
     resumed one, the load and CPU steal before and after it (``suite.environment``): a
@@ -141,6 +168,46 @@ def run_grid(grid: Grid, out: Path, *, resume: bool = False, in_process: bool = 
     plans = plan(grid, out)
     if not any(split_plan.tasks for split_plan in plans):
         raise InputError(f"{grid.name}: the grid holds no run (no data set × model pairs)")
+    runs_on = (
+        executor
+        if not isinstance(executor, str)
+        else make_executor(
+            executor,
+            scheduler=scheduler,
+            in_process=in_process,
+            threads_per_run=grid.n_threads or default_threads(),
+        )
+    )
+    with runs_on:
+        _run_in_folder(grid, plans, out, resume, runs_on)
+    return out
+
+
+def make_executor(
+    name: str, *, scheduler: str | None, in_process: bool, threads_per_run: int
+) -> Executor:
+    """The executor called ``name`` (``EXECUTORS``), not yet started; bad options refused."""
+    if name not in EXECUTORS:
+        raise InputError(f"--executor {name!r}: expected one of {', '.join(EXECUTORS)}")
+    if name == "local":
+        if scheduler is not None:
+            raise InputError(
+                f"--scheduler {scheduler}: only goes with --executor dask "
+                "(the local executor runs on this machine)"
+            )
+        return LocalExecutor(in_process=in_process)
+    if in_process:
+        raise InputError(
+            "--in-process: runs in this process, so it does not go with --executor dask"
+        )
+    from suite import dask_executor
+
+    return dask_executor.DaskExecutor(scheduler=scheduler, threads_per_run=threads_per_run)
+
+
+def _run_in_folder(
+    grid: Grid, plans: list[SplitPlan], out: Path, resume: bool, executor: Executor
+) -> None:
     safe_io.make_folder(out)
     with FolderLock(out):
         if not resume and (out / results.RESULTS_FILE).exists():
@@ -155,31 +222,38 @@ def run_grid(grid: Grid, out: Path, *, resume: bool = False, in_process: bool = 
             resumed=resumed,
             threads_per_run=grid.n_threads or default_threads(),
         ):
-            _run_pending(grid.name, plans, out, done, in_process)
+            _run_pending(grid.name, plans, out, done, executor)
         shutil.rmtree(out / SPLIT_FOLDER, ignore_errors=True)
         results.write_csv(out)
-    return out
 
 
 def _run_pending(
-    name: str, plans: list[SplitPlan], out: Path, done: set[str], in_process: bool
+    name: str, plans: list[SplitPlan], out: Path, done: set[str], executor: Executor
 ) -> None:
-    """Every run of ``plans`` not in ``done``, each record appended as soon as it is made."""
+    """Every run of ``plans`` not in ``done``, each record appended as soon as it is made.
+
+    This is the only writer of ``results.jsonl`` and ``curves.jsonl``, whatever the executor.
+    """
     total = sum(len(p.tasks) for p in plans)
     pending = sum(task.run_id not in done for p in plans for task in p.tasks)
-    log.info("%s: %d runs (%d already recorded) -> %s", name, total, total - pending, out)
+    log.info(
+        "%s: %d runs (%d already recorded) -> %s [%s executor]",
+        name,
+        total,
+        total - pending,
+        out,
+        executor.name,
+    )
     try:
-        with Progress(total, initial=total - pending) as progress:
-            for split_plan, ratings_facts in _splits_to_run(plans, done, out):
-                for task in split_plan.tasks:
-                    if task.run_id in done:
-                        continue
-                    task.facts = ratings_facts
-                    record, curves = _execute(task, progress, in_process)
-                    results.append(out / results.CURVES_FILE, curves)
-                    results.append(out / results.RESULTS_FILE, [record])
-                    progress.finished(record)
-                Path(split_plan.tasks[0].split_file).unlink(missing_ok=True)
+        with (
+            Progress(total, initial=total - pending) as progress,
+            closing(executor.run(_splits_to_run(plans, done, out), done, progress)) as outcomes,
+        ):
+            for record, curves in outcomes:
+                record.setdefault("executor", executor.name)
+                results.append(out / results.CURVES_FILE, curves)
+                results.append(out / results.RESULTS_FILE, [record])
+                progress.finished(record)
     except KeyboardInterrupt:
         log.warning(
             "interrupted: %d of %d runs are recorded in %s; continue with "
@@ -257,21 +331,100 @@ def _splits_to_run(
         )
 
 
-def _execute(task: Task, progress: Progress, in_process: bool) -> tuple[dict, list[dict]]:
-    progress.starting(task)
+#: A run's outcome: its record and its curve rows.
+Outcome = tuple[dict[str, Any], list[dict[str, Any]]]
+
+
+class Executor(Protocol):
+    """Where the runs of a grid happen; ``run_grid`` enters it, runs the grid, leaves it.
+
+    ``run`` takes the splits with pending runs (each saved to its ``split_file`` and with
+    its facts, from ``_splits_to_run``), runs every task of them not in ``done`` with
+    ``run_task`` (after setting ``task.facts``), and yields each outcome as it comes; the
+    caller writes it. A split file is the executor's to delete once its runs are done.
+    """
+
+    name: str
+
+    def __enter__(self) -> Executor: ...
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None: ...
+
+    def run(
+        self,
+        splits: Iterable[tuple[SplitPlan, dict[str, Any]]],
+        done: set[str],
+        progress: Progress,
+    ) -> Iterator[Outcome]: ...
+
+
+class LocalExecutor:
+    """Runs one after the other on this machine, each in a fresh worker process.
+
+    Parameters
+    ----------
+    in_process : bool
+        Run every task in this process instead (debugging; memory figures then mix).
+    """
+
+    name = "local"
+
+    def __init__(self, *, in_process: bool = False) -> None:
+        self.in_process = in_process
+
+    def __enter__(self) -> LocalExecutor:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        return None
+
+    def run(
+        self,
+        splits: Iterable[tuple[SplitPlan, dict[str, Any]]],
+        done: set[str],
+        progress: Progress,
+    ) -> Iterator[Outcome]:
+        """Each pending task of each split in turn; see ``Executor``."""
+        for split_plan, ratings_facts in splits:
+            for task in pending_tasks(split_plan, done):
+                task.facts = ratings_facts
+                progress.starting(task)
+                yield run_task(task, progress.epoch, in_process=self.in_process)
+            Path(split_plan.tasks[0].split_file).unlink(missing_ok=True)
+
+
+def pending_tasks(split_plan: SplitPlan, done: set[str]) -> list[Task]:
+    """The tasks of ``split_plan`` whose run is not in ``done``."""
+    return [task for task in split_plan.tasks if task.run_id not in done]
+
+
+def run_task(
+    task: Task, on_epoch: execute.Progress | None = None, *, in_process: bool = False
+) -> Outcome:
+    """Run ``task`` in a fresh worker process with its threads pinned; its outcome.
+
+    Every executor runs its tasks through here (the Dask one on its workers). In-process on
+    request; an unavailable model or backend is recorded as skipped at once, without a
+    worker. ``on_epoch(epoch, total)`` is called after each epoch of the fit.
+    """
     if in_process or not models.get(task.model).available(task.backend)[0]:
-        # In-process on request; an unavailable model/backend is recorded as skipped at once.
-        return execute.execute(task, progress.epoch)
-    return _execute_in_worker(task, progress)
+        return execute.execute(task, on_epoch)
+    return _execute_in_worker(task, on_epoch)
 
 
-def _execute_in_worker(task: Task, progress: Progress) -> tuple[dict, list[dict]]:
+def _execute_in_worker(task: Task, on_epoch: execute.Progress | None = None) -> Outcome:
     """Run ``task`` in a fresh process; a worker that dies becomes a failed record."""
     context = _worker_context()
     receiver, sender = context.Pipe(duplex=False)
     worker = context.Process(target=_worker_main, args=(sender, task), daemon=True)
     worker.start()
     sender.close()
+    _RUNNING[threading.get_ident()] = worker
     outcome, stopped = None, True
     try:
         while outcome is None:
@@ -281,7 +434,8 @@ def _execute_in_worker(task: Task, progress: Progress) -> tuple[dict, list[dict]
                 except EOFError:
                     break
                 if message[0] == "epoch":
-                    progress.epoch(*message[1:])
+                    if on_epoch is not None:
+                        on_epoch(*message[1:])
                 else:
                     outcome = message[1], message[2]
             elif not worker.is_alive() and not receiver.poll():
@@ -293,6 +447,7 @@ def _execute_in_worker(task: Task, progress: Progress) -> tuple[dict, list[dict]
         if not stopped:
             worker.join(timeout=30)
         _stop(worker)
+        _RUNNING.pop(threading.get_ident(), None)
     if outcome is None:  # killed (out of memory?) or crashed before it could report
         failed = {
             **execute.base_record(task),
@@ -301,6 +456,25 @@ def _execute_in_worker(task: Task, progress: Progress) -> tuple[dict, list[dict]
         }
         return failed, []
     return outcome
+
+
+#: The fresh worker process of each thread that is running one now (see ``stop_runs``).
+_RUNNING: dict[int, Any] = {}
+
+
+def stop_runs(threads: Iterable[int]) -> int:
+    """Kill the fresh worker processes that ``threads`` are running; how many there were.
+
+    For an executor that stops its runs from another thread (the Dask one, on Ctrl-C): each
+    run's own thread then records it as failed (a record nobody waits for any more).
+    """
+    stopped = 0
+    for thread in threads:
+        worker = _RUNNING.get(thread)
+        if worker is not None:
+            worker.kill()
+            stopped += 1
+    return stopped
 
 
 def _stop(worker: Any, grace_s: float = 1.0) -> None:
