@@ -8,7 +8,7 @@ BENCH_ARGS ?=
 
 STAMP_NOW := $(shell date -u +%Y%m%d-%H%M%S)
 
-.PHONY: install bench test benchmark lint clean
+.PHONY: install bench test benchmark gpu-results lint clean
 
 install: $(STAMP)
 
@@ -38,6 +38,20 @@ benchmark: install
 	$(PY) -m pytest -q tests/benchmarks --benchmark-enable --benchmark-only \
 		--benchmark-json=results/runs/benchmark-$(STAMP_NOW).json
 	$(VENV)/bin/mfbench report --pytest-benchmark results/runs/benchmark-$(STAMP_NOW).json
+
+# On a machine with an NVIDIA GPU: the default suite (its CUDA rows next to the CPU ones) and
+# the scaling-gpu grid into results/gpu/. Without a GPU it stops at once, in one line.
+# make install's torch==2.13.0 from PyPI is the CUDA build on Linux; implicit's PyPI wheel is
+# CPU-only (its CUDA rows are recorded as skipped, with the reason).
+GPU_RESULTS := results/gpu
+gpu-results:
+	@command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1 || \
+		{ echo "make gpu-results: no NVIDIA GPU here (nvidia-smi finds none); run it on a machine with CUDA" >&2; exit 2; }
+	$(MAKE) install
+	@$(PY) -c "import sys, torch; sys.exit(0 if torch.cuda.is_available() else \
+		f'make gpu-results: torch {torch.__version__} sees no CUDA device; install a CUDA build of torch')"
+	$(VENV)/bin/mfbench run --config default --out $(GPU_RESULTS)/default
+	$(VENV)/bin/mfbench run --config scaling-gpu --out $(GPU_RESULTS)/scaling
 
 lint: install
 	$(VENV)/bin/ruff check suite baselines tests
