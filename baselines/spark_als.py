@@ -35,12 +35,32 @@ from suite.models.base import Contest, EpochCallback, Hyperparameter, Model
 #: bury the harness's output.
 LOG_LEVEL = "ERROR"
 
+#: Log4j 2 settings of the JVM from its start (``setLogLevel`` comes only after the start-up
+#: lines): errors only, on stderr.
+LOG4J2_PROPERTIES = f"""\
+rootLogger.level = {LOG_LEVEL.lower()}
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{{yy/MM/dd HH:mm:ss}} %p %c{{1}}: %m%n
+"""
+
 #: The throwaway fit of ``warm_up``: this many random ratings.
 WARM_UP_RATINGS = 20_000
 
 #: Resident MB of this process's JVM when its first session had just started (see
 #: ``_SparkALS.jvm_memory_mb``).
 _JVM_IDLE_MB: dict[int, float] = {}
+
+
+@functools.cache
+def _log4j2_file() -> str:
+    """A file holding ``LOG4J2_PROPERTIES``, written once per process."""
+    path = Path(tempfile.mkdtemp(prefix="mfbench-spark-log-")) / "log4j2.properties"
+    path.write_text(LOG4J2_PROPERTIES)
+    return str(path)
 
 
 @functools.cache
@@ -70,6 +90,7 @@ def session(master: str, driver_memory: str) -> Any:
             .config("spark.ui.enabled", "false")
             .config("spark.ui.showConsoleProgress", "false")
             .config("spark.driver.memory", driver_memory)
+            .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={_log4j2_file()}")
             .config("spark.sql.shuffle.partitions", "8")
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
             .getOrCreate()
