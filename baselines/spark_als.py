@@ -1,15 +1,16 @@
 """Spark MLlib's ALS: explicit ratings (``spark-als``) and implicit feedback (``spark-ials``).
 
-Spark runs in a JVM beside Python. Its one-off costs stay out of ``fit_s``: ``warm_up``
-starts (or joins) this process's ``SparkSession`` and fits once on a small throwaway set, so
-that the JIT compiler has seen ALS's code; ``prepare`` turns the training data into a cached
-Spark DataFrame (``prepare_s``). ``fit`` then times ``ALS.fit`` and the copy of the factors
-back into numpy. Spark's own memory is the JVM's, which the Python process's RSS misses:
-``jvm_memory_mb`` reads it from ``/proc`` (local master only).
+Spark runs in a JVM beside Python, and its one-off costs stay out of ``fit_s``: ``prepare``
+stages the training triples where Spark reads them fast (``_Staged``: ``prepare_s``);
+``warm_up`` starts (or joins) this process's ``SparkSession``, loads them into Spark's cache
+and fits one throwaway ALS iteration on them, so that the JIT compiler has seen ALS's code
+(``warmup_s``). ``fit`` then times ``ALS.fit`` and the copy of the factors back into numpy.
+Spark's memory is the JVM's, which the Python process's RSS misses: ``jvm_memory_mb`` reads
+it from ``/proc`` (local master only).
 
-By default Spark runs in-process-local as ``local[n_threads]`` with as many user and item
-blocks as threads (2 blocks fitted ML-100K 2–3 times faster than Spark's default 10 here).
-``master`` (or the grid option ``spark_master``) points it at a cluster instead:
+By default Spark runs in this process's JVM as ``local[n_threads]`` with as many user and
+item blocks as threads (2 blocks fitted ML-100K 2–3 times faster than Spark's default 10
+here). ``master`` (or the grid option ``spark_master``) points it at a cluster instead:
 ``spark://HOST:7077``, ``yarn``, ``k8s://...``; ``blocks`` then sets the partitioning.
 """
 

@@ -289,12 +289,18 @@ def at_edge(value: Any, spec: Hyperparameter) -> bool:
 # -- the tuning folder ----------------------------------------------------------------------
 
 
+#: The first line of a settings file (``write``), above its search's provenance.
+TITLE = "# Tuned settings:"
+#: The line above the provenance of earlier winners that ``save`` keeps.
+KEPT = "# kept from the tuned settings before, chosen by this search:"
+
+
 def write(folder: Path, results: list[Tuned], provenance: dict[str, Any]) -> Path:
     """Write ``settings.toml`` (the winners, with ``provenance``), ``trials.csv`` and
     ``TUNING.md`` into ``folder``; return the settings file."""
     safe_io.make_folder(folder, "--out")
     lines = [
-        "# Tuned settings: written by `mfbench tune`; every value from the trials in trials.csv.",
+        f"{TITLE} written by `mfbench tune`; every value from the trials in trials.csv.",
         *(f"# {key}: {value}" for key, value in provenance.items()),
     ]
     for tuned in results:
@@ -344,7 +350,8 @@ def trials_frame(results: list[Tuned]) -> pd.DataFrame:
 
 def save(settings: Path, dataset: str) -> Path:
     """Make ``settings`` the tuned settings every grid uses on ``dataset`` (merged over the
-    contenders saved before: tuning one contender keeps the others' winners)."""
+    contenders saved before: tuning one contender keeps the others' winners, each with its
+    comments, under the provenance of the search that chose them)."""
     import tomllib
 
     from suite import config
@@ -352,13 +359,33 @@ def save(settings: Path, dataset: str) -> Path:
     target = config.tuned_folder() / f"{Path(dataset).name}.toml"
     text = settings.read_text(encoding="utf-8")
     new = tomllib.loads(text)
-    for name, params in config.tuned_settings(dataset).items():
-        if name not in new:  # an earlier winner of another contender stays
-            values = ", ".join(f"{k} = {_toml(v)}" for k, v in sorted(params.items()))
-            text += f'\n# kept from the tuned settings before\n"{name}" = {{ {values} }}\n'
+    if target.is_file():
+        for provenance, entries in _searches(target.read_text(encoding="utf-8")):
+            kept = [entry for entry in entries if _winner_of(entry) not in new]
+            if kept:
+                text += f"\n{KEPT}\n{provenance}\n" + "".join(f"\n{entry}\n" for entry in kept)
     safe_io.make_folder(target.parent, "--save")
     safe_io.write_text(target, text)
     return target
+
+
+def _searches(text: str) -> list[tuple[str, list[str]]]:
+    """A settings file's searches: each one's provenance comment and its entry blocks."""
+    searches: list[tuple[str, list[str]]] = [("", [])]  # entries before any provenance
+    for block in text.strip().split("\n\n"):
+        if block.startswith((TITLE, KEPT)):  # a provenance comment: a new search begins
+            searches.append(("\n".join(block.splitlines()[1:]), []))  # its title: anew
+        elif _winner_of(block) is not None:
+            searches[-1][1].append(block)
+    return searches
+
+
+def _winner_of(block: str) -> str | None:
+    """The contender a block of a settings file (``write``) sets, if any."""
+    for line in block.splitlines():
+        if line.startswith('"'):
+            return line.split('"')[1]
+    return None
 
 
 def _summary(results: list[Tuned], provenance: dict[str, Any], plotted: bool) -> str:

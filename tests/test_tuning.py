@@ -125,6 +125,26 @@ def test_saved_winners_are_every_grids_settings_until_a_config_or_flag_says_othe
     assert untuned["factors"] == models.hyperparameters("numba-sgd")["factors"]
 
 
+def test_saving_keeps_each_earlier_winner_under_the_search_that_chose_it(
+    tuned_folder: Path, tmp_path: Path
+) -> None:
+    def search(commit: str, **winners: str) -> Path:
+        entries = "".join(f'\n# validation\n"{name}" = {{ {v} }}\n' for name, v in winners.items())
+        path = tmp_path / f"{commit}.toml"
+        path.write_text(f"{tuning.TITLE} ...\n# commit: {commit}\n{entries}")
+        return path
+
+    tuning.save(search("first", **{"numba-sgd": "lr = 0.004", "numpy-als": "factors = 16"}), "x")
+    tuning.save(search("second", **{"numpy-als": "factors = 8", "torch-mf": "lr = 0.1"}), "x")
+    saved = tuning.save(search("third", **{"torch-mf": "lr = 0.2"}), "x")
+    text = saved.read_text()
+    third, second, first = (text.index(f"# commit: {c}") for c in ("third", "second", "first"))
+    assert third < text.index('"torch-mf" = { lr = 0.2 }') < second
+    assert second < text.index('"numpy-als" = { factors = 8 }') < first
+    assert first < text.index('"numba-sgd" = { lr = 0.004 }')
+    assert text.count('"torch-mf"') == text.count('"numpy-als"') == 1
+
+
 def test_a_bad_tuned_settings_file_is_named(tuned_folder: Path, tmp_path: Path, capsys) -> None:
     (tuned_folder / "u.data.toml").write_text('"numba-sgd" = { lr = -1.0 }\n')
     data = ratings_file(tmp_path)  # u.data: its tuned settings are u.data.toml
