@@ -67,6 +67,7 @@ def summarize(results: pd.DataFrame) -> pd.DataFrame:
         epoch_s_median=("epoch_s_median", "median"),
         ratings_per_s=("ratings_per_s", "median"),
         peak_rss_mb=("peak_rss_mb", "median"),
+        peak_jvm_mb=("peak_jvm_mb", "median"),
         peak_gpu_mb=("peak_gpu_mb", "median"),
         time_to_target_s=("time_to_target_s", "median"),
         reached_target=("time_to_target_s", lambda s: int(s.notna().sum())),
@@ -237,6 +238,14 @@ def _versus_floor(entrant: verdicts.Entrant, table: Standings) -> str:
     return "not shown (noisy)" if entrant in table.unproven else "**learned nothing**"
 
 
+def _peak_memory(row: pd.Series) -> str:
+    """Peak resident MB of the run's process, plus its JVM's where it ran Spark."""
+    if not np.isfinite(row["peak_rss_mb"]):
+        return "n/a"
+    jvm = row.get("peak_jvm_mb", math.nan)
+    return f"{row['peak_rss_mb']:.0f}" + (f" + {jvm:.0f} JVM" if np.isfinite(jvm) else "")
+
+
 def cost_table(table: Standings, rows: pd.DataFrame, reference: str | None) -> str:
     """One contest's budgets and speed: k, epochs, ratings visited, fit time, throughput.
 
@@ -265,12 +274,8 @@ def cost_table(table: Standings, rows: pd.DataFrame, reference: str | None) -> s
         if not cpu.empty:
             line.append(_throughput_ratio(entrant, row, cpu))
         if rated and not target.empty:
-            line.append(
-                f"{row['time_to_target_s']:.2f}"
-                if np.isfinite(row["time_to_target_s"])
-                else "never"
-            )
-        line.append(f"{row['peak_rss_mb']:.0f}" if np.isfinite(row["peak_rss_mb"]) else "n/a")
+            line.append(verdicts.time_to_target_text({**row, "model": entrant.model}))
+        line.append(_peak_memory(row))
         cells.append(line)
     headers = [
         "model",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,6 +119,20 @@ def trains(model: str) -> bool:
     """Whether ``model`` learns by training (``Model.trains``; some floors only count)."""
     contender = models.lookup(model)
     return contender is None or contender.trains
+
+
+def has_curve(model: str) -> bool:
+    """Whether ``model``'s runs take a per-epoch curve (``Model.epoch_curve``): without one,
+    the time to a target is not measured, which is not the same as never reaching it."""
+    contender = models.lookup(model)
+    return contender is None or contender.epoch_curve
+
+
+def time_to_target_text(row: Mapping[str, Any], unit: str = "") -> str:
+    """A row's time to the target RMSE: ``"0.53 s"``, ``"never"``, or ``"not timed (no curve)"``."""
+    if not math.isnan(row["time_to_target_s"]):
+        return f"{row['time_to_target_s']:.2f}{unit}"
+    return "never" if has_curve(row["model"]) else "not timed (no curve)"
 
 
 def twin(model: str) -> str | None:
@@ -341,13 +356,15 @@ def time_to_target(rows: pd.DataFrame) -> str | None:
     if reached.empty:
         return f"No contender reached the target {title} {target:g}."
     first = reached.loc[reached["time_to_target_s"].idxmin()]
-    missed = [
-        label for label in dict.fromkeys(rated["label"]) if label not in set(reached["label"])
-    ]
+    others = rated[~rated["label"].isin(set(reached["label"]))]
+    missed = list(dict.fromkeys(others.loc[others["model"].map(has_curve), "label"]))
+    untimed = list(dict.fromkeys(others.loc[~others["model"].map(has_curve), "label"]))
     return (
         f"Fastest to {title} ≤ {target:g}: **{first['label']}** ({first['backend']}) after "
         f"{first['time_to_target_s']:.2f} s of training"
-        + (f"; never reached by {', '.join(missed)}." if missed else ".")
+        + (f"; never reached by {', '.join(missed)}" if missed else "")
+        + (f"; not timed (no per-epoch curve): {', '.join(untimed)}" if untimed else "")
+        + "."
     )
 
 
@@ -460,11 +477,7 @@ def _to_target(rows: pd.DataFrame, *sides: pd.Series) -> str:
     target = sides[0].get("rmse_target", math.nan)
     if target is None or math.isnan(target) or any(math.isnan(s[f"{_RMSE}_mean"]) for s in sides):
         return ""
-    times = ", ".join(
-        f"{s['label']} "
-        + (f"{s['time_to_target_s']:.2f} s" if not math.isnan(s["time_to_target_s"]) else "never")
-        for s in sides
-    )
+    times = ", ".join(f"{s['label']} {time_to_target_text(s, ' s')}" for s in sides)
     return f"; to {metrics.primary(Contest.RATING).title} ≤ {target:g}: {times}"
 
 
