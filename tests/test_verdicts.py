@@ -323,3 +323,21 @@ def test_ahead_of_the_floor_but_too_noisy_is_not_called_learned_nothing() -> Non
     text = report.standings_table(table, report.summarize(runs))
     line = next(line for line in text.splitlines() if line.startswith("| torch-hybrid"))
     assert "not shown (noisy)" in line
+
+
+def test_a_contender_without_a_curve_is_not_said_to_never_reach_the_target() -> None:
+    rows = pd.DataFrame(
+        {
+            "model": ["numba-sgd", "surprise-svd", "torch-mf"],
+            "label": ["numba-sgd", "surprise-svd", "torch-mf"],
+            "backend": ["cpu"] * 3,
+            "rmse_target": [0.92] * 3,
+            "time_to_target_s": [0.4, NAN, NAN],
+            "rmse_mean": [0.91, 0.91, 0.95],
+        }
+    )
+    sentence = verdicts.time_to_target(rows)
+    assert "never reached by torch-mf;" in sentence
+    assert "not timed (no per-epoch curve): surprise-svd." in sentence
+    assert verdicts.time_to_target_text(rows.iloc[1]) == "not timed (no curve)"
+    assert verdicts.time_to_target_text(rows.iloc[2]) == "never"
