@@ -270,10 +270,10 @@ def test_the_runner_writes_the_after_part_also_with_failed_runs_and_on_resume(
 def test_an_interrupted_run_records_that_it_was_interrupted(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(environment, "SAMPLE_S", 0)
 
-    def interrupted(*_args: object) -> None:
+    def interrupted(*_args: object, **_kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(runner, "_execute", interrupted)
+    monkeypatch.setattr(runner, "run_task", interrupted)
     models = '[[models]]\nname = "popularity"\n'
     config = load_config(str(config_file(tmp_path, ratings_file(tmp_path), models, "[0]")))
     with pytest.raises(KeyboardInterrupt):
