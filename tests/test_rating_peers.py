@@ -177,4 +177,5 @@ def test_a_contender_without_per_epoch_state_gets_no_curve(tmp_path) -> None:
     frame, curves = results.load(tmp_path / "run")
     assert frame["status"].tolist() == ["ok"] and frame["epochs"].tolist() == [3]
     assert curves.empty  # not a flat line of final values
-    assert frame["epoch_s_median"].isna().all()  # no per-epoch time was measured
+    # no per-epoch time was measured: the mean epoch, fit time over epochs, stands in
+    assert frame["epoch_s_median"].tolist() == (frame["fit_s"] / frame["epochs"]).tolist()
