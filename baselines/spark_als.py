@@ -9,9 +9,10 @@ Spark's memory is the JVM's, which the Python process's RSS misses: ``jvm_memory
 it from ``/proc`` (local master only).
 
 By default Spark runs in this process's JVM as ``local[n_threads]`` with as many user and
-item blocks as threads (2 blocks fitted ML-100K 2–3 times faster than Spark's default 10
-here). ``master`` (or the grid option ``spark_master``) points it at a cluster instead:
-``spark://HOST:7077``, ``yarn``, ``k8s://...``; ``blocks`` then sets the partitioning.
+item blocks as threads (with 2 threads, 2 blocks fitted ML-100K's 80k training ratings in
+3.6 s warm against 4.5 s with Spark's default 10). ``master`` (or the grid option
+``spark_master``) points it at a cluster instead: ``spark://HOST:7077``, ``yarn``,
+``k8s://...``; ``blocks`` then sets the partitioning.
 """
 
 from __future__ import annotations
