@@ -181,8 +181,14 @@ def test_a_lost_worker_is_retried_once_and_no_record_is_lost_or_repeated(
     assert rows[twice]["status"] == "failed"
     assert "Dask worker lost while running it, on 2 workers" in rows[twice]["reason"]
     assert "(the last: tcp://127.0.0.1:" in rows[twice]["reason"]  # the lost worker named
-    # A run merely waiting on a worker that is lost counts that loss too: it is retried.
-    assert all(row["status"] == "ok" for run_id, row in rows.items() if run_id != twice)
+    # A run waiting behind the retried one on the same worker is charged that worker's loss
+    # too (the scheduler counts every run sent to a lost worker): usually its retry ends ok,
+    # but if both its workers are lost it fails the same way (suite.dask_executor's docstring;
+    # --resume runs it again). Either way it is recorded once, and never failed for another
+    # reason.
+    for run_id, row in rows.items():
+        if run_id != twice:
+            assert row["status"] == "ok" or row["reason"].startswith("Dask worker lost"), row
 
     # The scheduler is left as it was found (one retry for the session, then put back).
     with distributed.Client(cluster) as client:
