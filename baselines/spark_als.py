@@ -23,6 +23,7 @@ import os
 import shutil
 import tempfile
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -31,6 +32,7 @@ import numpy as np
 from suite.data.feedback import positive_threshold, positives
 from suite.data.ratings import Ratings
 from suite.errors import InputError
+from suite.measure import process_rss_mb
 from suite.models.base import Contest, EpochCallback, Hyperparameter, Model
 
 #: Spark's log level: its INFO and WARN lines (stage progress, native BLAS not found) would
@@ -100,7 +102,7 @@ def session(master: str, driver_memory: str) -> Any:
     spark.sparkContext.setLogLevel(LOG_LEVEL)
     pid = jvm_pid(spark)
     if pid is not None and pid not in _JVM_IDLE_MB:
-        _JVM_IDLE_MB[pid] = rss_mb(pid)[0]
+        _JVM_IDLE_MB[pid] = process_rss_mb(pid)[0]
     if master.startswith("local") and not spark.sparkContext.getCheckpointDir():
         # Long ALS runs need checkpoints, or the lineage of 20+ iterations overflows the stack.
         spark.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="mfbench-spark-"))
@@ -111,16 +113,6 @@ def jvm_pid(spark: Any) -> int | None:
     """The process id of the JVM that PySpark started (None when it joined an existing one)."""
     process = getattr(spark.sparkContext._gateway, "proc", None)
     return process.pid if process is not None else None
-
-
-def rss_mb(pid: int) -> tuple[float, float]:
-    """(current, peak) resident memory of process ``pid`` in MB, from ``/proc`` (Linux)."""
-    fields = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            fields[key] = float(value.split()[0]) / 1024  # kB
-    return fields["VmRSS"], fields["VmHWM"]
 
 
 class _Staged:
@@ -159,9 +151,11 @@ class _Staged:
         pq.write_table(table, path)
         return cls(table.num_rows, path=path)
 
-    def frame(self, spark: Any) -> Any:
-        """The cached DataFrame (loaded on the first call)."""
+    def frame(self, session: Callable[[], Any]) -> Any:
+        """The cached DataFrame, loaded on the first call in the SparkSession ``session()``
+        gives (only then: a timed fit of data ``warm_up`` loaded asks Spark for nothing)."""
         if self._frame is None:
+            spark = session()
             if self.path is not None:
                 frame = spark.read.parquet(str(self.path))
             else:
@@ -273,14 +267,14 @@ class _SparkALS(Model):
             rng = np.random.default_rng(self.seed)
             users, items = rng.integers(0, 500, (2, WARM_UP_RATINGS))
             staged = _Staged.of(users, items, rng.integers(1, 6, WARM_UP_RATINGS), local=True)
-        frame = staged.frame(self._session())  # the session first: ALS is a JVM object
+        frame = staged.frame(self._session)  # the session first: ALS is a JVM object
         self._als(maxIter=1).fit(frame)
         if prepared is None:
             staged.release()
 
     def _fit(self, train: Ratings, on_epoch: EpochCallback | None) -> None:
         staged = self._inputs(train)
-        frame = staged.frame(self._session())
+        frame = staged.frame(self._session)
         fitted = self._als().fit(frame)
         self.user_factors_ = _dense(fitted.userFactors, train.n_users, self.factors)
         self.item_factors_ = _dense(fitted.itemFactors, train.n_items, self.factors)
@@ -298,7 +292,7 @@ class _SparkALS(Model):
         pid = jvm_pid(active) if active is not None else None
         if pid is None or pid not in _JVM_IDLE_MB or not Path(f"/proc/{pid}").exists():
             return None
-        return _JVM_IDLE_MB[pid], rss_mb(pid)[1]
+        return _JVM_IDLE_MB[pid], process_rss_mb(pid)[1]
 
     def _score_items(self, users: np.ndarray) -> np.ndarray:
         return self.user_factors_[users] @ self.item_factors_.T

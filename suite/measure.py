@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import resource
 import sys
 import time
@@ -66,9 +67,16 @@ def reset_peak_rss() -> bool:
     return True
 
 
-def _proc_status() -> dict[str, float]:
-    """The kB figures of /proc/self/status (empty off Linux)."""
-    status = Path("/proc/self/status")
+def process_rss_mb(pid: int) -> tuple[float, float]:
+    """(current, peak) resident memory of another process, ``pid``, in MiB (Linux; NaN
+    elsewhere): e.g. the JVM that PySpark started."""
+    status = _proc_status(pid)
+    return status.get("VmRSS", math.nan) / 1024, status.get("VmHWM", math.nan) / 1024
+
+
+def _proc_status(pid: int | str = "self") -> dict[str, float]:
+    """The kB figures of /proc/<pid>/status (empty off Linux)."""
+    status = Path(f"/proc/{pid}/status")
     if not status.exists():
         return {}
     fields = (line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
