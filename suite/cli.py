@@ -284,6 +284,7 @@ def _add_data_commands(commands: Any) -> None:
 
 
 def _add_run_arguments(run: argparse.ArgumentParser) -> None:
+    from suite import executors
     from suite.data import splits
 
     many = {"action": "append", "metavar": "A,B"}
@@ -320,8 +321,8 @@ def _add_run_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument("--resume", action="store_true", help="skip runs already in --out")
     run.add_argument(
         "--executor",
-        choices=("local", "dask"),
-        default="local",
+        choices=executors.names(),
+        default=executors.names()[0],
         help="where the runs' worker processes live: this machine, one run after the other, "
         "or a Dask cluster (needs the dask extra: pip install 'mfbench[dask]'); records, run "
         "ids and --resume are the same with either",

@@ -1,45 +1,35 @@
-"""The grid runner: every (data set, split, fold, seed) × model × backend, one record each.
+"""The grid runner: a grid planned into runs, run into one folder, one record each.
 
-Each data set is loaded once and each split made once; every model of that split gets the
-very same train/test arrays. Each run executes in a fresh worker process (forked from a
-server that has already imported the libraries), so no state or memory is shared between
-runs. Its record is appended to ``results.jsonl`` and flushed as soon as it finishes, so
-Ctrl-C or a crash loses no finished run, and ``--resume`` skips every run already recorded
-as ok or skipped (failed runs are tried again).
-
-An executor decides where the runs' worker processes live: ``LocalExecutor`` (the default)
-runs them one after the other on this machine; ``suite.dask_executor.DaskExecutor`` runs
-them as tasks on a Dask cluster. Both run each task with ``run_task`` and hand the records
-back to ``_run_pending``, the one writer of the run folder, so run ids, records and
-``--resume`` are the same whichever executor ran them.
+``plan`` expands every (data set, split, fold, seed) × model × backend into a ``Task`` whose
+run id comes from what defines it; ``run_grid`` loads each data set once, makes each split
+once (every model of that split gets the very same train/test arrays), and hands the splits
+to an executor (``suite.executors``: this machine, or a Dask cluster), which runs each task in
+a fresh worker process. ``_run_pending`` is the one writer of the folder: each record is
+appended to ``results.jsonl`` and flushed as soon as it comes back, so Ctrl-C or a crash
+loses no finished run, and ``--resume`` skips every run already recorded as ok or skipped
+(failed runs are tried again).
 """
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import json
 import logging
-import multiprocessing
-import os
 import shutil
-import signal
-import sys
-import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import closing
-from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Protocol
+from typing import Any
 
-from suite import data, environment, execute, metrics, models, results, safe_io
+from suite import data, environment, executors, results, safe_io
 from suite.config import DatasetSpec, Grid, validate
 from suite.data import feedback, splits, storage
 from suite.errors import InputError
 from suite.execute import Task
+from suite.executors.base import Executor, SplitPlan
 from suite.lock import FolderLock
+from suite.progress import Progress
 from suite.threads import default_threads
 
 log = logging.getLogger("mfbench")
@@ -47,16 +37,6 @@ log = logging.getLogger("mfbench")
 SPLIT_FOLDER = ".splits"
 GRID_FILE = "grid.json"
 ENV_FILE = "env.json"
-
-
-@dataclass
-class SplitPlan:
-    """One (data set, fold, seed) and the tasks that share its split."""
-
-    dataset: DatasetSpec
-    fold: int
-    seed: int
-    tasks: list[Task]
 
 
 def plan(grid: Grid, out: Path) -> list[SplitPlan]:
@@ -136,10 +116,6 @@ def _stopping(grid: Grid) -> dict[str, Any] | None:
     return {"patience": grid.early_stopping, "validation": grid.validation_fraction}
 
 
-#: The ``--executor`` choices; the first is the default.
-EXECUTORS = ("local", "dask")
-
-
 def run_grid(
     grid: Grid,
     out: Path,
@@ -156,10 +132,10 @@ def run_grid(
     write cut short) is removed first. A write that fails (disk full, read-only) stops the
     grid with ``InputError``; the runs recorded before it stay readable.
 
-    ``executor`` is ``"local"`` (one run after the other on this machine), ``"dask"`` (a
-    Dask cluster: a new ``LocalCluster``, or the one whose scheduler is at ``scheduler``,
-    ``tcp://HOST:PORT``), or an ``Executor`` made by the caller; it is started before the
-    folder is touched and closed when the grid ends, however it ends.
+    ``executor`` is a name in ``suite.executors`` (``"local"``: one run after the other on
+    this machine; ``"dask"``: a Dask cluster, a new ``LocalCluster`` or the one whose
+    scheduler is at ``scheduler``, ``tcp://HOST:PORT``), or an executor made by the caller;
+    it is started before the folder is touched and closed when the grid ends, however it ends.
 
     ``env.json`` holds the machine facts of the first session and, for this one and every
     resumed one, the load and CPU steal before and after it (``suite.environment``): a
@@ -171,38 +147,16 @@ def run_grid(
     runs_on = (
         executor
         if not isinstance(executor, str)
-        else make_executor(
+        else executors.create(
             executor,
+            threads_per_run=grid.n_threads or default_threads(),
             scheduler=scheduler,
             in_process=in_process,
-            threads_per_run=grid.n_threads or default_threads(),
         )
     )
     with runs_on:
         _run_in_folder(grid, plans, out, resume, runs_on)
     return out
-
-
-def make_executor(
-    name: str, *, scheduler: str | None, in_process: bool, threads_per_run: int
-) -> Executor:
-    """The executor called ``name`` (``EXECUTORS``), not yet started; bad options refused."""
-    if name not in EXECUTORS:
-        raise InputError(f"--executor {name!r}: expected one of {', '.join(EXECUTORS)}")
-    if name == "local":
-        if scheduler is not None:
-            raise InputError(
-                f"--scheduler {scheduler}: only goes with --executor dask "
-                "(the local executor runs on this machine)"
-            )
-        return LocalExecutor(in_process=in_process)
-    if in_process:
-        raise InputError(
-            "--in-process: runs in this process, so it does not go with --executor dask"
-        )
-    from suite import dask_executor
-
-    return dask_executor.DaskExecutor(scheduler=scheduler, threads_per_run=threads_per_run)
 
 
 def _run_in_folder(
@@ -329,259 +283,6 @@ def _splits_to_run(
                 "noise_floor_rmse": ratings.metadata.get("noise_floor_rmse", float("nan")),
             },
         )
-
-
-#: A run's outcome: its record and its curve rows.
-Outcome = tuple[dict[str, Any], list[dict[str, Any]]]
-
-
-class Executor(Protocol):
-    """Where the runs of a grid happen; ``run_grid`` enters it, runs the grid, leaves it.
-
-    ``run`` takes the splits with pending runs (each saved to its ``split_file`` and with
-    its facts, from ``_splits_to_run``), runs every task of them not in ``done`` with
-    ``run_task`` (after setting ``task.facts``), and yields each outcome as it comes; the
-    caller writes it. A split file is the executor's to delete once its runs are done.
-    """
-
-    name: str
-
-    def __enter__(self) -> Executor: ...
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None: ...
-
-    def run(
-        self,
-        splits: Iterable[tuple[SplitPlan, dict[str, Any]]],
-        done: set[str],
-        progress: Progress,
-    ) -> Iterator[Outcome]: ...
-
-
-class LocalExecutor:
-    """Runs one after the other on this machine, each in a fresh worker process.
-
-    Parameters
-    ----------
-    in_process : bool
-        Run every task in this process instead (debugging; memory figures then mix).
-    """
-
-    name = "local"
-
-    def __init__(self, *, in_process: bool = False) -> None:
-        self.in_process = in_process
-
-    def __enter__(self) -> LocalExecutor:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        return None
-
-    def run(
-        self,
-        splits: Iterable[tuple[SplitPlan, dict[str, Any]]],
-        done: set[str],
-        progress: Progress,
-    ) -> Iterator[Outcome]:
-        """Each pending task of each split in turn; see ``Executor``."""
-        for split_plan, ratings_facts in splits:
-            for task in pending_tasks(split_plan, done):
-                task.facts = ratings_facts
-                progress.starting(task)
-                yield run_task(task, progress.epoch, in_process=self.in_process)
-            Path(split_plan.tasks[0].split_file).unlink(missing_ok=True)
-
-
-def pending_tasks(split_plan: SplitPlan, done: set[str]) -> list[Task]:
-    """The tasks of ``split_plan`` whose run is not in ``done``."""
-    return [task for task in split_plan.tasks if task.run_id not in done]
-
-
-def run_task(
-    task: Task, on_epoch: execute.Progress | None = None, *, in_process: bool = False
-) -> Outcome:
-    """Run ``task`` in a fresh worker process with its threads pinned; its outcome.
-
-    Every executor runs its tasks through here (the Dask one on its workers). In-process on
-    request; an unavailable model or backend is recorded as skipped at once, without a
-    worker. ``on_epoch(epoch, total)`` is called after each epoch of the fit.
-    """
-    if in_process or not models.get(task.model).available(task.backend)[0]:
-        return execute.execute(task, on_epoch)
-    return _execute_in_worker(task, on_epoch)
-
-
-def _execute_in_worker(task: Task, on_epoch: execute.Progress | None = None) -> Outcome:
-    """Run ``task`` in a fresh process; a worker that dies becomes a failed record."""
-    context = _worker_context()
-    receiver, sender = context.Pipe(duplex=False)
-    worker = context.Process(target=_worker_main, args=(sender, task), daemon=True)
-    worker.start()
-    sender.close()
-    _RUNNING[threading.get_ident()] = worker
-    outcome, stopped = None, True
-    try:
-        while outcome is None:
-            if receiver.poll(0.2):
-                try:
-                    message = receiver.recv()
-                except EOFError:
-                    break
-                if message[0] == "epoch":
-                    if on_epoch is not None:
-                        on_epoch(*message[1:])
-                else:
-                    outcome = message[1], message[2]
-            elif not worker.is_alive() and not receiver.poll():
-                break
-        stopped = False
-    finally:
-        # A worker that finished (or died) is waited for; one still busy when we are stopped
-        # (Ctrl-C) is ended at once: waiting for a long fit would hold Ctrl-C for minutes.
-        if not stopped:
-            worker.join(timeout=30)
-        _stop(worker)
-        _RUNNING.pop(threading.get_ident(), None)
-    if outcome is None:  # killed (out of memory?) or crashed before it could report
-        failed = {
-            **execute.base_record(task),
-            "status": "failed",
-            "reason": f"worker process died (exit code {worker.exitcode})",
-        }
-        return failed, []
-    return outcome
-
-
-#: The fresh worker process of each thread that is running one now (see ``stop_runs``).
-_RUNNING: dict[int, Any] = {}
-
-
-def stop_runs(threads: Iterable[int]) -> int:
-    """Kill the fresh worker processes that ``threads`` are running; how many there were.
-
-    For an executor that stops its runs from another thread (the Dask one, on Ctrl-C): each
-    run's own thread then records it as failed (a record nobody waits for any more).
-    """
-    stopped = 0
-    for thread in threads:
-        worker = _RUNNING.get(thread)
-        if worker is not None:
-            worker.kill()
-            stopped += 1
-    return stopped
-
-
-def _stop(worker: Any, grace_s: float = 1.0) -> None:
-    """End ``worker`` if it is still running: SIGTERM, then SIGKILL after ``grace_s``."""
-    if worker.is_alive():
-        worker.terminate()
-        worker.join(grace_s)
-    if worker.is_alive():
-        worker.kill()
-        worker.join()
-
-
-def _worker_main(sender: Any, task: Task) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    _die_with_parent()
-    record, curves = execute.execute(
-        task, lambda epoch, total: sender.send(("epoch", epoch, total))
-    )
-    sender.send(("done", record, curves))
-    sender.close()
-
-
-def _die_with_parent() -> None:
-    """End this worker when the forkserver that started it ends (Linux).
-
-    The forkserver exits as soon as ``mfbench`` does, however it ends (SIGKILL included); an
-    orphaned worker would otherwise finish its fit for nobody, and load the machine while a
-    resumed grid times its own runs.
-    """
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):  # not Linux: the worker ends when its fit does
-        return
-    if os.getppid() == 1:  # the parent was already gone before the request took effect
-        os._exit(1)
-
-
-PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
-_CONTEXT: Any = None
-
-
-def _worker_context() -> Any:
-    """A forkserver that has imported torch and every contender once, for fast clean workers."""
-    global _CONTEXT
-    if _CONTEXT is None:
-        _CONTEXT = multiprocessing.get_context("forkserver")
-        _CONTEXT.set_forkserver_preload(["suite.execute", "suite.runner"])
-    return _CONTEXT
-
-
-class Progress:
-    """A progress bar over runs (and epochs) on a terminal; one plain line per run otherwise."""
-
-    def __init__(self, total: int, initial: int = 0) -> None:
-        self.total, self.count = total, initial
-        self.interactive = sys.stderr.isatty() and not os.environ.get("CI")
-        self.bar = self.epochs = None
-
-    def __enter__(self) -> Progress:
-        if self.interactive:
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=self.total, initial=self.count, unit="run", position=0)
-            self.epochs = tqdm(total=0, unit="epoch", position=1, leave=False)
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        for bar in (self.epochs, self.bar):
-            if bar is not None:
-                bar.close()
-
-    def starting(self, task: Task) -> None:
-        if self.bar is not None:
-            self.bar.set_description(f"{task.dataset} f{task.fold} s{task.seed} {task.model}")
-            self.epochs.reset(total=None)
-
-    def epoch(self, epoch: int, total: int) -> None:
-        if self.epochs is not None:
-            self.epochs.total = total
-            self.epochs.n = epoch
-            self.epochs.refresh()
-
-    def finished(self, record: dict[str, Any]) -> None:
-        self.count += 1
-        if self.bar is not None:
-            self.bar.update(1)
-            return
-        summary = _summary(record)
-        print(
-            f"[{self.count}/{self.total}] {record['dataset']} {record['split']} "
-            f"f{record['fold']} s{record['seed']} {record['model']} {record['backend']}: "
-            f"{summary}",
-            file=sys.stderr,
-            flush=True,
-        )
-
-
-def _summary(record: dict[str, Any]) -> str:
-    if record["status"] != "ok":
-        return f"{record['status']} ({record['reason']})"
-    parts = [f"fit {record['fit_s']:.2f}s"]
-    for metric in metrics.primaries():
-        value = record.get(metric.column)
-        if value is not None and value == value:  # not NaN
-            parts.append(f"{metric.title.lower()} {value:.4f}")
-    return "ok, " + ", ".join(parts)
 
 
 def _slug(name: str) -> str:

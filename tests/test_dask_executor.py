@@ -24,8 +24,10 @@ from typing import Any
 import pytest
 from harness_helpers import assert_one_line_error, config_file, ratings_file, run_cli
 
-from suite import dask_executor, results, runner
+from suite import results, runner
 from suite.config import load_config
+from suite.executors import dask as dask_executor
+from suite.executors import local
 
 distributed = pytest.importorskip("distributed")
 cloudpickle = pytest.importorskip("cloudpickle")
@@ -234,7 +236,7 @@ params = { epochs = 40, factors = 8 }
 
 
 def _runs_going(client: Any) -> int:
-    return sum(client.run(lambda: len(runner._RUNNING)).values())
+    return sum(client.run(lambda: len(local.RUNNING)).values())
 
 
 def test_ctrl_c_stops_the_runs_on_an_existing_cluster(cluster, tmp_path: Path) -> None:

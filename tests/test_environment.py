@@ -13,6 +13,7 @@ from suite import environment, runner
 from suite.config import load_config
 from suite.environment import CpuTimes
 from suite.errors import InputError
+from suite.executors import local
 
 QUIET = {"loadavg_1m": 0.3, "loadavg_5m": 0.4, "loadavg_15m": 0.5, "busy_pct": 2.0}
 
@@ -273,7 +274,7 @@ def test_an_interrupted_run_records_that_it_was_interrupted(tmp_path: Path, monk
     def interrupted(*_args: object, **_kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(runner, "run_task", interrupted)
+    monkeypatch.setattr(local, "run_task", interrupted)
     models = '[[models]]\nname = "popularity"\n'
     config = load_config(str(config_file(tmp_path, ratings_file(tmp_path), models, "[0]")))
     with pytest.raises(KeyboardInterrupt):

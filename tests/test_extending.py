@@ -123,3 +123,60 @@ def test_a_new_metric_is_one_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert (frame["hit_at_5"] <= frame["hit_at_10"]).all()
     assert (frame["hit_at_10"] >= frame["precision_at_10"]).all()  # a hit at all ⊇ hits / 10
     assert "HR@5" in (out / "REPORT.md").read_text()
+
+
+#: An executor written as a user would: its own module, nothing else of the suite edited.
+THROWAWAY_EXECUTOR = '''
+"""Runs a grid's tasks last first, in this process: a throwaway executor for the test."""
+
+from pathlib import Path
+
+from suite.executors.base import pending_tasks
+from suite.executors.local import run_task
+
+
+class BackwardsExecutor:
+    """Each split's pending tasks in reverse order, in this process."""
+
+    name = "backwards"
+    options = ("in_process",)
+
+    def __init__(self, *, threads_per_run, in_process=False):
+        self.threads_per_run = threads_per_run
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
+    def run(self, splits, done, progress):
+        for split_plan, facts in splits:
+            for task in reversed(pending_tasks(split_plan, done)):
+                task.facts = facts
+                progress.starting(task)
+                yield run_task(task, progress.epoch, in_process=True)
+            Path(split_plan.tasks[0].split_file).unlink(missing_ok=True)
+'''
+
+
+def test_a_new_executor_is_one_file_and_one_registry_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    from suite import executors, results
+
+    (tmp_path / "throwaway_executor.py").write_text(THROWAWAY_EXECUTOR)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(executors.REGISTRY, "backwards", "throwaway_executor:BackwardsExecutor")
+    out = tmp_path / "run"
+    argv = ["run", "--dataset", str(ratings_file(tmp_path)), "--model", "bias-only,popularity"]
+    argv += ["--seeds", "2", "--threads", "1", "--out", str(out), "--no-report"]
+    assert main([*argv, "--executor", "backwards"]) == 0
+    records = results.read_jsonl(out / results.RESULTS_FILE)
+    assert [r["model"] for r in records] == ["popularity", "bias-only"] * 2  # its order
+    assert {r["executor"] for r in records} == {"backwards"}
+    assert {r["status"] for r in records} == {"ok"}
+    with pytest.raises(SystemExit) as refused:
+        main([*argv[:-3], "--out", str(tmp_path / "no"), "--executor", "nowhere"])
+    assert refused.value.code == 2
+    assert "'local', 'dask', 'backwards'" in capsys.readouterr().err  # the registry's names

@@ -1,14 +1,14 @@
 """``mfbench run --executor dask``: the runs of a grid as tasks on a Dask cluster.
 
 Each run is one Dask task, and on its worker it is run exactly as the local executor runs it:
-in a fresh process with its threads pinned (``suite.runner.run_task``). A worker must run one
-run at a time (a ``LocalCluster`` is made so; start the workers of an existing cluster with
+in a fresh process with its threads pinned (``suite.executors.local.run_task``). A worker must
+run one run at a time (a ``LocalCluster`` is made so; start the workers of an existing cluster with
 ``dask worker --nthreads 1``), and the client sends no more runs than the workers have threads.
 The client sends each split file's bytes to the cluster once (a task that the scheduler can
 compute again if a worker is lost with them) and a run writes them to a worker-local file on
 first use, so the workers need not share the client's disk. At most ``SPLITS_IN_FLIGHT``
 splits have runs on the cluster at once. Records come back as runs finish (``as_completed``)
-and the client alone writes them (``suite.runner._run_pending``).
+and the client alone writes them (``suite.runner``).
 
 A worker lost mid-run (killed, out of memory) has its run retried once, on another worker:
 the scheduler's ``allowed_failures`` is 1 (set on a ``LocalCluster`` when it is made, and for
@@ -35,11 +35,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType, TracebackType
-from typing import Any
+from typing import Any, ClassVar
 
-from suite import execute, runner
+from suite import execute
 from suite.errors import InputError
 from suite.execute import Task
+from suite.executors import local
+from suite.executors.base import Outcome, RunProgress, SplitPlan, pending_tasks
 
 try:
     from distributed import WorkerPlugin as _WorkerPlugin
@@ -104,7 +106,8 @@ class DaskExecutor:
     cluster (their records are dropped; ``--resume`` runs them again).
     """
 
-    name = "dask"
+    name: ClassVar[str] = "dask"
+    options: ClassVar[tuple[str, ...]] = ("scheduler",)
 
     def __init__(
         self,
@@ -226,10 +229,10 @@ class DaskExecutor:
 
     def run(
         self,
-        splits: Iterable[tuple[runner.SplitPlan, dict[str, Any]]],
+        splits: Iterable[tuple[SplitPlan, dict[str, Any]]],
         done: set[str],
-        progress: runner.Progress,
-    ) -> Iterator[runner.Outcome]:
+        progress: RunProgress,
+    ) -> Iterator[Outcome]:
         """Submit the pending runs split by split; yield each outcome as it comes back.
 
         At most one run per worker thread is on the cluster at a time (the others wait
@@ -257,7 +260,7 @@ class DaskExecutor:
                             break
                         split_plan, ratings_facts = following
                         path = Path(split_plan.tasks[0].split_file)
-                        tasks = runner.pending_tasks(split_plan, done)  # never empty
+                        tasks = pending_tasks(split_plan, done)  # never empty
                         split = _SplitInFlight(path.name, self._send(path), len(tasks))
                         in_flight.append(split)
                         for task in tasks:
@@ -308,7 +311,7 @@ class DaskExecutor:
             retries=0,  # an error of the task function itself is not tried again
         )
 
-    def _outcome(self, future: Any, task: Task) -> runner.Outcome:
+    def _outcome(self, future: Any, task: Task) -> Outcome:
         """The record of a finished future: its own, or a failed one saying what happened."""
         distributed = self._distributed
         try:
@@ -335,23 +338,23 @@ class DaskExecutor:
 def run_on_worker_default(
     task: Task, split_bytes: bytes, split_name: str, folder: str
 ) -> tuple[dict[str, Any], list[dict[str, Any]], str]:
-    """The Dask task of one run: its split written locally once, then ``runner.run_task``.
+    """The Dask task of one run: its split written locally once, then ``local.run_task``.
 
     Returns the record, the curve rows and the address of the worker that ran it.
     """
     from distributed import get_worker
 
-    local = _worker_folder(folder) / split_name
-    if not local.exists():
-        local.parent.mkdir(parents=True, exist_ok=True)
-        partial = local.with_name(f"{local.name}.{os.getpid()}.part")
+    copy = _worker_folder(folder) / split_name
+    if not copy.exists():
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        partial = copy.with_name(f"{copy.name}.{os.getpid()}.part")
         partial.write_bytes(split_bytes)
-        os.replace(partial, local)  # whole or absent, whoever else writes it
+        os.replace(partial, copy)  # whole or absent, whoever else writes it
     threads = _SESSION_THREADS.setdefault(folder, set())
     threads.add(threading.get_ident())
     try:
         with _children_allowed():
-            record, curves = runner.run_task(replace(task, split_file=str(local)))
+            record, curves = local.run_task(replace(task, split_file=str(copy)))
     finally:
         threads.discard(threading.get_ident())
     return record, curves, get_worker().address
@@ -362,8 +365,8 @@ _SESSION_THREADS: dict[str, set[int]] = {}
 
 
 def _stop_session_runs(folder: str) -> int:
-    """On a worker: kill the processes of the session's runs there (``runner.stop_runs``)."""
-    return runner.stop_runs(list(_SESSION_THREADS.get(folder, ())))
+    """On a worker: kill the processes of the session's runs there (``local.stop_runs``)."""
+    return local.stop_runs(list(_SESSION_THREADS.get(folder, ())))
 
 
 @contextmanager
@@ -372,7 +375,7 @@ def _children_allowed() -> Iterator[None]:
 
     A nanny's worker is a daemonic ``multiprocessing`` process, and those may not have
     children. The run's process ends with its forkserver, and that with this worker
-    (``suite.runner._die_with_parent``), so none outlives the worker.
+    (``suite.executors.local``), so none outlives the worker.
     """
     process = multiprocessing.current_process()
     daemonic = process.daemon
