@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 from collections import OrderedDict
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
 from suite.data.ratings import Ratings
-from suite.models.base import Contest, EpochCallback, Hyperparameter, Model
+from suite.models.base import Contest, EpochCallback, Hyperparameter, Model, Requirement
 
 if TYPE_CHECKING:
     from cornac.data import Dataset
@@ -86,6 +85,7 @@ class CornacMF(Model):
     """
 
     name = "cornac-mf"
+    requirements = (Requirement("cornac"),)
     contests = (Contest.RATING,)
     hyperparameter_specs: ClassVar = {
         "init_std": Hyperparameter(float, low=0, low_open=True, search=(1e-3, 0.3), log=True),
@@ -117,13 +117,6 @@ class CornacMF(Model):
         self.backend = backend
         self.n_threads = n_threads
         self.seed = seed
-
-    @classmethod
-    def available(cls, backend: str = "cpu") -> tuple[bool, str]:
-        ok, reason = super().available(backend)
-        if ok and importlib.util.find_spec("cornac") is None:
-            return False, f"{cls.name} needs cornac (pip install cornac)"
-        return ok, reason
 
     def _prepare(self, train: Ratings) -> Dataset:
         return cornac_dataset(train)

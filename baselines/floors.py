@@ -7,7 +7,7 @@ from typing import ClassVar
 import numpy as np
 
 from suite.data.ratings import Ratings
-from suite.models.base import Contest, EpochCallback, Hyperparameter, Model
+from suite.models.base import Contest, EpochCallback, Hyperparameter, Model, Requirement
 
 
 class GlobalMean(Model):
@@ -26,6 +26,7 @@ class GlobalMean(Model):
     """
 
     name = "global-mean"
+    requirements = (Requirement("numpy"),)
     contests = (Contest.RATING,)
     trains = False  # it averages; throughput and speed-ups do not apply
     floor = True
@@ -79,6 +80,7 @@ class BiasOnly(Model):
     """
 
     name = "bias-only"
+    requirements = (Requirement("numpy"),)
     contests = (Contest.RATING,)
     floor = True
     hyperparameter_specs: ClassVar = {

@@ -20,7 +20,7 @@ from threadpoolctl import threadpool_limits
 from suite.data.feedback import positive_threshold, positives
 from suite.data.ratings import Ratings
 from suite.errors import InputError
-from suite.models.base import Contest, EpochCallback, Hyperparameter, Model
+from suite.models.base import Contest, EpochCallback, Hyperparameter, Model, Requirement
 
 
 class _ImplicitModel(Model):
@@ -33,6 +33,7 @@ class _ImplicitModel(Model):
 
     backends: ClassVar[tuple[str, ...]] = ("cpu", "cuda")
     contests = (Contest.RANKING,)
+    requirements = (Requirement("implicit"),)
     #: The implicit module of the model, imported before BLAS is limited (it loads a BLAS).
     library: ClassVar[str]
 
@@ -44,8 +45,6 @@ class _ImplicitModel(Model):
         ok, reason = super().available(backend)
         if not ok:
             return ok, reason
-        if importlib.util.find_spec("implicit") is None:
-            return False, "implicit is not installed (pip install implicit)"
         if backend == "cuda":
             import implicit.gpu
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from typing import ClassVar
 
@@ -13,7 +12,7 @@ from suite.data.features import side_matrix
 from suite.data.feedback import positive_threshold, positives
 from suite.data.ratings import Ratings
 from suite.errors import InputError
-from suite.models.base import Contest, EpochCallback, Hyperparameter, Model
+from suite.models.base import Contest, EpochCallback, Hyperparameter, Model, Requirement
 
 
 class _LightFM(Model):
@@ -46,6 +45,9 @@ class _LightFM(Model):
 
     loss: ClassVar[str]
     contests = (Contest.RANKING,)
+    requirements = (
+        Requirement("lightfm", install="built from source by `make install`: see the Makefile"),
+    )
     hyperparameter_specs: ClassVar = {
         "learning_schedule": Hyperparameter(str, choices=("adagrad", "adadelta")),
     }
@@ -70,13 +72,6 @@ class _LightFM(Model):
         self.backend = backend
         self.n_threads = n_threads
         self.seed = seed
-
-    @classmethod
-    def available(cls, backend: str = "cpu") -> tuple[bool, str]:
-        ok, reason = super().available(backend)
-        if ok and importlib.util.find_spec("lightfm") is None:
-            return False, "lightfm is not installed (see the Makefile for how to build it)"
-        return ok, reason
 
     def _prepare(self, train: Ratings) -> sp.coo_matrix:
         liked = positives(train)

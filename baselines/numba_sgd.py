@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 from typing import ClassVar
 
 import numpy as np
 
 from suite.data.ratings import Ratings
-from suite.models.base import EpochCallback, Hyperparameter
+from suite.models.base import EpochCallback, Hyperparameter, Requirement
 from suite.models.factors import BiasedFactorsModel
 
 _KERNELS: dict[str, object] = {}
@@ -84,6 +83,7 @@ class NumbaSGD(BiasedFactorsModel):
     """
 
     name = "numba-sgd"
+    requirements = (Requirement("numba"),)
     hyperparameter_specs: ClassVar = {"hogwild": Hyperparameter(bool)}
 
     def __init__(
@@ -108,13 +108,6 @@ class NumbaSGD(BiasedFactorsModel):
         self.backend = backend
         self.n_threads = n_threads
         self.seed = seed
-
-    @classmethod
-    def available(cls, backend: str = "cpu") -> tuple[bool, str]:
-        ok, reason = super().available(backend)
-        if ok and importlib.util.find_spec("numba") is None:
-            return False, "numba is not installed (pip install numba)"
-        return ok, reason
 
     def warm_up(self) -> None:
         """Compile the kernels (or load them from numba's cache) on a tiny problem."""

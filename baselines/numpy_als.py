@@ -6,7 +6,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from suite.data.ratings import Ratings
-from suite.models.base import EpochCallback
+from suite.models.base import EpochCallback, Requirement
 from suite.models.factors import BiasedFactorsModel
 
 
@@ -56,6 +56,7 @@ class NumpyALS(BiasedFactorsModel):
     """
 
     name = "numpy-als"
+    requirements = (Requirement("numpy"),)
 
     def __init__(
         self,

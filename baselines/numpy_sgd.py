@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from suite.data.ratings import Ratings
-from suite.models.base import EpochCallback
+from suite.models.base import EpochCallback, Requirement
 from suite.models.factors import BiasedFactorsModel
 
 
@@ -97,6 +97,7 @@ class NumpySGD(BiasedFactorsModel):
     """
 
     name = "numpy-sgd"
+    requirements = (Requirement("numpy"),)
     same_model_as = "numba-sgd"  # the same loop, compiled
 
     def __init__(

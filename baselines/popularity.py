@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from suite.data.ratings import Ratings
-from suite.models.base import Contest, EpochCallback, Model
+from suite.models.base import Contest, EpochCallback, Model, Requirement
 
 
 class Popularity(Model):
@@ -22,6 +22,7 @@ class Popularity(Model):
     """
 
     name = "popularity"
+    requirements = (Requirement("numpy"),)
     contests = (Contest.RANKING,)
     trains = False  # it counts; throughput and speed-ups do not apply
     floor = True  # the ranking contest's trivial reference

@@ -18,9 +18,10 @@ item blocks as threads (with 2 threads, 2 blocks fitted ML-100K's 80k training r
 from __future__ import annotations
 
 import functools
-import importlib.util
 import os
+import re
 import shutil
+import subprocess
 import tempfile
 import warnings
 from collections.abc import Callable
@@ -33,7 +34,7 @@ from suite.data.feedback import positive_threshold, positives
 from suite.data.ratings import Ratings
 from suite.errors import InputError
 from suite.measure import process_rss_mb
-from suite.models.base import Contest, EpochCallback, Hyperparameter, Model
+from suite.models.base import Contest, EpochCallback, Hyperparameter, Model, Requirement
 
 #: Spark's log level: its INFO and WARN lines (stage progress, native BLAS not found) would
 #: bury the harness's output.
@@ -73,6 +74,22 @@ def _java_found() -> str:
     if os.environ.get("JAVA_HOME") or shutil.which("java"):
         return ""
     return "no Java runtime (Spark needs Java 17 or later on the PATH or JAVA_HOME)"
+
+
+def java_version() -> str | None:
+    """The version the Java runtime on the PATH (or in JAVA_HOME) reports, e.g. "17.0.15"."""
+    home = os.environ.get("JAVA_HOME")
+    java = str(Path(home) / "bin" / "java") if home else shutil.which("java")
+    if java is None:
+        return None
+    try:
+        done = subprocess.run(
+            [java, "-version"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    found = re.search(r'version "([^"]+)"', done.stderr + done.stdout)
+    return found.group(1) if found else None
 
 
 def session(master: str, driver_memory: str) -> Any:
@@ -182,6 +199,10 @@ class _SparkALS(Model):
     """
 
     backends: ClassVar[tuple[str, ...]] = ("cpu",)
+    requirements = (
+        Requirement("pyspark", install="pip install 'mfbench[spark]'"),
+        Requirement("pyarrow", install="pip install 'mfbench[spark]'"),
+    )
     epoch_curve = False  # ALS.fit runs every iteration in one call: no state in between
     hyperparameter_specs: ClassVar = {
         "blocks": Hyperparameter(int, low=1, optional=True),
@@ -204,10 +225,13 @@ class _SparkALS(Model):
         ok, reason = super().available(backend)
         if not ok:
             return ok, reason
-        if importlib.util.find_spec("pyspark") is None:
-            return False, "pyspark is not installed (pip install 'mfbench[spark]')"
         reason = _java_found()
         return not reason, reason
+
+    @classmethod
+    def library_versions(cls) -> dict[str, str | None]:
+        """pyspark's and pyarrow's versions, and the Java runtime's that Spark runs on."""
+        return {**super().library_versions(), "java": java_version()}
 
     @classmethod
     def check_combination(cls, params: dict[str, Any]) -> None:

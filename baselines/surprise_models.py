@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -10,7 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from suite.data.ratings import Ratings
-from suite.models.base import Contest, EpochCallback, Hyperparameter, Model
+from suite.models.base import Contest, EpochCallback, Hyperparameter, Model, Requirement
 
 if TYPE_CHECKING:
     from surprise import Trainset
@@ -77,18 +76,12 @@ class SurpriseFactors(Model):
     """
 
     contests = (Contest.RATING,)
+    requirements = (Requirement("scikit-surprise", module="surprise"),)
     epoch_curve = False  # one call fits every epoch: nothing to evaluate in between
     hyperparameter_specs: ClassVar = {
         "init_std": Hyperparameter(float, low=0, low_open=True, search=(1e-3, 0.3), log=True)
     }
     epochs: int
-
-    @classmethod
-    def available(cls, backend: str = "cpu") -> tuple[bool, str]:
-        ok, reason = super().available(backend)
-        if ok and importlib.util.find_spec("surprise") is None:
-            return False, f"{cls.name} needs scikit-surprise (pip install scikit-surprise)"
-        return ok, reason
 
     def _algorithm(self) -> Any:
         """A new, unfitted Surprise algorithm with this model's hyperparameters."""

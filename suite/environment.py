@@ -68,17 +68,6 @@ def environment() -> dict[str, Any]:
     """Where a run folder's numbers come from: machine, GPU, versions, BLAS/OpenMP, git commit."""
     import torch
 
-    packages = (
-        "mfbench",
-        "numpy",
-        "scipy",
-        "pandas",
-        "torch",
-        "implicit",
-        "lightfm",
-        "threadpoolctl",
-        "numba",
-    )
     env: dict[str, Any] = {
         "captured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "cpu": _cpu_model(),
@@ -87,7 +76,7 @@ def environment() -> dict[str, Any]:
         "ram_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
         "os": platform.platform(),
         "python": platform.python_version(),
-        "versions": {name: _version(name) for name in packages},
+        "versions": versions(),
         "torch_cuda": torch.version.cuda,
         "gpu": None,
         "thread_settings": {
@@ -112,6 +101,31 @@ def environment() -> dict[str, Any]:
             "driver": _nvidia_driver(),
         }
     return env
+
+
+#: The libraries of the harness itself (every contender's own are read from its class).
+HARNESS_PACKAGES = (
+    "numpy",
+    "scipy",
+    "pandas",
+    "threadpoolctl",
+    "matplotlib",
+    "optuna",
+    "dask",
+    "distributed",
+)
+
+
+def versions() -> dict[str, str | None]:
+    """mfbench's version (from its source, not from install metadata that may be stale), the
+    harness's libraries' and every registered contender's (``suite.models.library_versions``:
+    e.g. torch, implicit, pyspark, and Java for Spark); None where one is not installed."""
+    from suite import __version__, models
+
+    found: dict[str, str | None] = {"mfbench": __version__}
+    found |= {name: _version(name) for name in HARNESS_PACKAGES}
+    found |= models.library_versions()
+    return found
 
 
 def _cpu_model() -> str:

@@ -47,8 +47,8 @@ def summarize(results: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame()
     ok = ok.assign(
         label=results_io.labels(ok),
-        factors=ok["params"].map(lambda p: _number(verdicts.param(p, "factors"))),
-        epochs_requested=ok["params"].map(lambda p: _number(verdicts.param(p, "epochs"))),
+        factors=ok["params"].map(lambda p: _number(results_io.param(p, "factors"))),
+        epochs_requested=ok["params"].map(lambda p: _number(results_io.param(p, "epochs"))),
         # Runs with several timed fits (or pytest-benchmark rounds) carry their own min and max.
         fit_low=ok["fit_s_min"].fillna(ok["fit_s"]) if "fit_s_min" in ok else ok["fit_s"],
         fit_high=ok["fit_s_max"].fillna(ok["fit_s"]) if "fit_s_max" in ok else ok["fit_s"],
@@ -269,7 +269,7 @@ def cost_table(table: Standings, rows: pd.DataFrame, reference: str | None) -> s
             si(row["ratings_processed"]),
             verdicts.budget(row),
             f"{row['fit_median']:.2f} [{row['fit_min']:.2f}–{row['fit_max']:.2f}]",
-            si(row["ratings_per_s"]) if verdicts.trains(entrant.model) else "n/a (counts)",
+            si(row["ratings_per_s"]) if models.trains(entrant.model) else "n/a (counts)",
         ]
         if not cpu.empty:
             line.append(_throughput_ratio(entrant, row, cpu))
@@ -297,7 +297,7 @@ def cost_table(table: Standings, rows: pd.DataFrame, reference: str | None) -> s
 def _throughput_ratio(entrant: verdicts.Entrant, row: pd.Series, reference: pd.DataFrame) -> str:
     if entrant.floor:
         return "n/a (floor)"
-    if not verdicts.trains(entrant.model):
+    if not models.trains(entrant.model):
         return "n/a (does not train)"
     same_k = reference[reference["factors"] == row["factors"]]
     if same_k.empty:
@@ -307,7 +307,7 @@ def _throughput_ratio(entrant: verdicts.Entrant, row: pd.Series, reference: pd.D
 
 def speed_reference(contest: Contest, override: str | None) -> str | None:
     """The contender throughput ratios of ``contest`` divide by."""
-    if override is not None and verdicts.enters(override, contest):
+    if override is not None and models.enters(override, contest):
         return override
     return models.speedup_baseline(contest)
 
@@ -513,7 +513,7 @@ def _contest_section(
     said += [
         verdicts.pairing_sentence(pair, rows)
         for pair in pairs
-        if verdicts.enters(pair.model, contest) and not verdicts.is_floor(pair.model)
+        if models.enters(pair.model, contest) and not models.is_floor(pair.model)
     ]
     if contest == Contest.RANKING:
         said.append(verdicts.rating_models_rank(rows))

@@ -277,6 +277,16 @@ def read_csv(path: Path) -> pd.DataFrame:
         raise InputError(f"{path}: not a well-formed CSV file ({str(exc).strip()[:120]})") from exc
 
 
+def param(params: Any, name: str) -> Any:
+    """Hyperparameter ``name`` of a run's ``params`` (a dict or its JSON), or None."""
+    if isinstance(params, str):
+        try:
+            params = json.loads(params)
+        except ValueError:
+            return None
+    return params.get(name) if isinstance(params, dict) else None
+
+
 def labels(frame: pd.DataFrame) -> pd.Series:
     """Each row's label; the model name where there is none (one setting per model)."""
     if "label" not in frame:

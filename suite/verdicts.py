@@ -12,7 +12,6 @@ number of factors.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -100,61 +99,11 @@ class Standings:
         return difference > 0 if self.metric.higher_is_better else difference < 0
 
 
-# -- class facts, read leniently (results may name contenders retired since) --------------------
-
-
-def enters(model: str, contest: Contest) -> bool:
-    """Whether ``model`` enters ``contest`` (a name no longer registered enters every one)."""
-    contender = models.lookup(model)
-    return contender is None or contest in contender.contests
-
-
-def is_floor(model: str) -> bool:
-    """Whether ``model`` is a contest's trivial reference (``Model.floor``)."""
-    contender = models.lookup(model)
-    return contender is not None and contender.floor
-
-
-def trains(model: str) -> bool:
-    """Whether ``model`` learns by training (``Model.trains``; some floors only count)."""
-    contender = models.lookup(model)
-    return contender is None or contender.trains
-
-
-def has_curve(model: str) -> bool:
-    """Whether ``model``'s runs take a per-epoch curve (``Model.epoch_curve``): without one,
-    the time to a target is not measured, which is not the same as never reaching it."""
-    contender = models.lookup(model)
-    return contender is None or contender.epoch_curve
-
-
 def time_to_target_text(row: Mapping[str, Any], unit: str = "") -> str:
     """A row's time to the target RMSE: ``"0.53 s"``, ``"never"``, or ``"not timed (no curve)"``."""
     if not math.isnan(row["time_to_target_s"]):
         return f"{row['time_to_target_s']:.2f}{unit}"
-    return "never" if has_curve(row["model"]) else "not timed (no curve)"
-
-
-def twin(model: str) -> str | None:
-    """The contender that trains the very same model differently (``Model.same_model_as``)."""
-    contender = models.lookup(model)
-    return contender.same_model_as if contender is not None else None
-
-
-def is_pytorch(model: str) -> bool:
-    """Whether ``model`` is one of the suite's PyTorch contenders (the subject of the study)."""
-    contender = models.lookup(model)
-    return contender is not None and contender.__module__.startswith("suite.models.torch")
-
-
-def param(params: Any, name: str) -> Any:
-    """Hyperparameter ``name`` of a run's ``params`` (a dict or its JSON), or None."""
-    if isinstance(params, str):
-        try:
-            params = json.loads(params)
-        except ValueError:
-            return None
-    return params.get(name) if isinstance(params, dict) else None
+    return "never" if models.has_curve(row["model"]) else "not timed (no curve)"
 
 
 # -- standings ----------------------------------------------------------------------------------
@@ -165,7 +114,7 @@ def entrants_of(rows: pd.DataFrame, contest: Contest) -> pd.DataFrame:
     mean = f"{metrics.primary(contest).column}_mean"
     if rows.empty or mean not in rows:
         return rows.iloc[0:0]
-    entering = rows["model"].map(lambda model: enters(model, contest)).astype(bool)
+    entering = rows["model"].map(lambda model: models.enters(model, contest)).astype(bool)
     return rows[rows[mean].notna() & entering]
 
 
@@ -187,7 +136,7 @@ def standings(rows: pd.DataFrame, runs: pd.DataFrame, contest: Contest) -> Stand
             mean=float(row[mean]),
             std=float(row[f"{metric.column}_std"]),
             runs=int(row["runs"]),
-            floor=is_floor(row["model"]),
+            floor=models.is_floor(row["model"]),
         )
         for row in frame.to_dict("records")
     ]
@@ -323,8 +272,8 @@ def rating_models_rank(rows: pd.DataFrame) -> str | None:
         return None
     rating_only = rows[
         rows[mean].notna()
-        & ~rows["model"].map(lambda m: enters(m, Contest.RANKING)).astype(bool)
-        & ~rows["model"].map(is_floor).astype(bool)
+        & ~rows["model"].map(lambda m: models.enters(m, Contest.RANKING)).astype(bool)
+        & ~rows["model"].map(models.is_floor).astype(bool)
     ]
     if rating_only.empty:
         return None
@@ -357,8 +306,8 @@ def time_to_target(rows: pd.DataFrame) -> str | None:
         return f"No contender reached the target {title} {target:g}."
     first = reached.loc[reached["time_to_target_s"].idxmin()]
     others = rated[~rated["label"].isin(set(reached["label"]))]
-    missed = list(dict.fromkeys(others.loc[others["model"].map(has_curve), "label"]))
-    untimed = list(dict.fromkeys(others.loc[~others["model"].map(has_curve), "label"]))
+    missed = list(dict.fromkeys(others.loc[others["model"].map(models.has_curve), "label"]))
+    untimed = list(dict.fromkeys(others.loc[~others["model"].map(models.has_curve), "label"]))
     return (
         f"Fastest to {title} ≤ {target:g}: **{first['label']}** ({first['backend']}) after "
         f"{first['time_to_target_s']:.2f} s of training"
@@ -372,8 +321,8 @@ def highest_throughput(rows: pd.DataFrame, contest: Contest) -> str | None:
     """The highest training throughput among ``contest``'s trained contenders, with its k."""
     trained = entrants_of(rows, contest)
     trained = trained[
-        trained["model"].map(trains).astype(bool)
-        & ~trained["model"].map(is_floor).astype(bool)
+        trained["model"].map(models.trains).astype(bool)
+        & ~trained["model"].map(models.is_floor).astype(bool)
         & trained["ratings_per_s"].notna()
     ]
     if trained.empty:
@@ -413,7 +362,7 @@ def pairings(rows: pd.DataFrame, runs: pd.DataFrame) -> list[Pairing]:
     cpu = rows[(rows["backend"] == "cpu") & rows["ratings_per_s"].notna()]
     found = []
     for model in dict.fromkeys(cpu["model"]):
-        other = twin(model)
+        other = models.twin(model)
         if other is None or other not in set(cpu["model"]):
             continue
         mine, theirs = cpu[cpu["model"] == model], cpu[cpu["model"] == other]
@@ -599,7 +548,7 @@ def contest_verdict(table: Standings) -> str | None:
 
 def speed_verdict(found: list[Pairing]) -> str:
     """CPU throughput of each PyTorch contender against its compiled twin, at equal k."""
-    pairs = [p for p in found if is_pytorch(p.model) and not is_pytorch(p.twin)]
+    pairs = [p for p in found if models.is_pytorch(p.model) and not models.is_pytorch(p.twin)]
     if not pairs:
         return "CPU speed: no PyTorch contender ran beside its compiled counterpart here."
     parts = []

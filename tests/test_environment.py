@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -281,3 +282,18 @@ def test_an_interrupted_run_records_that_it_was_interrupted(tmp_path: Path, monk
         runner.run_grid(config, tmp_path / "run", in_process=True)
     (recorded,) = json.loads((tmp_path / "run" / "env.json").read_text())["load"]
     assert recorded["after"]["ended"] == "interrupted"
+
+
+def test_env_names_every_contender_library_and_the_version_of_this_tree(capsys) -> None:
+    from suite import models
+    from suite.cli import main
+
+    recorded = environment.environment()["versions"]
+    for name in models.names():
+        for requirement in models.get(name).requirements:
+            assert recorded[requirement.distribution] == requirement.version(), name
+    if shutil.which("java"):
+        assert recorded["java"] and recorded["java"][0].isdigit()  # Spark's runtime
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert capsys.readouterr().out.strip() == f"mfbench {recorded['mfbench']}"

@@ -1,7 +1,9 @@
 """The contenders' registry: ``names()``, ``get(name)``, ``lookup(name)``, ``create(name, ...)``.
 
 ``check_params`` checks hyperparameter values against the specs each class declares
-(``Model.specs()``); ``create`` and config validation both call it.
+(``Model.specs()``); ``create`` and config validation both call it. The class-fact queries
+(``enters``, ``is_floor``, ``trains``, ``has_curve``, ``twin``, ``library``, ``is_pytorch``)
+read a contender's facts by name, leniently: results may name contenders retired since.
 
 Adding a contender is one file (a ``Model`` subclass, see ``suite.models.base``) plus one
 line in ``REGISTRY``. Classes are imported on first use, so a missing optional library
@@ -67,6 +69,63 @@ def lookup(name: str) -> type[Model] | None:
     For reading results, which may name contenders retired since (their facts default).
     """
     return get(name) if name in REGISTRY else None
+
+
+# -- class facts by name, read leniently (results may name contenders retired since) -------------
+
+
+def enters(model: str, contest: Contest) -> bool:
+    """Whether ``model`` enters ``contest`` (a name no longer registered enters every one)."""
+    contender = lookup(model)
+    return contender is None or contest in contender.contests
+
+
+def is_floor(model: str) -> bool:
+    """Whether ``model`` is a contest's trivial reference (``Model.floor``)."""
+    contender = lookup(model)
+    return contender is not None and contender.floor
+
+
+def trains(model: str) -> bool:
+    """Whether ``model`` learns by training (``Model.trains``; some floors only count)."""
+    contender = lookup(model)
+    return contender is None or contender.trains
+
+
+def has_curve(model: str) -> bool:
+    """Whether ``model``'s runs take a per-epoch curve (``Model.epoch_curve``): without one,
+    the time to a target is not measured, which is not the same as never reaching it."""
+    contender = lookup(model)
+    return contender is None or contender.epoch_curve
+
+
+def twin(model: str) -> str | None:
+    """The contender that trains the very same model differently (``Model.same_model_as``)."""
+    contender = lookup(model)
+    return contender.same_model_as if contender is not None else None
+
+
+def library(model: str) -> str | None:
+    """The library ``model`` is written with: its first requirement's import name, e.g.
+    ``"torch"``, ``"implicit"`` (``Model.requirements``); None for an unknown name."""
+    contender = lookup(model)
+    if contender is None or not contender.requirements:
+        return None
+    return contender.requirements[0].import_name
+
+
+def is_pytorch(model: str) -> bool:
+    """Whether ``model`` is written in PyTorch (the subject of the study)."""
+    return library(model) == "torch"
+
+
+def library_versions() -> dict[str, str | None]:
+    """The installed version of every library a registered contender needs (and Java's,
+    where Spark needs it): ``Model.library_versions`` over the registry."""
+    versions: dict[str, str | None] = {}
+    for name in REGISTRY:
+        versions.update(get(name).library_versions())
+    return versions
 
 
 def speedup_baseline(contest: Contest) -> str | None:

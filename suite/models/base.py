@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import importlib.util
 import inspect
 import math
 import numbers
@@ -11,6 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from importlib import metadata
 from typing import Any, ClassVar
 
 import numpy as np
@@ -141,6 +143,46 @@ HARNESS_SPECS: dict[str, Hyperparameter] = {
 }
 
 
+@dataclass(frozen=True)
+class Requirement:
+    """A library a contender needs, declared once on its class (``Model.requirements``).
+
+    Parameters
+    ----------
+    distribution : str
+        Its name on PyPI, whose installed version ``env.json`` records.
+    module : str
+        The name it is imported by (default: ``distribution``); the first requirement's is
+        the contender's family in figures and verdicts (``suite.models.library``).
+    install : str
+        How to install it, for the reason of a skipped run (default: ``pip install NAME``).
+    """
+
+    distribution: str
+    module: str = ""
+    install: str = ""
+
+    @property
+    def import_name(self) -> str:
+        return self.module or self.distribution
+
+    def missing(self) -> str:
+        """Why it cannot be used here ("" when it can be imported)."""
+        if importlib.util.find_spec(self.import_name) is not None:
+            return ""
+        return (
+            f"{self.distribution} is not installed "
+            f"({self.install or f'pip install {self.distribution}'})"
+        )
+
+    def version(self) -> str | None:
+        """The installed version, or None."""
+        try:
+            return metadata.version(self.distribution)
+        except metadata.PackageNotFoundError:
+            return None
+
+
 class Contest(StrEnum):
     """The two contests of the suite; each contender declares the one(s) it enters."""
 
@@ -178,6 +220,10 @@ class Model(ABC):
     ``__init__(self, *, <hyperparameters>, backend="cpu", n_threads=None, seed=0)``
         Stores each argument verbatim under its own name and does nothing else. Shared
         settings use the names in ``COMMON_HYPERPARAMETERS``.
+    ``requirements`` : tuple of Requirement (class attribute)
+        The libraries it needs, the one it is written with first (its family: PyTorch's
+        contenders start with ``torch``). ``available`` refuses it where one is missing,
+        and ``env.json`` records each one's version (``library_versions``).
     ``hyperparameter_specs`` : dict of str to Hyperparameter (class attribute)
         The type and valid values of each hyperparameter of ``__init__`` that is not in
         ``COMMON_SPECS`` (those are declared once there); merged along the class hierarchy,
@@ -241,7 +287,11 @@ class Model(ABC):
         cannot train; ``params`` holds every hyperparameter. The default accepts any.
     ``available(backend) -> (bool, reason)`` (classmethod)
         Whether the library/device is usable here; the harness records a skipped run with
-        the reason instead of crashing. The default checks ``backend in backends``.
+        the reason instead of crashing. The default checks ``backend in backends`` and that
+        every one of ``requirements`` can be imported.
+    ``library_versions() -> dict`` (classmethod)
+        The version of each of ``requirements`` (None where missing), for ``env.json``;
+        a contender that needs more than Python libraries (Spark: Java) adds it.
     ``_state_arrays(self) -> list of ndarray``
         Learned arrays checked for NaN/inf after fitting (default: none).
 
@@ -271,6 +321,7 @@ class Model(ABC):
 
     name: ClassVar[str]
     contests: ClassVar[tuple[Contest, ...]]
+    requirements: ClassVar[tuple[Requirement, ...]] = ()
     backends: ClassVar[tuple[str, ...]] = ("cpu",)
     trains: ClassVar[bool] = True
     caps_epochs: ClassVar[bool] = False
@@ -321,7 +372,16 @@ class Model(ABC):
         """``(True, "")`` when this model can run on ``backend`` here, else ``(False, why)``."""
         if backend not in cls.backends:
             return False, f"{cls.name} has no {backend!r} backend (has {', '.join(cls.backends)})"
+        for requirement in cls.requirements:
+            missing = requirement.missing()
+            if missing:
+                return False, missing
         return True, ""
+
+    @classmethod
+    def library_versions(cls) -> dict[str, str | None]:
+        """The installed version of each of ``requirements`` (None where missing)."""
+        return {r.distribution: r.version() for r in cls.requirements}
 
     @abstractmethod
     def _fit(self, train: Ratings, on_epoch: EpochCallback | None) -> None:

@@ -19,7 +19,7 @@ from torch import nn
 
 from suite.data.ratings import Ratings
 from suite.errors import InputError
-from suite.models.base import Contest, EpochCallback, Hyperparameter, Model
+from suite.models.base import Contest, EpochCallback, Hyperparameter, Model, Requirement
 
 # -- representation ---------------------------------------------------------------------------
 
@@ -347,6 +347,8 @@ def torch_available(backend: str) -> tuple[bool, str]:
 
 class TorchContender(Model):
     """A contender written in PyTorch: it runs where PyTorch can use the device it asks for."""
+
+    requirements = (Requirement("torch"),)
 
     @classmethod
     def available(cls, backend: str = "cpu") -> tuple[bool, str]:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from suite import metrics, safe_io, verdicts
+from suite import metrics, models, safe_io
 from suite.models.base import Contest
 from suite.plots.look import colour, legend_name, markers, style
 from suite.plots.scales import edge_marks, label_log_axes, note_off_scale, y_window
@@ -215,7 +215,7 @@ def epoch_times(dataset: str, rows: pd.DataFrame, path: Path) -> bool:
     example count; the axis label names both kinds. Returns False (and writes nothing)
     when no bar can be drawn.
     """
-    trains = rows["model"].map(verdicts.trains).astype(bool)
+    trains = rows["model"].map(models.trains).astype(bool)
     seconds = seconds_per_million(rows).where(trains)
     drawn = rows.assign(seconds=seconds)[seconds.notna()].sort_values("seconds")
     if drawn.empty:
@@ -287,7 +287,7 @@ def _candidates(rows: pd.DataFrame, metric: metrics.Metric) -> pd.DataFrame:
     """Rows that are points: not a floor, with a positive fit time and a metric value."""
     score = rows[f"{metric.column}_mean"]
     fit = rows["fit_median"]
-    keep = ~rows["model"].map(verdicts.is_floor).astype(bool) & np.isfinite(score) & (fit > 0)
+    keep = ~rows["model"].map(models.is_floor).astype(bool) & np.isfinite(score) & (fit > 0)
     return rows[keep]
 
 
@@ -329,7 +329,7 @@ def pareto(dataset: str, rows: pd.DataFrame, metric: metrics.Metric, path: Path)
     if len(points) < 2:
         return False
     column = f"{metric.column}_mean"
-    floors = rows[rows["model"].map(verdicts.is_floor).astype(bool) & np.isfinite(rows[column])]
+    floors = rows[rows["model"].map(models.is_floor).astype(bool) & np.isfinite(rows[column])]
     names = [legend_name(a, b) for a, b in zip(points["label"], points["backend"], strict=True)]
     figure, (axes,), plan = _figure(1, (8.0, 5.2), [*names, "Pareto frontier"])
     drawn = _pareto_points(axes, points, metric)

@@ -3,7 +3,8 @@
 - Colour: fixed per contender, by its place among the registry's (``suite.models.REGISTRY``)
   non-floor contenders in ``PALETTE``, twenty-one hues far apart in CIELAB. Floors
   (``Model.floor``: the trivial references) are drawn in greys, so they read as references.
-- Line style: one per ``family`` (the library a contender comes from, or "floor").
+- Line style: one per ``family`` (the library a contender is written with, from its class's
+  ``requirements``, or "floor").
 - Marker: one per setting of a contender (the labels of a sweep), in the order they come.
 - Backend: filled markers on CPU, hollow on CUDA, half-filled on MPS; the legend adds
   "(cuda)" (``legend_name``).
@@ -14,17 +15,11 @@ from __future__ import annotations
 import functools
 import zlib
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from suite import models, verdicts
-
-if TYPE_CHECKING:
-    pass
-
-#: Libraries a contender's registry name starts with ("<library>-..."): its family.
-LIBRARIES = ("torch", "numpy", "numba", "implicit", "lightfm", "surprise", "cornac", "spark")
+from suite import models
 
 #: Colours of the non-floor contenders, in registry order: matplotlib's tab10 without its
 #: grey, then thirteen more picked greedily for CIELAB distance, each at least 35 ΔE (CIE76) from
@@ -67,7 +62,7 @@ FAMILY_LINES: dict[str, Any] = {
     "lightfm": (0, (4, 1, 1, 1, 1, 1)),
     "surprise": (0, (8, 2)),
     "cornac": (0, (6, 1.5, 1, 1.5, 1, 1.5)),
-    "spark": (0, (3, 1, 3, 3)),
+    "pyspark": (0, (3, 1, 3, 3)),
     "other": (0, (1, 3)),
 }
 
@@ -79,15 +74,12 @@ MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "h", "p")
 
 
 def family(model: str) -> str:
-    """The family of contender ``model``: "floor" for a floor, else its library, or "other".
-
-    The library is the part of the name before the first "-" when it is one of
-    ``LIBRARIES``; a floor is any contender whose class says ``floor``.
-    """
-    if verdicts.is_floor(model):
+    """The family of contender ``model``: "floor" for a floor, else the library it is written
+    with (``suite.models.library``) where ``FAMILY_LINES`` has a line for it, else "other"."""
+    if models.is_floor(model):
         return "floor"
-    library = model.split("-", 1)[0]
-    return library if library in LIBRARIES else "other"
+    library = models.library(model)
+    return library if library in FAMILY_LINES else "other"
 
 
 @functools.cache
@@ -96,8 +88,8 @@ def _registry_colours() -> dict[str, str]:
     import matplotlib.colors
 
     names = models.names()
-    floors = [name for name in names if verdicts.is_floor(name)]
-    others = [name for name in names if not verdicts.is_floor(name)]
+    floors = [name for name in names if models.is_floor(name)]
+    others = [name for name in names if not models.is_floor(name)]
     dark, light = FLOOR_GREYS
     greys = np.linspace(dark, light, len(floors)) if len(floors) > 1 else [dark] * len(floors)
     colours = {
