@@ -129,10 +129,9 @@ class ImplicitALS(_ImplicitModel):
         implicit's ``random_state`` (factor initialisation); results are deterministic.
 
     The defaults are ``torch-ials``'s, the same model: 64 factors, 15 sweeps, ``l2=25``,
-    ``alpha=2`` (picked on ML-100K). The former ``l2=0.05``, ``alpha=1`` barely regularise
-    64 factors: on planted preferences (``tests/test_defaults_at_scale.py``) they ranked
-    below popularity with 10^4 ratings (NDCG@10 0.07 against 0.11) and 1.24 times it with
-    10^5, where ``l2=25``, ``alpha=2`` reach 2.3 times it at both sizes.
+    ``alpha=2`` (picked on ML-100K): implicit's own ``regularization=0.01`` barely
+    regularises 64 factors, which then rank below popularity on small planted sets
+    (``tests/test_defaults_at_scale.py`` holds the defaults to popularity at several sizes).
     """
 
     name = "implicit-als"

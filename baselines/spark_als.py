@@ -137,9 +137,9 @@ class _Staged:
 
     ``of`` does the Python side of the conversion (``prepare_s``); ``frame`` loads them into
     a cached Spark DataFrame once (in ``warm_up``, with the session); ``release`` drops the
-    cache and the file. On a local master, Spark reads Parquet 7× faster than rows sent
-    through ``createDataFrame`` (3M ratings: 3 s against 21 s); a cluster's executors may
-    not see this machine's disk, so there the table goes through the driver.
+    cache and the file. On a local master, Spark reads a Parquet file much faster than rows
+    sent through ``createDataFrame``; a cluster's executors may not see this machine's disk,
+    so there the table goes through the driver.
     """
 
     def __init__(self, n_rows: int, table: Any = None, path: Path | None = None) -> None:

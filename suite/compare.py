@@ -419,7 +419,7 @@ def _table(table: pd.DataFrame) -> str:
             cells.extend(_metric_cells(row, metric.column))
         cells.extend(
             [
-                f"{_number(row['fit_s_a'])} → {_number(row['fit_s_b'])}",
+                f"{_shown(row['fit_s_a'])} → {_shown(row['fit_s_b'])}",
                 _ratio(row["fit_ratio"]),
                 f"{si(row['ratings_per_s_a'])} → {si(row['ratings_per_s_b'])}",
                 _ratio(row["throughput_ratio"]),
@@ -439,7 +439,7 @@ def _metric_cells(row: pd.Series, column: str) -> list[str]:
     if not row[f"{column}_verdict"]:
         return ["", "", ""]
     a, b = row[f"{column}_a"], row[f"{column}_b"]
-    means = f"{_number(a, '.4f')} → {_number(b, '.4f')}"
+    means = f"{_shown(a, '.4f')} → {_shown(b, '.4f')}"
     if math.isnan(row[f"{column}_diff"]):
         difference = f"{b - a:+.4f}" if math.isfinite(b - a) else ""
     else:
@@ -475,7 +475,8 @@ def _membership(a: Side, b: Side) -> str:
     return "\n".join(lines)
 
 
-def _number(value: float, spec: str = ".3g") -> str:
+def _shown(value: float, spec: str = ".3g") -> str:
+    """A figure of the comparison as text ("n/a" where it is missing)."""
     return "n/a" if pd.isna(value) else format(value, spec)
 
 

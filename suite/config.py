@@ -2,14 +2,14 @@
 
 A *config* is a TOML file that describes one grid; ``mfbench run --config NAME`` runs it and
 ``mfbench check --config NAME`` compares it with a reference (the command line's flags that
-change a grid are turned into one in ``suite.cli``).
+change a grid are turned into one in ``suite.commands.run``).
 
 A config names data sets (each with its split, seeds, RMSE target and per-model settings)
 and models (each with backends and hyperparameters)::
 
     name = "quick"
     n_threads = 0                  # 0: every core
-    early_stopping = 3             # optional: stop after 3 epochs without a better score on
+    patience = 3                   # optional: stop after 3 epochs without a better score on
     validation_fraction = 0.1      # a validation part of the training half (never the test)
     spark_master = "spark://host:7077"  # optional: the Spark contenders' cluster (else local)
     eval_users = 20000             # optional: rank a seeded sample of test users (else all)
@@ -18,7 +18,7 @@ and models (each with backends and hyperparameters)::
     split = "kfold"                # holdout | kfold | temporal
     folds = 5
     seeds = [0]
-    rmse_target = 0.93             # for time-to-target
+    rating_target = 0.93           # the RMSE each contender's time to target is timed to
     [datasets.params.numpy-sgd]    # settings for one model on this data set only
     epochs = 10
     [[models]]
@@ -69,7 +69,7 @@ class DatasetSpec:
     seeds: list[int] = field(default_factory=lambda: [0])
     test_fraction: float = 0.2
     leave_last: int = 1
-    rmse_target: float | None = None
+    rating_target: float | None = None
     relevance_threshold: float = DEFAULT_RELEVANCE_THRESHOLD
     format: str | None = None
     features: bool = False  # load side features (ml-100k, planted sets) for the hybrids
@@ -113,7 +113,7 @@ class Grid:
     eval_users: int | None = None  # users sampled for the final ranking metrics; None: all
     repeats: int = 1  # timed fits per run
     calibrate: bool = False  # time a calibration workload around each fit (for fit_norm)
-    early_stopping: int | None = None  # patience in epochs (``suite.early_stopping``); None: off
+    patience: int | None = None  # early stopping's patience in epochs; None: off
     validation_fraction: float = VALIDATION_FRACTION  # of each training half, to stop on
     spark_master: str | None = None  # Spark contenders' cluster (``master``); None: local
     cli_params: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -154,8 +154,8 @@ class Grid:
 
     @classmethod
     def from_json(cls, text: str) -> Grid:
-        raw = json.loads(text)
-        raw["datasets"] = [DatasetSpec(**d) for d in raw["datasets"]]
+        raw = renamed(json.loads(text), "grid.json")
+        raw["datasets"] = [DatasetSpec(**renamed(d, "grid.json")) for d in raw["datasets"]]
         raw["models"] = [ModelSpec(**m) for m in raw["models"]]
         return cls(**raw)
 
@@ -233,7 +233,7 @@ _CONFIG_KEYS = (
     "eval_users",
     "repeats",
     "calibrate",
-    "early_stopping",
+    "patience",
     "validation_fraction",
     "spark_master",
     "datasets",
@@ -245,14 +245,29 @@ _GRID_SETTINGS = (
     "eval_users",
     "repeats",
     "calibrate",
-    "early_stopping",
+    "patience",
     "validation_fraction",
     "spark_master",
 )
 
 
+#: Keys of configs (and saved grids) written by older versions, and their names now.
+RENAMED_KEYS = {"early_stopping": "patience", "rmse_target": "rating_target"}
+
+
+def renamed(entry: dict[str, Any], where: str) -> dict[str, Any]:
+    """``entry`` with each key of ``RENAMED_KEYS`` under its name now (both: refused)."""
+    for old, new in RENAMED_KEYS.items():
+        if old in entry:
+            if new in entry:
+                raise InputError(f"{where}: {old!r} is the old name of {new!r}; give one of them")
+            entry = {(new if key == old else key): value for key, value in entry.items()}
+    return entry
+
+
 def parse_config(raw: dict[str, Any], label: str) -> Grid:
     """Build and validate a ``Grid`` from a parsed TOML document."""
+    raw = renamed(raw, label)
     _check_keys(raw, {"description", *_CONFIG_KEYS}, label)
     _check_fields(raw, Grid, label)
     datasets = [
@@ -372,6 +387,7 @@ def _check_combinations(grid: Grid, label: str) -> None:
 
 
 def _dataset(entry: dict[str, Any], where: str) -> DatasetSpec:
+    entry = renamed(entry, where)
     _check_keys(entry, {f.name for f in dataclasses.fields(DatasetSpec)}, where)
     if "name" not in entry:
         raise InputError(f"{where}: needs a name")
@@ -415,7 +431,7 @@ RULES: dict[tuple[type, str], Rule] = {
     (Grid, "curve_users"): _at_least(1),
     (Grid, "eval_users"): (lambda n: n is None or n >= 1, "must be a whole number >= 1"),
     (Grid, "repeats"): _at_least(1),
-    (Grid, "early_stopping"): (
+    (Grid, "patience"): (
         lambda n: n is None or n >= 1,
         "must be a whole number of epochs >= 1 (the patience)",
     ),
@@ -433,7 +449,7 @@ RULES: dict[tuple[type, str], Rule] = {
         "must be a number strictly between 0 and 1",
     ),
     (DatasetSpec, "leave_last"): _at_least(1),
-    (DatasetSpec, "rmse_target"): (lambda t: t is None or t > 0, "must be a number > 0"),
+    (DatasetSpec, "rating_target"): (lambda t: t is None or t > 0, "must be a number > 0"),
     (ModelSpec, "backends"): (lambda b: len(b) > 0, "must be a non-empty list of strings"),
     (ModelSpec, "datasets"): (
         lambda names: names is None or len(names) > 0,

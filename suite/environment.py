@@ -398,7 +398,7 @@ def _busy_caveat(env: dict[str, Any], sessions: list[dict[str, Any]]) -> str | N
             own = threads if moment == "after" and isinstance(threads, int) else 0
             if not isinstance(cores, int) or not _is_number(load) or load - own <= cores:
                 continue
-            text = f"{_number(load)} on {_plural(cores, 'core')} {moment} {name}"
+            text = f"{_two_decimals(load)} on {_plural(cores, 'core')} {moment} {name}"
             if own:
                 text += f" (the run's own threads account for up to {own})"
             occasions.append(text)
@@ -416,12 +416,12 @@ def _steal_caveat(sessions: list[dict[str, Any]]) -> str | None:
         steal = (session.get("after") or {}).get("steal_pct")
         if _is_number(steal) and steal > STEAL_CAVEAT_PCT:
             name = _session_name(session, number, len(sessions))
-            stolen.append(f"{_number(steal)}% of the CPU time during {name}")
+            stolen.append(f"{_two_decimals(steal)}% of the CPU time during {name}")
     if not stolen:
         return None
     return (
         f"The CPU was shared: the hypervisor gave {_join(stolen)} to other virtual machines "
-        f"(more than {_number(STEAL_CAVEAT_PCT)}%); timings may be slower and noisier than "
+        f"(more than {_two_decimals(STEAL_CAVEAT_PCT)}%); timings may be slower and noisier than "
         "this machine can do."
     )
 
@@ -477,6 +477,6 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and value == value
 
 
-def _number(value: float) -> str:
+def _two_decimals(value: float) -> str:
     """``value`` with at most two decimals and no trailing zeros: 3.1, 2.04, 5."""
     return f"{value:.2f}".rstrip("0").rstrip(".")

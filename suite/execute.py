@@ -78,7 +78,7 @@ class Task:
     n_threads: int
     params: dict[str, Any]
     split_file: str  # the shared train/test (``suite.data.storage``)
-    rmse_target: float | None = None
+    rating_target: float | None = None
     relevance_threshold: float = metrics.DEFAULT_RELEVANCE_THRESHOLD
     curve_users: int = 2000
     eval_users: int | None = None  # test users of the final ranking metrics (None: all)
@@ -284,7 +284,7 @@ def _evaluate(
     reached = [
         row["elapsed_s"]
         for row in curve_rows
-        if task.rmse_target is not None and row[rating_column] <= task.rmse_target
+        if task.rating_target is not None and row[rating_column] <= task.rating_target
     ]
     undefined = ranking.get("n_ranked_users") == 0
     return {
@@ -404,7 +404,7 @@ def base_record(task: Task) -> dict[str, Any]:
         "params": asdict(task)["params"],
         "status": "failed",
         "reason": "",
-        "rmse_target": task.rmse_target,
+        "rating_target": task.rating_target,
         "relevance_threshold": task.relevance_threshold,
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "pid": os.getpid(),

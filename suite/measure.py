@@ -105,7 +105,7 @@ def peak_gpu_mb(backend: str) -> float:
 
 
 def calibrate(n_threads: int | None) -> float:
-    """Seconds a fixed mixed workload takes here and now (about 0.2 s on one core here).
+    """Seconds a fixed mixed workload takes here and now (a fraction of a second).
 
     Dividing a fit time by it gives a figure that moves with the model, not with the
     machine's speed or load: dense BLAS (threaded like the models), random gather and

@@ -95,8 +95,8 @@ class Metric:
         where the item at that rank is relevant), averaged over users; for every model.
     compute : callable
         The definition (see ``contest``).
-    k : int, optional
-        Cut-off of a ranking metric.
+    cutoff : int, optional
+        Cut-off of a ranking metric (the ``k`` of "@k").
     primary : bool
         The figure its contest is judged by: shown with its spread, drawn per epoch in the
         convergence curves, compared per seed by the regression gate.
@@ -107,27 +107,27 @@ class Metric:
     higher_is_better: bool
     contest: Contest
     compute: Callable[..., float | np.ndarray]
-    k: int | None = None
+    cutoff: int | None = None
     primary: bool = False
 
     @property
     def column(self) -> str:
         """Its column in results: ``"rmse"``, ``"ndcg_at_10"``."""
-        return self.name if self.k is None else f"{self.name}_at_{self.k}"
+        return self.name if self.cutoff is None else f"{self.name}_at_{self.cutoff}"
 
     @property
     def title(self) -> str:
         """Its label with the cut-off: ``"RMSE"``, ``"NDCG@10"``."""
-        return self.label if self.k is None else f"{self.label}@{self.k}"
+        return self.label if self.cutoff is None else f"{self.label}@{self.cutoff}"
 
 
 METRICS: tuple[Metric, ...] = (
     Metric("rmse", "RMSE", False, Contest.RATING, rmse, primary=True),
     Metric("mae", "MAE", False, Contest.RATING, mae),
-    Metric("precision", "P", True, Contest.RANKING, precision, k=10),
-    Metric("recall", "R", True, Contest.RANKING, recall, k=10),
-    Metric("ndcg", "NDCG", True, Contest.RANKING, ndcg, k=10, primary=True),
-    Metric("map", "MAP", True, Contest.RANKING, average_precision, k=10),
+    Metric("precision", "P", True, Contest.RANKING, precision, cutoff=10),
+    Metric("recall", "R", True, Contest.RANKING, recall, cutoff=10),
+    Metric("ndcg", "NDCG", True, Contest.RANKING, ndcg, cutoff=10, primary=True),
+    Metric("map", "MAP", True, Contest.RANKING, average_precision, cutoff=10),
 )
 
 
@@ -215,7 +215,7 @@ def ranking_metrics(
     relevant = _relevant_matrix(test, relevance_threshold)
     users = np.flatnonzero(np.diff(relevant.indptr) > 0)
     seen = train.to_csr()
-    deepest = max(metric.k for metric in chosen)
+    deepest = max(metric.cutoff for metric in chosen)
     totals = dict.fromkeys((metric.column for metric in chosen), 0.0)
     for start in range(0, len(users), batch_users):
         batch = users[start : start + batch_users]
@@ -229,7 +229,9 @@ def ranking_metrics(
         hits[:, : top.shape[1]] = np.take_along_axis(relevant[batch].toarray(), top, axis=1)
         n_relevant = np.diff(relevant.indptr)[batch].astype(np.float64)
         for metric in chosen:
-            totals[metric.column] += float(metric.compute(hits[:, : metric.k], n_relevant).sum())
+            totals[metric.column] += float(
+                metric.compute(hits[:, : metric.cutoff], n_relevant).sum()
+            )
     if not len(users):  # nothing relevant to find: the metrics are undefined, not zero
         return dict.fromkeys(totals, float("nan")) | {"n_ranked_users": 0}
     return {column: total / len(users) for column, total in totals.items()} | {

@@ -36,7 +36,9 @@ done. Contenders that are new in this run are reported, not failed.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import logging
 import math
 import shutil
 from dataclasses import asdict, dataclass, fields
@@ -47,8 +49,11 @@ from typing import Any
 import pandas as pd
 from tabulate import tabulate
 
-from suite import metrics, models, results, safe_io
+from suite import environment, metrics, models, results, runner, safe_io
+from suite.config import load_config
 from suite.errors import InputError
+
+log = logging.getLogger("mfbench")
 
 SCHEMA_VERSION = 2  # 2: check.json holds the digests of the files it vouches for
 NAN = float("nan")
@@ -104,6 +109,81 @@ class Tolerances:
             return cls(**stored)
         except InputError as exc:
             raise InputError(f"{meta_file}: {exc}") from exc
+
+
+# -- the gate, from start to end ----------------------------------------------------------------
+
+
+def run_check(
+    config: str,
+    reference: Path,
+    out: Path,
+    *,
+    update: bool = False,
+    update_speed: bool = False,
+    overrides: dict[str, float | None] | None = None,
+    in_process: bool = False,
+) -> int:
+    """``mfbench check``: run ``config`` into ``out``, compare it with ``reference``; the exit
+    code (0 pass, 1 a regression or nothing compared).
+
+    The reference is read (and refused in one line) before any work. ``update`` makes the
+    run the new reference, after showing what changed; ``update_speed`` keeps its speed
+    figures as this machine class's, if accuracy passes. ``overrides`` replace the
+    reference's tolerances (``speed_factor``, ``accuracy_floor``) where not None.
+    """
+    grid = load_config(config)
+    old = None
+    if not update:
+        old = load_reference(reference, grid.name)  # fails early, before any work
+    elif (reference / CHECK_FILE).exists():
+        try:  # to show what the update changes; a broken reference is simply replaced
+            old = load_reference(reference, grid.name)
+        except InputError as exc:
+            log.warning("%s; --update replaces it", exc)
+    if update_speed:  # refused before any work, not after the run
+        _refuse_own_class(machine_class(environment.environment()), reference)
+    tolerances = dataclasses.replace(
+        Tolerances.stored(reference),
+        **{key: value for key, value in (overrides or {}).items() if value is not None},
+    )
+    runner.run_grid(grid, out, in_process=in_process)
+    table = _check_run(reference, old, out, tolerances) if old is not None else None
+    failed = set() if table is None else set(table.loc[table["verdict"] == "FAIL", "check"])
+    if update:
+        stale = write_reference(out, reference, grid.name, tolerances)
+        changed = "the comparison above shows what changed" if old is not None else "new"
+        print(f"reference updated: {reference} ({changed})")
+        for path in stale:
+            print(f"removed {path}: speed figures of the old code on another machine class")
+        return 0
+    if update_speed:
+        if failed - {SPEED_CHECK}:
+            print("speed reference not written: accuracy regressed (see above)")
+            return 1
+        print(f"speed reference written: {write_speed_reference(out, reference)}")
+        return 0
+    print(f"check: {out / 'CHECK.md'}")
+    if table is not None and not table["verdict"].isin(["ok", "FAIL"]).any():
+        print("check: nothing was compared, so nothing is vouched for")  # silence is no pass
+        return 1
+    return 1 if failed else 0
+
+
+def _check_run(
+    reference: Path, old: pd.DataFrame, out: Path, tolerances: Tolerances
+) -> pd.DataFrame:
+    """Compare the run in ``out`` with the reference; write and print CHECK.md; the table."""
+    current, _ = results.load(out)
+    speed = speed_reference(reference, old, folder_machine(out))
+    table = compare(old, current, tolerances, speed)
+    text = render(table)
+    safe_io.write_text(out / "CHECK.md", text)
+    print(text)
+    return table
+
+
+# -- the reference --------------------------------------------------------------------------------
 
 
 def load_reference(folder: Path, config: str) -> pd.DataFrame:
@@ -351,11 +431,7 @@ def write_reference(
 def write_speed_reference(current_folder: Path, reference: Path) -> Path:
     """Keep ``current_folder``'s speed figures as its machine class's (``--update-speed``)."""
     machine = folder_machine(current_folder)
-    if machine == folder_machine(reference):
-        raise InputError(
-            f"--update-speed: {reference} was made on this machine class ({machine}); "
-            "its own figures are the speed reference (refresh them with --update)"
-        )
+    _refuse_own_class(machine, reference)
     runs = _labelled(_require_complete(current_folder, "--update-speed"))
     env = safe_io.read_json(current_folder / "env.json", "env.json")
     runs = runs.loc[runs["status"] == "ok", SPEED_COLUMNS].assign(
@@ -366,6 +442,15 @@ def write_speed_reference(current_folder: Path, reference: Path) -> Path:
     safe_io.write_csv(runs, path)
     vouch(reference, [path.name])
     return path
+
+
+def _refuse_own_class(machine: str, reference: Path) -> None:
+    """``--update-speed`` is for another machine class than the reference's own."""
+    if machine == folder_machine(reference):
+        raise InputError(
+            f"--update-speed: {reference} was made on this machine class ({machine}); "
+            "its own figures are the speed reference (refresh them with --update)"
+        )
 
 
 def _require_complete(folder: Path, option: str) -> pd.DataFrame:

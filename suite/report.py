@@ -47,8 +47,8 @@ def summarize(results: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame()
     ok = ok.assign(
         label=results_io.labels(ok),
-        factors=ok["params"].map(lambda p: _number(results_io.param(p, "factors"))),
-        epochs_requested=ok["params"].map(lambda p: _number(results_io.param(p, "epochs"))),
+        factors=ok["params"].map(lambda p: _as_float(results_io.param(p, "factors"))),
+        epochs_requested=ok["params"].map(lambda p: _as_float(results_io.param(p, "epochs"))),
         # Runs with several timed fits (or pytest-benchmark rounds) carry their own min and max.
         fit_low=ok["fit_s_min"].fillna(ok["fit_s"]) if "fit_s_min" in ok else ok["fit_s"],
         fit_high=ok["fit_s_max"].fillna(ok["fit_s"]) if "fit_s_max" in ok else ok["fit_s"],
@@ -71,8 +71,8 @@ def summarize(results: pd.DataFrame) -> pd.DataFrame:
         peak_gpu_mb=("peak_gpu_mb", "median"),
         time_to_target_s=("time_to_target_s", "median"),
         reached_target=("time_to_target_s", lambda s: int(s.notna().sum())),
-        rmse_target=("rmse_target", "first"),
-        noise_floor_rmse=("noise_floor_rmse", "first"),
+        rating_target=("rating_target", "first"),
+        rating_noise_floor=("rating_noise_floor", "first"),
         epochs=("epochs", "median"),
         epochs_requested=("epochs_requested", "median"),
         best_epoch=("best_epoch", "median"),
@@ -85,7 +85,8 @@ def summarize(results: pd.DataFrame) -> pd.DataFrame:
     return summary.reset_index()
 
 
-def _number(value: Any) -> float:
+def _as_float(value: Any) -> float:
+    """A setting read from a record as a float (NaN where it is absent or no number)."""
     return (
         float(value) if isinstance(value, int | float) and not isinstance(value, bool) else math.nan
     )
@@ -257,7 +258,7 @@ def cost_table(table: Standings, rows: pd.DataFrame, reference: str | None) -> s
     named = (rows["model"] == reference) | (rows["label"] == reference)
     cpu = rows[named & (rows["backend"] == REFERENCE_BACKEND)]
     rated = table.contest == Contest.RATING
-    target = rows["rmse_target"].dropna()
+    target = rows["rating_target"].dropna()
     cells = []
     for entrant in table.entrants:
         row = by_key.loc[(entrant.label, entrant.backend)]
@@ -280,13 +281,13 @@ def cost_table(table: Standings, rows: pd.DataFrame, reference: str | None) -> s
     headers = [
         "model",
         "backend",
-        "k",
+        "factors",
         "epochs",
         "ratings visited",
         "budget",
         "fit s, median [min–max]",
         "ratings/s",
-        *([f"throughput vs {reference} (same k)"] if not cpu.empty else []),
+        *([f"throughput vs {reference} (same factors)"] if not cpu.empty else []),
     ]
     if rated and not target.empty:
         headers.append(f"s to {RATING.title} ≤ {target.iloc[0]:g}")
@@ -351,7 +352,7 @@ def cuda_table(rows: pd.DataFrame) -> str:
 def noise_floor_table(rows: pd.DataFrame) -> str:
     """For planted data: each rating model's distance to the best achievable RMSE."""
     mean = f"{RATING.column}_mean"
-    rated = rows[rows[mean].notna() & rows["noise_floor_rmse"].notna()]
+    rated = rows[rows[mean].notna() & rows["rating_noise_floor"].notna()]
     if rated.empty:
         return ""
     table = [
@@ -359,8 +360,8 @@ def noise_floor_table(rows: pd.DataFrame) -> str:
             r["label"],
             r["backend"],
             f"{r[mean]:.4f}",
-            f"{r['noise_floor_rmse']:.4f}",
-            f"{r[mean] - r['noise_floor_rmse']:+.4f}",
+            f"{r['rating_noise_floor']:.4f}",
+            f"{r[mean] - r['rating_noise_floor']:+.4f}",
         ]
         for r in rated.to_dict("records")
     ]
@@ -390,7 +391,7 @@ def scaling_section(summary: pd.DataFrame, folder: Path) -> str:
     """
     if summary.empty or "fit_rss_growth_mb" not in summary:
         return ""
-    planted = summary[summary["noise_floor_rmse"].notna()]  # one family of data: comparable
+    planted = summary[summary["rating_noise_floor"].notna()]  # one family of data: comparable
     rows, groups = [], []
     for (label, backend), group in planted.groupby(["label", "backend"], sort=False):
         group = group.sort_values("n_train")
@@ -410,7 +411,7 @@ def scaling_section(summary: pd.DataFrame, folder: Path) -> str:
         )
     if not rows:
         return ""
-    plots.scaling(groups, folder / "scaling.png")
+    plots.scaling.draw(groups, folder / "scaling.png")
     table = tabulate(
         rows,
         headers=[
@@ -488,9 +489,9 @@ def _dataset_section(
     floor = noise_floor_table(rows)
     if floor:
         parts += ["### Distance to the noise floor (planted data)", floor]
-    if plots.convergence(dataset, runs, curves, folder / f"convergence-{slug}.png"):
+    if plots.convergence.draw(dataset, runs, curves, folder / f"convergence-{slug}.png"):
         parts.append(f"![convergence on {dataset}](convergence-{slug}.png)")
-    if plots.epoch_times(dataset, rows, folder / f"epoch-time-{slug}.png"):
+    if plots.epoch_time.draw(dataset, rows, folder / f"epoch-time-{slug}.png"):
         parts.append(f"![time per epoch on {dataset}](epoch-time-{slug}.png)")
     return "\n\n".join(parts)
 
@@ -529,7 +530,7 @@ def _contest_section(
     ]
     entrants = verdicts.entrants_of(rows, contest)
     name = f"pareto-{contest.value}-{slug}.png"
-    if plots.pareto(dataset, entrants, table.metric, folder / name):
+    if plots.pareto.draw(dataset, entrants, table.metric, folder / name):
         parts.append(f"![{table.metric.title} against fit time on {dataset}]({name})")
     return "\n\n".join(parts)
 

@@ -55,8 +55,8 @@ EXTRA_COLUMNS = [
     "warmup_s",
     "rank_eval_s",
     "time_to_target_s",
-    "rmse_target",
-    "noise_floor_rmse",
+    "rating_target",
+    "rating_noise_floor",
     "relevance_threshold",
     "n_ranked_users",
     "n_test_cold_dropped",
@@ -102,6 +102,13 @@ CURVE_COLUMNS = [
 
 RESULTS_FILE, CURVES_FILE = "results.jsonl", "curves.jsonl"
 STATUSES = ("ok", "skipped", "failed")
+
+#: Columns of folders written by older versions, and their names now.
+RENAMED_COLUMNS = {
+    "suite": "config",
+    "rmse_target": "rating_target",
+    "noise_floor_rmse": "rating_noise_floor",
+}
 
 
 def append(path: Path, rows: list[dict[str, Any]]) -> None:
@@ -240,8 +247,8 @@ def load(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         )
     else:
         raise InputError(f"{folder}: no results.jsonl or results.csv (not a run folder?)")
-    if "suite" in results and "config" not in results:  # written before the column's rename
-        results = results.rename(columns={"suite": "config"})
+    old_names = {old: new for old, new in RENAMED_COLUMNS.items() if new not in results}
+    results = results.rename(columns=old_names)  # written before the columns' renames
     for column in metrics.columns():  # a metric added after these results were made
         if column not in results:
             results[column] = float("nan")

@@ -62,13 +62,13 @@ def plan(grid: Grid, out: Path) -> list[SplitPlan]:
                     n_threads=n_threads,
                     params=params,
                     split_file=str(split_file),
-                    rmse_target=dataset.rmse_target,
+                    rating_target=dataset.rating_target,
                     relevance_threshold=dataset.relevance_threshold,
                     curve_users=grid.curve_users,
                     eval_users=grid.eval_users,
                     repeats=grid.repeats,
                     calibrate=grid.calibrate,
-                    patience=grid.early_stopping,
+                    patience=grid.patience,
                     validation_fraction=grid.validation_fraction,
                 )
                 for spec in grid.models
@@ -111,9 +111,9 @@ def run_id(
 
 
 def _stopping(grid: Grid) -> dict[str, Any] | None:
-    if grid.early_stopping is None:
+    if grid.patience is None:
         return None
-    return {"patience": grid.early_stopping, "validation": grid.validation_fraction}
+    return {"patience": grid.patience, "validation": grid.validation_fraction}
 
 
 def run_grid(
@@ -262,7 +262,7 @@ def _splits_to_run(
             ratings,
             spec.split,
             fold=split_plan.fold,
-            k=spec.folds,
+            folds=spec.folds,
             seed=split_plan.seed,
             test_fraction=spec.test_fraction,
             leave_last=spec.leave_last,
@@ -280,7 +280,7 @@ def _splits_to_run(
                 "load_s": load_s,
                 "split_s": split_s,
                 "n_test_cold_dropped": test.metadata["split"]["n_test_cold_dropped"],
-                "noise_floor_rmse": ratings.metadata.get("noise_floor_rmse", float("nan")),
+                "rating_noise_floor": ratings.metadata.get("noise_floor_rmse", float("nan")),
             },
         )
 

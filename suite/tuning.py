@@ -34,7 +34,8 @@ import optuna
 import pandas as pd
 from tabulate import tabulate
 
-from suite import metrics, models, plots, safe_io
+from suite import data, environment, metrics, models, plots, safe_io
+from suite.data import splits
 from suite.data.ratings import Ratings
 from suite.early_stopping import EarlyStopping
 from suite.errors import InputError
@@ -286,6 +287,78 @@ def at_edge(value: Any, spec: Hyperparameter) -> bool:
     return min(where - low, high - where) <= EDGE * (high - low)
 
 
+# -- a search of several contenders on one data set ---------------------------------------------
+
+
+def tune_dataset(
+    dataset: str,
+    names: list[str],
+    out: Path,
+    *,
+    split: str = "holdout",
+    folds: int = 5,
+    n_trials: int = 30,
+    seed: int = 0,
+    patience: int = 3,
+    max_epochs: int = MAX_EPOCHS,
+    n_threads: int | None = None,
+    timeout_s: float | None = None,
+    save_as_tuned: bool = False,
+) -> Path:
+    """``mfbench tune``: tune each of ``names`` on the training part of ``dataset``'s split.
+
+    Each contender's search is written to ``out`` as soon as it ends (a crash keeps the ones
+    before); ``save_as_tuned`` then makes the winners the data set's tuned settings
+    (``save``). Returns the settings file.
+    """
+    for name in names:
+        models.get(name)  # unknown names fail here, listing the valid ones
+    ratings = data.load(dataset)
+    train, _ = splits.split(ratings, split, fold=0, folds=folds, seed=seed)
+    fit, validation = splits.validation(train, seed=seed)
+    env = environment.environment()
+    where = f"fold 0 of a {folds}-fold split" if split == "kfold" else "a holdout"
+    provenance = {
+        "data set": dataset,
+        "protocol": (
+            f"training part of {where} (seed {seed}); {len(validation):,} of its "
+            f"{len(train):,} ratings held out as validation, the other {len(fit):,} trained on"
+        ),
+        "budget": (
+            f"{n_trials} Optuna TPE trials per contender (seed {seed}), the first at "
+            f"its defaults; pruner: worst {100 - KEEP_PERCENTILE:g}% at an epoch ended"
+            + (f", at most {timeout_s:g} s each" if timeout_s else "")
+        ),
+        "early stopping": f"patience {patience}, at most {max_epochs} epochs",
+        "commit": f"{env.get('git_commit')}{' (dirty)' if env.get('git_dirty') else ''}",
+    }
+    searched: list[Tuned] = []
+    settings = out / "settings.toml"
+    for name in names:
+        tuned = tune(
+            name,
+            fit,
+            validation,
+            n_trials=n_trials,
+            seed=seed,
+            patience=patience,
+            max_epochs=max_epochs,
+            n_threads=n_threads,
+            timeout_s=timeout_s,
+        )
+        failed = sum(trial["state"] == "fail" for trial in tuned.trials)
+        print(
+            f"{name}: validation {tuned.metric.title} {tuned.best_score:.4f} {tuned.best_params}"
+            + (f" ({failed} trial(s) diverged)" if failed else "")
+        )
+        searched.append(tuned)
+        settings = write(out, searched, provenance)  # after each: a crash keeps these
+    print(f"settings: {settings}")
+    if save_as_tuned:
+        print(f"saved as the tuned settings of {dataset}: {save(settings, dataset)}")
+    return settings
+
+
 # -- the tuning folder ----------------------------------------------------------------------
 
 
@@ -321,7 +394,7 @@ def write(folder: Path, results: list[Tuned], provenance: dict[str, Any]) -> Pat
     frame = trials_frame(results)
     safe_io.write_csv(frame, folder / "trials.csv")
     title = f"{provenance.get('data set', '')}: tuning trials, validation score vs fit time"
-    drawn = plots.tuning(title, frame, folder / PLOT)
+    drawn = plots.tuning.draw(title, frame, folder / PLOT)
     safe_io.write_text(folder / "TUNING.md", _summary(results, provenance, drawn))
     return settings
 

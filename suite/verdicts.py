@@ -298,9 +298,9 @@ def no_ranking(rows: pd.DataFrame) -> str | None:
 def time_to_target(rows: pd.DataFrame) -> str | None:
     """Who reached the rating contest's target RMSE first, and who never did."""
     rated = entrants_of(rows, Contest.RATING)
-    if rated.empty or "rmse_target" not in rated or math.isnan(rated["rmse_target"].iloc[0]):
+    if rated.empty or "rating_target" not in rated or math.isnan(rated["rating_target"].iloc[0]):
         return None
-    target, title = rated["rmse_target"].iloc[0], metrics.primary(Contest.RATING).title
+    target, title = rated["rating_target"].iloc[0], metrics.primary(Contest.RATING).title
     reached = rated[rated["time_to_target_s"].notna()]
     if reached.empty:
         return f"No contender reached the target {title} {target:g}."
@@ -330,8 +330,8 @@ def highest_throughput(rows: pd.DataFrame, contest: Contest) -> str | None:
     fastest = trained.loc[trained["ratings_per_s"].idxmax()]
     return (
         f"Highest training throughput: **{fastest['label']}** ({fastest['backend']}"
-        f"{_k(fastest['factors'], ', ')}), {si(fastest['ratings_per_s'])} ratings/s "
-        "(examples visited per second of fit; the work per example grows with k)."
+        f"{_factors(fastest['factors'], ', ')}), {si(fastest['ratings_per_s'])} ratings/s "
+        "(examples visited per second of fit; the work per example grows with the factors)."
     )
 
 
@@ -344,7 +344,7 @@ class Pairing:
 
     model: str
     twin: str
-    factors: float  # NaN: the two ran at different k (see ``factors_pair``)
+    factors: float  # NaN: the two ran with different factors (see ``factors_pair``)
     mine: pd.Series  # the summary row (the fastest setting of ``model`` at this k)
     theirs: pd.Series
     ratio: float  # mine / theirs ratings/s
@@ -357,7 +357,8 @@ def pairings(rows: pd.DataFrame, runs: pd.DataFrame) -> list[Pairing]:
     """Every (contender, twin) pair that ran on the CPU here, matched by k.
 
     Where several settings of a contender ran at one k (a sweep), the fastest of each side
-    is compared. A pair that shares no k is returned once with ``factors`` NaN and no ratio.
+    is compared. A pair that shares no number of factors is returned once with ``factors`` NaN
+    and no ratio.
     """
     cpu = rows[(rows["backend"] == "cpu") & rows["ratings_per_s"].notna()]
     found = []
@@ -402,8 +403,9 @@ def pairing_sentence(pair: Pairing, rows: pd.DataFrame) -> str:
     target = _to_target(rows, one, two)
     if math.isnan(pair.factors):
         return (
-            f"Same model, trained two ways: **{one['label']}** (k = {pair.factors_pair[0]}) and "
-            f"**{two['label']}** (k = {pair.factors_pair[1]}) ran at different k, so their "
+            f"Same model, trained two ways: **{one['label']}** ({pair.factors_pair[0]} factors) "
+            f"and **{two['label']}** ({pair.factors_pair[1]} factors) ran with different factors, "
+            "so their "
             f"throughput per rating is not compared{target}."
         )
     ratio = pair.ratio if pair.ratio >= 1 else 1 / pair.ratio
@@ -415,7 +417,7 @@ def pairing_sentence(pair: Pairing, rows: pd.DataFrame) -> str:
         + ("" if pair.tested else " (one run: noise not measured)")
     )
     return (
-        f"Same model, trained two ways, at k = {pair.factors:g}: **{one['label']}** "
+        f"Same model, trained two ways, at {pair.factors:g} factors: **{one['label']}** "
         f"{si(one['ratings_per_s'])} ratings/s{_budget_note(one)}, **{two['label']}** "
         f"{si(two['ratings_per_s'])} ratings/s{_budget_note(two)} — {verdict}{target}."
     )
@@ -423,7 +425,7 @@ def pairing_sentence(pair: Pairing, rows: pd.DataFrame) -> str:
 
 def _to_target(rows: pd.DataFrame, *sides: pd.Series) -> str:
     """``"; to RMSE ≤ 0.93: a 0.53 s, b not reached"`` where the data set has a target."""
-    target = sides[0].get("rmse_target", math.nan)
+    target = sides[0].get("rating_target", math.nan)
     if target is None or math.isnan(target) or any(math.isnan(s[f"{_RMSE}_mean"]) for s in sides):
         return ""
     times = ", ".join(f"{s['label']} {time_to_target_text(s, ' s')}" for s in sides)
@@ -467,8 +469,8 @@ def _ks(frame: pd.DataFrame) -> str:
     return "/".join(f"{k:g}" for k in ks) or "?"
 
 
-def _k(factors: Any, prefix: str = "") -> str:
-    return f"{prefix}k = {factors:g}" if factors is not None and np.isfinite(factors) else ""
+def _factors(factors: Any, prefix: str = "") -> str:
+    return f"{prefix}{factors:g} factors" if factors is not None and np.isfinite(factors) else ""
 
 
 def _runs(n: int) -> str:
@@ -547,7 +549,7 @@ def contest_verdict(table: Standings) -> str | None:
 
 
 def speed_verdict(found: list[Pairing]) -> str:
-    """CPU throughput of each PyTorch contender against its compiled twin, at equal k."""
+    """CPU throughput of each PyTorch contender against its compiled twin, at equal factors."""
     pairs = [p for p in found if models.is_pytorch(p.model) and not models.is_pytorch(p.twin)]
     if not pairs:
         return "CPU speed: no PyTorch contender ran beside its compiled counterpart here."
@@ -555,18 +557,18 @@ def speed_verdict(found: list[Pairing]) -> str:
     for pair in pairs:
         if math.isnan(pair.factors):
             parts.append(
-                f"{pair.model} (k = {pair.factors_pair[0]}) and {pair.twin} "
-                f"(k = {pair.factors_pair[1]}) ran at different k, not compared"
+                f"{pair.model} ({pair.factors_pair[0]} factors) and {pair.twin} "
+                f"({pair.factors_pair[1]} factors) ran with different factors, not compared"
             )
         elif pair.on_par:
-            parts.append(f"{pair.model} on par with {pair.twin} (k = {pair.factors:g})")
+            parts.append(f"{pair.model} on par with {pair.twin} ({pair.factors:g} factors)")
         else:
             once = "" if pair.tested else ", one run: noise not measured"
             parts.append(
-                f"{pair.model} {ratio(pair.ratio)} {pair.twin} (k = {pair.factors:g}{once})"
+                f"{pair.model} {ratio(pair.ratio)} {pair.twin} ({pair.factors:g} factors{once})"
             )
     return (
-        "CPU speed per rating, PyTorch against its compiled counterpart at equal k: "
+        "CPU speed per rating, PyTorch against its compiled counterpart at equal factors: "
         + "; ".join(parts)
         + "."
     )

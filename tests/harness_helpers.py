@@ -30,7 +30,7 @@ n_threads = 1
 name = "{data}"
 split = "holdout"
 seeds = {seeds}
-rmse_target = 1.5
+rating_target = 1.5
 {models}
 ''')
     return path

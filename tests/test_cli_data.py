@@ -31,7 +31,7 @@ def test_info_on_a_synthetic_name(capsys) -> None:
         (["data", "info", "nonsense"], "unknown data set 'nonsense'"),
         (["data", "info", "{bad}"], "bad.data:2: expected 4 fields"),
         (["data", "info", "{bad}", "--format", "json"], "--format 'json': unknown format"),
-        (["data", "fetch", "ml-3k"], "unknown MovieLens release 'ml-3k'"),
+        (["data", "fetch", "ml-3k"], "unknown data set 'ml-3k'; choose from"),
         (["data", "frobnicate"], "invalid choice: 'frobnicate'"),
     ],
 )

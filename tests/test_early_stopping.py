@@ -24,7 +24,7 @@ def pairs(ratings) -> set[tuple[int, int]]:
 
 def test_validation_is_carved_from_the_training_half_and_never_meets_the_test_half() -> None:
     ratings = synthetic.planted(200, 120, 6000, rank=4, seed=1)
-    for train, test in splits.kfold(ratings, k=5, seed=0):
+    for train, test in splits.kfold(ratings, folds=5, seed=0):
         fit, validation = splits.validation(train, 0.1, seed=0)
         assert pairs(validation) <= pairs(train) and not pairs(validation) & pairs(test)
         assert not pairs(fit) & pairs(validation) and len(fit) + len(validation) <= len(train)
@@ -130,7 +130,9 @@ def test_the_harness_records_what_early_stopping_did(tmp_path: Path, monkeypatch
 @pytest.mark.parametrize(
     ("setting", "needle"),
     [
-        ("early_stopping = 0", "early_stopping = 0: must be a whole number of epochs >= 1"),
+        ("patience = 0", "patience = 0: must be a whole number of epochs >= 1"),
+        ("early_stopping = 0", "patience = 0: must be a whole number of epochs >= 1"),  # old
+        ("early_stopping = 2\npatience = 2", "'early_stopping' is the old name of 'patience'"),
         ("validation_fraction = 1.0", "validation_fraction = 1.0: must be a number strictly"),
     ],
 )

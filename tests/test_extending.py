@@ -113,7 +113,9 @@ def hit_rate(hits: np.ndarray, n_relevant: np.ndarray) -> np.ndarray:
 
 
 def test_a_new_metric_is_one_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    entries = [metrics.Metric("hit", "HR", True, Contest.RANKING, hit_rate, k=k) for k in (5, 10)]
+    entries = [
+        metrics.Metric("hit", "HR", True, Contest.RANKING, hit_rate, cutoff=k) for k in (5, 10)
+    ]
     monkeypatch.setattr(metrics, "METRICS", (*metrics.METRICS, *entries))
     out = tmp_path / "run"
     argv = ["run", "--dataset", str(ratings_file(tmp_path)), "--model", "numpy-als,popularity"]
@@ -180,3 +182,52 @@ def test_a_new_executor_is_one_file_and_one_registry_line(
         main([*argv[:-3], "--out", str(tmp_path / "no"), "--executor", "nowhere"])
     assert refused.value.code == 2
     assert "'local', 'dask', 'backwards'" in capsys.readouterr().err  # the registry's names
+
+
+#: A data source written as a user would: its own module, nothing else of the suite edited.
+THROWAWAY_SOURCE = '''
+"""Tiny planted matrices named "tiny-<rank>": a throwaway data source for the test."""
+
+from suite.data import synthetic
+
+
+class TinySource:
+    def names(self):
+        return ["tiny-2", "tiny-4"]
+
+    def load(self, name, *, seed, features, use_cache):
+        rank = int(name.split("-")[1])
+        return synthetic.planted(60, 40, 1500, rank=rank, seed=seed, name=name)
+
+    def has_features(self, name):
+        return False
+
+    def fetch(self, name, *, force):
+        return None
+
+
+SOURCE = TinySource()
+'''
+
+
+def test_a_new_data_source_is_one_file_and_one_registry_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    from suite.data import catalogue
+
+    (tmp_path / "throwaway_source.py").write_text(THROWAWAY_SOURCE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(catalogue.SOURCES, "tiny", "throwaway_source:SOURCE")
+    size = len(catalogue.source_of("tiny-2").load("tiny-2", seed=0, features=False, use_cache=True))
+    assert main(["data", "info", "tiny-2"]) == 0
+    assert f"ratings {size:,}" in " ".join(capsys.readouterr().out.split())
+    assert main(["data", "fetch", "tiny-4"]) == 0
+    assert "tiny-4: generated, nothing to fetch" in capsys.readouterr().out
+    assert main(["list"]) == 0
+    assert "tiny-2, tiny-4" in capsys.readouterr().out
+    out = tmp_path / "run"
+    argv = ["run", "--dataset", "tiny-2", "--model", "bias-only,popularity", "--threads", "1"]
+    assert main([*argv, "--out", str(out), "--in-process", "--no-report"]) == 0
+    frame = pd.read_csv(out / "results.csv")
+    assert set(frame["dataset"]) == {"tiny-2"} and set(frame["status"]) == {"ok"}
+    assert (frame["n_train"] + frame["n_test"] <= size).all()  # cold test pairs are dropped

@@ -127,8 +127,8 @@ CONFIG_CASES = {
     ),
     "leave-last-0": ({"dataset": "leave_last = 0"}, [DATASET_ENTRY + "leave_last = 0: must be"]),
     "rmse-target-string": (
-        {"dataset": 'rmse_target = "a"'},
-        [DATASET_ENTRY + 'rmse_target = "a": must be a number > 0'],
+        {"dataset": 'rating_target = "a"'},
+        [DATASET_ENTRY + 'rating_target = "a": must be a number > 0'],
     ),
     "relevance-threshold-bool": (
         {"dataset": "relevance_threshold = true"},

@@ -134,7 +134,7 @@ def test_fewer_items_than_k_load_and_rank(tmp_path: Path, capsys) -> None:
     path = write(tmp_path / "u.data", "\n".join(rows) + "\n")
     ratings = data.load(path)
     ranking = metrics.of_contest(Contest.RANKING)
-    assert ratings.n_items == 3 < min(metric.k for metric in ranking)
+    assert ratings.n_items == 3 < min(metric.cutoff for metric in ranking)
     assert run_cli(["data", "info", path], capsys)[0] == 0
     train, test = splits.holdout(ratings, 0.3, seed=0)
     model = models.create("torch-biased-mf", epochs=2, factors=2)

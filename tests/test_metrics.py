@@ -31,7 +31,7 @@ def test_registry_has_unique_columns_and_one_primary_per_contest() -> None:
         assert sum(m.primary for m in metrics.METRICS if m.contest == contest) == 1
         assert metrics.primary(contest).contest == contest
     for metric in metrics.METRICS:
-        assert (metric.k is None) == (metric.contest == Contest.RATING)
+        assert (metric.cutoff is None) == (metric.contest == Contest.RATING)
     assert metrics.primary(Contest.RANKING).column == "ndcg_at_10"
     assert metrics.primary(Contest.RANKING).title == "NDCG@10"
 
@@ -42,7 +42,7 @@ def test_ranking_metrics_match_a_hand_computed_example() -> None:
     test = Ratings([0, 0, 0], [1, 4, 5], [5.0, 4.0, 2.0], n_users=1, n_items=6)
     model = FixedScores([5, 4, 3, 2, 1, 0])  # after exclusion the top 3 are items 1, 2, 3
     at_3 = [
-        metrics.Metric(m.name, m.label, m.higher_is_better, m.contest, m.compute, k=3)
+        metrics.Metric(m.name, m.label, m.higher_is_better, m.contest, m.compute, cutoff=3)
         for m in metrics.of_contest(Contest.RANKING)
     ]
     found = metrics.ranking_metrics(model, train, test, at_3)

@@ -31,10 +31,11 @@ def figures(monkeypatch) -> list[Any]:
         kept.append(figure)
         path.write_bytes(PNG_MAGIC)
 
-    monkeypatch.setattr(plots, "_save", keep)
+    for kind in (plots.convergence, plots.epoch_time, plots.pareto, plots.scaling, plots.tuning):
+        monkeypatch.setattr(kind, "save", keep)
     yield kept
     for figure in kept:
-        plots._pyplot().close(figure)
+        plots.figure.pyplot().close(figure)
 
 
 def texts(figure) -> list[str]:
@@ -236,9 +237,9 @@ def test_frontier_keeps_equal_points_and_drops_an_equally_fast_worse_one() -> No
 def test_pareto_needs_two_points(contest_rows, tmp_path: Path) -> None:
     path = tmp_path / "pareto.png"
     alone = contest_rows.loc[["d", "floor"]]
-    assert plots.pareto("toy", alone, RMSE, path) is False
+    assert plots.pareto.draw("toy", alone, RMSE, path) is False
     assert not path.exists()
-    assert plots.pareto("toy", contest_rows, RMSE, path) is True
+    assert plots.pareto.draw("toy", contest_rows, RMSE, path) is True
     assert path.read_bytes()[:4] == PNG_MAGIC
 
 
@@ -254,7 +255,7 @@ def test_pareto_draws_floors_as_named_lines_and_names_a_point_off_scale(
             summary_row("bias-only", fit_median=0.01, rmse_mean=0.97),
         ]
     )
-    assert plots.pareto("toy", rows, RMSE, tmp_path / "p.png")
+    assert plots.pareto.draw("toy", rows, RMSE, tmp_path / "p.png")
     words = texts(figures[0])
     assert "toy: RMSE vs fit time (rating)" in words
     assert "bias-only (floor) 0.97" in words  # a reference line, named
@@ -275,7 +276,7 @@ def test_epoch_times_skip_contenders_that_do_not_train(figures, tmp_path: Path) 
     seconds = plots.seconds_per_million(rows)
     assert seconds.iloc[0] == pytest.approx(0.5 / 2e5 * 1e6)  # 2.5 s per 10⁶ visited
     assert seconds.iloc[3:].isna().all()
-    assert plots.epoch_times("toy", rows, tmp_path / "e.png") is True
+    assert plots.epoch_time.draw("toy", rows, tmp_path / "e.png") is True
     axes = figures[0].axes[0]
     bars = [label.get_text() for label in axes.get_yticklabels()]
     assert bars == ["torch-biased-mf (cuda)", "torch-biased-mf"]  # fastest first
@@ -293,7 +294,7 @@ def test_epoch_times_with_nothing_to_draw_writes_nothing(tmp_path: Path) -> None
             summary_row("torch-mf", epochs=0),
         ]
     )
-    assert plots.epoch_times("toy", rows, tmp_path / "e.png") is False
+    assert plots.epoch_time.draw("toy", rows, tmp_path / "e.png") is False
     assert not (tmp_path / "e.png").exists()
 
 
@@ -311,8 +312,8 @@ def _runs_and_curves() -> tuple[pd.DataFrame, pd.DataFrame]:
                     "model": model,
                     "label": model,
                     "backend": "cpu",
-                    "rmse_target": 0.93,
-                    "noise_floor_rmse": math.nan,
+                    "rating_target": 0.93,
+                    "rating_noise_floor": math.nan,
                 }
             )
             for epoch in range(1, 6):
@@ -333,19 +334,19 @@ def _runs_and_curves() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def test_convergence_names_the_contender_it_leaves_off_scale(figures, tmp_path: Path) -> None:
     runs, curves = _runs_and_curves()
-    assert plots.convergence("toy", runs, curves, tmp_path / "c.png") is True
+    assert plots.convergence.draw("toy", runs, curves, tmp_path / "c.png") is True
     rating, ranking = figures[0].axes[:2]
     notes = [t.get_text() for t in rating.texts if t.get_text().startswith("off scale")]
     assert len(notes) == 1 and "torch-mf-seed: RMSE ends at 2.8" in notes[0]
     low, high = rating.get_ylim()
     assert low < 0.93 and 1.021 < high < 1.5  # every other point in view, and not flattened
     assert not [t for t in ranking.texts if t.get_text().startswith("off scale")]
-    assert plots.convergence("elsewhere", runs, curves, tmp_path / "none.png") is False
+    assert plots.convergence.draw("elsewhere", runs, curves, tmp_path / "none.png") is False
 
 
 def test_convergence_writes_a_png(tmp_path: Path) -> None:
     runs, curves = _runs_and_curves()
-    assert plots.convergence("toy", runs, curves, tmp_path / "c.png")
+    assert plots.convergence.draw("toy", runs, curves, tmp_path / "c.png")
     assert (tmp_path / "c.png").read_bytes()[:4] == PNG_MAGIC
 
 
@@ -360,5 +361,5 @@ def test_scaling_draws_each_group(tmp_path: Path) -> None:
         )
         for model, backend, k in (("torch-mf", "cpu", 1), ("torch-mf", "cuda", 0.1))
     ]
-    plots.scaling(groups, tmp_path / "scaling.png")
+    plots.scaling.draw(groups, tmp_path / "scaling.png")
     assert (tmp_path / "scaling.png").read_bytes()[:4] == PNG_MAGIC

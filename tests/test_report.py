@@ -34,8 +34,8 @@ def record(model: str, seed: int, **values) -> dict:
         epochs=5,
         started_at="2026-01-01T00:00:00Z",
         config="test",
-        rmse_target=0.9,
-        noise_floor_rmse=0.8,
+        rating_target=0.9,
+        rating_noise_floor=0.8,
         relevance_threshold=4.0,
     )
     base.update(values)
@@ -245,5 +245,5 @@ def test_cost_growth_slopes(tmp_path: Path) -> None:
     assert "| 1.00 " in lines["linear"] and "| 2.00 " in lines["quadratic"]
     assert "| 0.00 " in lines["quadratic"]  # constant memory
     assert (tmp_path / "scaling.png").exists()
-    other_family = pd.DataFrame(rows).assign(noise_floor_rmse=float("nan"))
+    other_family = pd.DataFrame(rows).assign(rating_noise_floor=float("nan"))
     assert report.scaling_section(report.summarize(other_family), tmp_path) == ""

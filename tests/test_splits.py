@@ -34,7 +34,7 @@ def test_holdout_is_deterministic_per_seed(small_ratings: Ratings) -> None:
 
 
 def test_kfold_deals_the_ratings_into_k_folds_of_near_equal_size() -> None:
-    folds = splits.kfold_assignment(1003, k=5, seed=0)
+    folds = splits.kfold_assignment(1003, folds=5, seed=0)
     assert set(folds.tolist()) == set(range(5))
     sizes = np.bincount(folds, minlength=5)
     assert sizes.max() - sizes.min() <= 1
@@ -42,9 +42,11 @@ def test_kfold_deals_the_ratings_into_k_folds_of_near_equal_size() -> None:
 
 def test_kfold_folds_are_the_same_on_every_machine() -> None:
     """Pinned: NumPy's PCG64 permutation is platform-independent, so these bytes never change."""
-    folds = splits.kfold_assignment(20, k=5, seed=0)
+    folds = splits.kfold_assignment(20, folds=5, seed=0)
     assert folds.tolist() == KFOLD_20_5_SEED0
-    digest = hashlib.sha256(splits.kfold_assignment(100_000, k=5, seed=42).tobytes()).hexdigest()
+    digest = hashlib.sha256(
+        splits.kfold_assignment(100_000, folds=5, seed=42).tobytes()
+    ).hexdigest()
     assert digest == KFOLD_100K_5_SEED42_SHA256
 
 
@@ -52,7 +54,7 @@ def test_kfold_tests_every_rating_at_most_once_and_counts_the_rest(
     small_ratings: Ratings,
 ) -> None:
     tested, dropped = [], 0
-    for train, test in splits.kfold(small_ratings, k=4, seed=3):
+    for train, test in splits.kfold(small_ratings, folds=4, seed=3):
         assert not keys(train) & keys(test)
         assert len(train) + len(test) + test.metadata["split"]["n_test_cold_dropped"] == 900
         tested += keys(test)
@@ -62,8 +64,8 @@ def test_kfold_tests_every_rating_at_most_once_and_counts_the_rest(
 
 
 def test_split_by_name_matches_kfold(small_ratings: Ratings) -> None:
-    by_name = splits.split(small_ratings, "kfold", fold=2, k=4, seed=3)[1]
-    by_iteration = list(splits.kfold(small_ratings, k=4, seed=3))[2][1]
+    by_name = splits.split(small_ratings, "kfold", fold=2, folds=4, seed=3)[1]
+    by_iteration = list(splits.kfold(small_ratings, folds=4, seed=3))[2][1]
     assert keys(by_name) == keys(by_iteration)
 
 
@@ -102,8 +104,8 @@ def test_cold_pairs_are_removed_and_counted() -> None:
     ("call", "message"),
     [
         (lambda r: splits.holdout(r, test_fraction=1.5), "test_fraction=1.5"),
-        (lambda r: splits.kfold_assignment(len(r), k=1), "k=1"),
-        (lambda r: splits.split(r, "kfold", fold=7, k=5), "fold=7"),
+        (lambda r: splits.kfold_assignment(len(r), folds=1), "folds=1"),
+        (lambda r: splits.split(r, "kfold", fold=7, folds=5), "fold=7"),
         (lambda r: splits.split(r, "random"), "split 'random': unknown; choose from holdout"),
         (lambda r: splits.temporal(r, leave_last=0), "leave_last=0"),
     ],

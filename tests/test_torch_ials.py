@@ -56,10 +56,10 @@ def implicit_als(positives: sp.csr_matrix, start: tuple[np.ndarray, np.ndarray])
     return model
 
 
-def torch_als(positives: sp.csr_matrix, items: np.ndarray, batch: int = 16):
+def torch_als(positives: sp.csr_matrix, items: np.ndarray, batch_size: int = 16):
     """``SWEEPS`` sweeps of ``wmf.solve_rows``; the objective after every half-step."""
-    by_user = wmf.plan_batches(positives, batch, "cpu")
-    by_item = wmf.plan_batches(positives.T.tocsr(), batch, "cpu")
+    by_user = wmf.plan_batches(positives, batch_size, "cpu")
+    by_item = wmf.plan_batches(positives.T.tocsr(), batch_size, "cpu")
     item_factors = torch.from_numpy(items.copy())
     history = []
     for _ in range(SWEEPS):
@@ -111,8 +111,8 @@ def test_no_half_step_increases_the_objective(positives, start) -> None:
 
 
 def test_batch_size_does_not_change_the_solution(positives, start) -> None:
-    one_by_one = torch_als(positives, start[1], batch=1)
-    all_at_once = torch_als(positives, start[1], batch=N_ITEMS + N_USERS)
+    one_by_one = torch_als(positives, start[1], batch_size=1)
+    all_at_once = torch_als(positives, start[1], batch_size=N_ITEMS + N_USERS)
     for mine, theirs in zip(one_by_one[:2], all_at_once[:2], strict=True):
         np.testing.assert_allclose(mine, theirs, rtol=1e-4, atol=1e-5)
 

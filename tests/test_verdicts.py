@@ -199,10 +199,10 @@ def test_same_model_at_different_k_is_not_compared() -> None:
     rows = report.summarize(runs)
     (pair,) = verdicts.pairings(rows, runs)
     assert math.isnan(pair.ratio)
-    assert "ran at different k, so their throughput per rating is not compared" in (
+    assert "ran with different factors, so their throughput per rating is not compared" in (
         verdicts.pairing_sentence(pair, rows)
     )
-    assert "ran at different k, not compared" in verdicts.speed_verdict([pair])
+    assert "ran with different factors, not compared" in verdicts.speed_verdict([pair])
 
 
 def test_same_model_at_each_k_compares_the_fastest_settings() -> None:
@@ -220,8 +220,8 @@ def test_same_model_at_each_k_compares_the_fastest_settings() -> None:
     assert by_k[32].ratio == pytest.approx(2.0 / 7.0) and not by_k[32].on_par
     assert by_k[128].ratio == pytest.approx(0.5)  # medians: 1.0M against 2.0M
     said = verdicts.speed_verdict(list(by_k.values()))
-    assert "torch-biased-mf 0.29× numba-sgd (k = 32)" in said
-    assert "torch-biased-mf 0.50× numba-sgd (k = 128)" in said
+    assert "torch-biased-mf 0.29× numba-sgd (32 factors)" in said
+    assert "torch-biased-mf 0.50× numba-sgd (128 factors)" in said
 
 
 def test_throughput_within_noise_is_on_par() -> None:
@@ -233,7 +233,7 @@ def test_throughput_within_noise_is_on_par() -> None:
     )
     (pair,) = verdicts.pairings(report.summarize(runs), runs)
     assert pair.on_par
-    assert "torch-ials on par with implicit-als (k = 64)" in verdicts.speed_verdict([pair])
+    assert "torch-ials on par with implicit-als (64 factors)" in verdicts.speed_verdict([pair])
 
 
 def test_budgets_flag_capped_and_early_stopped_runs() -> None:
@@ -287,7 +287,7 @@ def test_a_single_run_ratio_says_its_noise_is_not_measured() -> None:
     rows = report.summarize(runs)
     (pair,) = verdicts.pairings(rows, runs)
     assert not pair.tested and not pair.on_par
-    assert "torch-biased-mf 0.80× numba-sgd (k = 128, one run: noise not measured)" in (
+    assert "torch-biased-mf 0.80× numba-sgd (128 factors, one run: noise not measured)" in (
         verdicts.speed_verdict([pair])
     )
     assert "(one run: noise not measured)" in verdicts.pairing_sentence(pair, rows)
@@ -331,7 +331,7 @@ def test_a_contender_without_a_curve_is_not_said_to_never_reach_the_target() -> 
             "model": ["numba-sgd", "surprise-svd", "torch-mf"],
             "label": ["numba-sgd", "surprise-svd", "torch-mf"],
             "backend": ["cpu"] * 3,
-            "rmse_target": [0.92] * 3,
+            "rating_target": [0.92] * 3,
             "time_to_target_s": [0.4, NAN, NAN],
             "rmse_mean": [0.91, 0.91, 0.95],
         }

@@ -1,26 +1,29 @@
-"""Data sets by name or path: ``load`` returns the ``Ratings`` every model receives."""
+"""Data sets by name or path: ``load`` returns the ``Ratings`` every model receives.
+
+A name is answered by a registered data source (``suite.data.catalogue``: the generated
+sets, the MovieLens releases); anything else is read as a ratings file (``suite.data.files``).
+"""
 
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
 
-from suite.data import cache, movielens, synthetic
+from suite.data import cache, catalogue
 from suite.data.files import PARSER_VERSION, read_ratings
 from suite.data.ratings import Ratings
 from suite.errors import InputError
 
-__all__ = ["Ratings", "load", "names"]
+__all__ = ["Ratings", "fetch", "load", "names"]
 
-
-def names() -> list[str]:
-    """Every data set name ``load`` accepts (besides file paths)."""
-    return [*synthetic.names(), *movielens.RELEASES]
+names = catalogue.names
+fetch = catalogue.fetch
 
 
 def has_features(name: str) -> bool:
     """Whether ``load(name, features=True)`` can give side features (ml-100k, planted sets)."""
-    return name == "ml-100k" or name in synthetic.PLANTED_SETS
+    source = catalogue.source_of(name)
+    return source is not None and source.has_features(name)
 
 
 def load(
@@ -38,7 +41,7 @@ def load(
     name_or_path : str or Path
         One of ``names()``, or the path of a file in a format ``suite.data.files`` reads.
     seed : int
-        Seed of synthetic data sets (ignored for files).
+        Seed of generated data sets (ignored for files).
     format : str, optional
         Force the file format (see ``suite.data.files.FORMATS``).
     use_cache : bool
@@ -57,47 +60,18 @@ def load(
         ``features`` asked of a data set that has none.
     """
     key = str(name_or_path)
-    if key in synthetic.names():
-        if not features:
-            return synthetic.named(key, seed=seed)
-        if key not in synthetic.PLANTED_SETS:
-            raise InputError(f"{key}: has no side features")
-        return synthetic.named(key, seed=seed, **synthetic.FEATURE_OPTIONS)
-    if key in movielens.RELEASES:
-        return _load_release(key, use_cache, features)
+    source = catalogue.source_of(key)
+    if source is not None:
+        return source.load(key, seed=seed, features=features, use_cache=use_cache)
     if features:
-        raise InputError(f"{key}: side features are available for ml-100k and planted sets only")
+        with_features = ", ".join(name for name in names() if has_features(name))
+        raise InputError(f"{key}: side features come only with the data sets {with_features}")
     path = Path(name_or_path)
     if path.exists():  # a directory is refused by the reader, naming it
         return _load_file(path, format, use_cache)
     if path.suffix or len(path.parts) > 1:  # meant as a path, not a name
         raise InputError(f"{path}: no such file")
     raise InputError(f"unknown data set {key!r}: not a file, and not one of {', '.join(names())}")
-
-
-def _load_release(name: str, use_cache: bool, features: bool = False) -> Ratings:
-    if features and name != "ml-100k":
-        raise InputError(f"{name}: side features are available for ml-100k only")
-    stem = f"{name}+features" if features else name
-    parsed = cache.cache_dir() / "parsed" / f"{stem}.npz"
-    fingerprint: dict[str, object] = {"release": name, "parser": PARSER_VERSION}
-    if features:
-        fingerprint["features"] = movielens.FEATURES_VERSION
-    ratings = cache.load_parsed(parsed, fingerprint) if use_cache else None
-    if ratings is None:
-        ratings_file = movielens.fetch(name)
-        ratings = read_ratings(ratings_file, name=name)
-        movielens.check_counts(ratings, name)  # before caching: never store a wrong copy
-        if features:
-            user_features, item_features = movielens.read_features(name, ratings)
-            ratings = ratings.with_features(
-                user_features=user_features, item_features=item_features
-            )
-        if use_cache:
-            cache.save_parsed(ratings, parsed, fingerprint)
-    else:
-        movielens.check_counts(ratings, name)
-    return ratings
 
 
 def _load_file(path: Path, format: str | None, use_cache: bool) -> Ratings:

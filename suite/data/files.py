@@ -198,7 +198,7 @@ def _is_header(fields: list[str]) -> bool:
     names = set().union(*COLUMN_NAMES.values())
     if any(_normalise(field) in names for field in fields):
         return True
-    numbers = [_number(field.replace(",", "."), ".") for field in fields]
+    numbers = [_parsed_number(field.replace(",", "."), ".") for field in fields]
     return len(fields) >= 3 and all(number is None for number in numbers)
 
 
@@ -349,7 +349,7 @@ def _line_problem(fields: list[str], layout: Layout) -> str | None:
 
 def _value_problem(column: str, value: str, decimal: str) -> str | None:
     """What is wrong with a number ``value`` of ``column`` (``None`` if nothing is)."""
-    number = _number(value, decimal)
+    number = _parsed_number(value, decimal)
     if number is None:
         other = "." if decimal == "," else ","
         hint = f" (this file writes decimals with {decimal!r})" if other in value else ""
@@ -377,7 +377,7 @@ def _normalise(header_field: str) -> str:
     return re.sub(r"[\s_\-]", "", header_field.split(":")[0].lower())
 
 
-def _number(text: str, decimal: str) -> float | None:
+def _parsed_number(text: str, decimal: str) -> float | None:
     """``text`` as pandas reads a number with that decimal mark, or ``None``."""
     if "_" in text or (decimal == "," and "." in text):
         return None

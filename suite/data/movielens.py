@@ -188,6 +188,50 @@ def fetch(name: str, *, force: bool = False) -> Path:
     return target
 
 
+class MovieLensSource:
+    """The MovieLens releases, as a data source (``suite.data.catalogue``): fetched once into
+    the cache, parsed once into a binary copy there, and checked against the published counts.
+    """
+
+    def names(self) -> list[str]:
+        return list(RELEASES)
+
+    def load(self, name: str, *, seed: int, features: bool, use_cache: bool) -> Ratings:
+        from suite.data import cache
+        from suite.data.files import PARSER_VERSION, read_ratings
+
+        if features and not self.has_features(name):
+            raise InputError(f"{name}: side features are available for ml-100k only")
+        stem = f"{name}+features" if features else name
+        parsed = cache.cache_dir() / "parsed" / f"{stem}.npz"
+        fingerprint: dict[str, object] = {"release": name, "parser": PARSER_VERSION}
+        if features:
+            fingerprint["features"] = FEATURES_VERSION
+        ratings = cache.load_parsed(parsed, fingerprint) if use_cache else None
+        if ratings is None:
+            ratings = read_ratings(fetch(name), name=name)
+            check_counts(ratings, name)  # before caching: never store a wrong copy
+            if features:
+                user_features, item_features = read_features(name, ratings)
+                ratings = ratings.with_features(
+                    user_features=user_features, item_features=item_features
+                )
+            if use_cache:
+                cache.save_parsed(ratings, parsed, fingerprint)
+        else:
+            check_counts(ratings, name)
+        return ratings
+
+    def has_features(self, name: str) -> bool:
+        return name == "ml-100k"
+
+    def fetch(self, name: str, *, force: bool) -> Path | None:
+        return fetch(name, force=force)
+
+
+SOURCE = MovieLensSource()
+
+
 def check_counts(ratings: Ratings, name: str) -> None:
     """Refuse a parsed release whose size differs from the published one."""
     release = _release(name)

@@ -41,24 +41,27 @@ def holdout(ratings: Ratings, test_fraction: float = 0.2, seed: int = 0) -> tupl
     )
 
 
-def kfold_assignment(n_ratings: int, k: int, seed: int = 0) -> np.ndarray:
-    """Fold number (0..k-1) of each rating: a seeded permutation dealt round-robin.
+def kfold_assignment(n_ratings: int, folds: int, seed: int = 0) -> np.ndarray:
+    """Fold number (0..folds-1) of each rating: a seeded permutation dealt round-robin.
 
     NumPy's ``Generator.permutation`` (PCG64) gives the same folds for the same seed on every
     platform; fold sizes differ by at most one.
     """
-    if not 2 <= k <= n_ratings:
-        raise InputError(f"k={k}: k-fold needs 2 <= k <= number of ratings ({n_ratings})")
-    folds = np.empty(n_ratings, dtype=np.int32)
-    folds[np.random.default_rng(seed).permutation(n_ratings)] = np.arange(n_ratings) % k
-    return folds
+    if not 2 <= folds <= n_ratings:
+        raise InputError(
+            f"folds={folds}: a k-fold split needs 2 <= folds <= number of ratings ({n_ratings})"
+        )
+    assignment = np.empty(n_ratings, dtype=np.int32)
+    order = np.random.default_rng(seed).permutation(n_ratings)
+    assignment[order] = np.arange(n_ratings) % folds
+    return assignment
 
 
-def kfold(ratings: Ratings, k: int = 5, seed: int = 0) -> Iterator[tuple[Ratings, Ratings]]:
-    """The ``k`` (train, test) pairs of a k-fold split; every rating is tested exactly once."""
-    folds = kfold_assignment(len(ratings), k, seed)
-    for fold in range(k):
-        yield _fold(ratings, folds, fold, seed)
+def kfold(ratings: Ratings, folds: int = 5, seed: int = 0) -> Iterator[tuple[Ratings, Ratings]]:
+    """The (train, test) pair of each of ``folds`` folds; every rating is tested exactly once."""
+    assignment = kfold_assignment(len(ratings), folds, seed)
+    for fold in range(folds):
+        yield _fold(ratings, assignment, fold, seed)
 
 
 def temporal(ratings: Ratings, leave_last: int = 1) -> tuple[Ratings, Ratings]:
@@ -144,7 +147,7 @@ def split(
     method: str,
     *,
     fold: int = 0,
-    k: int = 5,
+    folds: int = 5,
     seed: int = 0,
     test_fraction: float = 0.2,
     leave_last: int = 1,
@@ -153,9 +156,9 @@ def split(
     if method == "holdout":
         return holdout(ratings, test_fraction, seed)
     if method == "kfold":
-        if not 0 <= fold < k:
-            raise InputError(f"fold={fold}: must lie in [0, {k})")
-        return _fold(ratings, kfold_assignment(len(ratings), k, seed), fold, seed)
+        if not 0 <= fold < folds:
+            raise InputError(f"fold={fold}: must lie in [0, {folds})")
+        return _fold(ratings, kfold_assignment(len(ratings), folds, seed), fold, seed)
     if method == "temporal":
         return temporal(ratings, leave_last)
     if method == "cold-items":
@@ -163,9 +166,11 @@ def split(
     raise InputError(f"split {method!r}: unknown; choose from {', '.join(METHODS)}")
 
 
-def _fold(ratings: Ratings, folds: np.ndarray, fold: int, seed: int) -> tuple[Ratings, Ratings]:
-    k = int(folds.max()) + 1
-    return _split(ratings, folds == fold, {"method": "kfold", "k": k, "fold": fold, "seed": seed})
+def _fold(
+    ratings: Ratings, assignment: np.ndarray, fold: int, seed: int
+) -> tuple[Ratings, Ratings]:
+    info = {"method": "kfold", "folds": int(assignment.max()) + 1, "fold": fold, "seed": seed}
+    return _split(ratings, assignment == fold, info)
 
 
 def _split(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -9,6 +10,7 @@ import scipy.sparse as sp
 
 from suite.data.features import Features
 from suite.data.ratings import Ratings
+from suite.errors import InputError
 
 #: Named planted data sets with MovieLens-like shapes; each is reproducible from name + seed.
 PLANTED_SETS: dict[str, dict[str, Any]] = {
@@ -279,6 +281,30 @@ def named(name: str, seed: int = 0, **overrides: Any) -> Ratings:
 def names() -> list[str]:
     """Names of the synthetic data sets ``named`` knows."""
     return [SEED_2017, *PLANTED_SETS]
+
+
+class SyntheticSource:
+    """The generated data sets, as a data source (``suite.data.catalogue``): each is made
+    afresh from its name and seed, so nothing is fetched or cached."""
+
+    def names(self) -> list[str]:
+        return names()
+
+    def load(self, name: str, *, seed: int, features: bool, use_cache: bool) -> Ratings:
+        if not features:
+            return named(name, seed=seed)
+        if not self.has_features(name):
+            raise InputError(f"{name}: has no side features")
+        return named(name, seed=seed, **FEATURE_OPTIONS)
+
+    def has_features(self, name: str) -> bool:
+        return name in PLANTED_SETS
+
+    def fetch(self, name: str, *, force: bool) -> Path | None:
+        return None
+
+
+SOURCE = SyntheticSource()
 
 
 def _zipf_weights(n: int, skew: float, rng: np.random.Generator) -> np.ndarray:

@@ -57,7 +57,7 @@ class TorchIALS(TorchContender):
         Item factors start ~ N(0, init_std²), seeded (users are solved first, so their start
         does not matter). implicit draws uniform [0, 0.01); an exact first step forgets the
         scale of either.
-    batch : int
+    batch_size : int
         Rows per batched solve, at most (performance only; a batch also stops before it
         gathers ``wmf.MAX_GATHERED_ROWS`` factor rows).
     backend : {"cpu", "cuda"}
@@ -77,7 +77,7 @@ class TorchIALS(TorchContender):
         "l2": Hyperparameter(float, low=0, low_open=True, search=(0.01, 1000.0), log=True),
         "alpha": Hyperparameter(float, low=0, search=(0.1, 100.0), log=True),
         "init_std": Hyperparameter(float, low=0, low_open=True, search=(1e-3, 0.3), log=True),
-        "batch": Hyperparameter(int, low=1),
+        "batch_size": Hyperparameter(int, low=1),
     }
 
     def __init__(
@@ -88,7 +88,7 @@ class TorchIALS(TorchContender):
         l2: float = 25.0,
         alpha: float = 2.0,
         init_std: float = 0.01,
-        batch: int = 256,
+        batch_size: int = 256,
         backend: str = "cpu",
         n_threads: int | None = None,
         seed: int = 0,
@@ -98,7 +98,7 @@ class TorchIALS(TorchContender):
         self.l2 = l2
         self.alpha = alpha
         self.init_std = init_std
-        self.batch = batch
+        self.batch_size = batch_size
         self.backend = backend
         self.n_threads = n_threads
         self.seed = seed
@@ -107,8 +107,8 @@ class TorchIALS(TorchContender):
         by_user = feedback.positives(train)
         coo = by_user.tocoo()
         return Positives(
-            by_user=wmf.plan_batches(by_user, self.batch, self.backend),
-            by_item=wmf.plan_batches(by_user.T.tocsr(), self.batch, self.backend),
+            by_user=wmf.plan_batches(by_user, self.batch_size, self.backend),
+            by_item=wmf.plan_batches(by_user.T.tocsr(), self.batch_size, self.backend),
             rows=torch.from_numpy(coo.row.astype(np.int64)).to(self.backend),
             cols=torch.from_numpy(coo.col.astype(np.int64)).to(self.backend),
             nnz=by_user.nnz,

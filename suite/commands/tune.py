@@ -1,0 +1,63 @@
+"""``mfbench tune``: the same Optuna budget for every contender (the search is ``suite.tuning``)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from suite.commands.options import add_command, at_least, listed, new_run_folder, path
+
+
+def add(commands: Any) -> None:
+    """The ``tune`` command and its arguments."""
+    tuning = add_command(
+        commands,
+        "tune",
+        main,
+        "search contenders' hyperparameters with the same budget each (Optuna)",
+        "Tune each contender with the same number of Optuna TPE trials over the ranges its "
+        "class declares, on a validation part carved out of the training half of one split "
+        "(fold 0 of a k-fold): no test rating is seen. Each trial stops early on that "
+        "validation part. Writes settings.toml (the winners, with provenance), trials.csv "
+        "and TUNING.md to --out.",
+        "mfbench tune --dataset ml-100k --split kfold --model torch-biased-mf,numba-sgd",
+        "mfbench tune --dataset synthetic-100k --model numba-sgd --trials 50 --timeout 600",
+    )
+    tuning.add_argument("--dataset", required=True, help="data set name or ratings file")
+    tuning.add_argument("--model", action="append", required=True, metavar="A,B", help="contenders")
+    tuning.add_argument("--split", choices=("holdout", "kfold"), default="holdout")
+    tuning.add_argument("--folds", type=at_least(2), default=5, help="folds of a k-fold split")
+    tuning.add_argument("--trials", type=at_least(1), default=30, help="trials per contender")
+    tuning.add_argument("--seed", type=at_least(0), default=0, help="seeds split and sampler")
+    tuning.add_argument("--patience", type=at_least(1), default=3, help="early stopping")
+    tuning.add_argument("--max-epochs", type=at_least(1), default=100, help="per trial")
+    tuning.add_argument("--timeout", type=at_least(1.0, float), help="seconds per contender")
+    tuning.add_argument("--threads", type=at_least(1), help="threads per fit")
+    tuning.add_argument("--out", type=path, help="folder (default: results/runs/tune-<stamp>)")
+    tuning.add_argument(
+        "--save",
+        action="store_true",
+        help="also make the winners the data set's tuned settings, which every grid on it "
+        "then uses unless a config or flag sets a value (suite/configs/tuned/<data set>.toml)",
+    )
+
+
+def main(args: argparse.Namespace) -> None:
+    """Tune the contenders, writing the folder as each one's search ends."""
+    from suite import tuning
+
+    tuning.tune_dataset(
+        args.dataset,
+        listed(args.model),
+        Path(args.out) if args.out else new_run_folder("tune-"),
+        split=args.split,
+        folds=args.folds,
+        n_trials=args.trials,
+        seed=args.seed,
+        patience=args.patience,
+        max_epochs=args.max_epochs,
+        n_threads=args.threads,
+        timeout_s=args.timeout,
+        save_as_tuned=args.save,
+    )
