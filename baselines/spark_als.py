@@ -92,22 +92,34 @@ def java_version() -> str | None:
     return found.group(1) if found else None
 
 
+#: Where a local Spark driver listens: this machine only.
+LOOPBACK = "127.0.0.1"
+
+
 def session(master: str, driver_memory: str) -> Any:
     """This process's SparkSession on ``master``, started if need be (quiet, no UI).
 
     A running session on another master is stopped and a new one started in the same JVM;
-    ``driver_memory`` takes effect only when the JVM starts (the first session).
+    ``driver_memory`` takes effect only when the JVM starts (the first session). On a
+    ``local`` master the driver listens on the loopback address only (``LOOPBACK``): its ports
+    are for this process, and Spark's authentication is off by default. On a cluster they
+    must be reachable by the executors; turn on Spark's authentication and encryption there
+    (the README says how).
     """
     from pyspark.sql import SparkSession
 
     active = SparkSession.getActiveSession()
     if active is not None and active.sparkContext.master != master:
         active.stop()
+    builder = SparkSession.builder.master(master)
+    if master.startswith("local"):
+        builder = builder.config("spark.driver.host", LOOPBACK).config(
+            "spark.driver.bindAddress", LOOPBACK
+        )
     with warnings.catch_warnings():  # PySpark 4.3 warns that pandas >= 3 is not yet supported
         warnings.simplefilter("ignore", FutureWarning)
         spark = (
-            SparkSession.builder.master(master)
-            .appName("mfbench")
+            builder.appName("mfbench")
             .config("spark.ui.enabled", "false")
             .config("spark.ui.showConsoleProgress", "false")
             .config("spark.driver.memory", driver_memory)

@@ -9,6 +9,7 @@ import argparse
 import importlib
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -19,7 +20,31 @@ from suite.errors import InputError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code (0 ok, 1 regression found, 2 bad input)."""
+    """Run the command line; return the exit code (0 ok, 1 regression found, 2 bad input).
+
+    SIGTERM and SIGHUP (a closed terminal) stop it as Ctrl-C does: one line, what is recorded
+    stays, and a grid says how to resume.
+    """
+    previous = {number: signal.signal(number, _interrupt) for number in STOP_SIGNALS}
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # while starting up (imports, parsing)
+        print("mfbench: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+#: Signals that stop mfbench as Ctrl-C does.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+def _interrupt(number: int, _frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(number).name)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

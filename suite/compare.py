@@ -79,6 +79,7 @@ def load_side(name: str, folder: Path) -> Side:
         raise InputError(f"{name} {folder}: no such folder")
     try:
         frame, _ = results.load(folder)
+        results.refuse_mixed_data(frame, str(folder))
     except InputError as exc:
         raise InputError(f"{name} {exc}") from exc
     if not (frame["status"] == "ok").any():
@@ -100,7 +101,8 @@ def compare_runs(
     b_results: pd.DataFrame,
     time_factor: float = DEFAULT_TIME_FACTOR,
 ) -> pd.DataFrame:
-    """One row per contender with ok runs in both frames: accuracy and time, B against A.
+    """One row per contender with ok runs in both frames on the same data (``different_data``
+    leaves the others out): accuracy and time, B against A.
 
     Parameters
     ----------
@@ -128,9 +130,10 @@ def compare_runs(
         raise InputError(f"--time-factor {time_factor:g}: must be a finite number above 1")
     ok_a, ok_b = _ok(a_results), _ok(b_results)
     groups_b = dict(list(ok_b.groupby(KEYS, sort=False)))
+    other_data = different_data(a_results, b_results)
     rows = []
     for key, runs_a in ok_a.groupby(KEYS, sort=False):
-        if key in groups_b:
+        if key in groups_b and key[0] not in other_data:
             runs_b = groups_b[key]
             row: dict[str, Any] = dict(zip(KEYS, key, strict=True))
             row.update(runs_a=len(runs_a), runs_b=len(runs_b))
@@ -140,6 +143,22 @@ def compare_runs(
             row.update(_time(runs_a, runs_b, time_factor))
             rows.append(row)
     return pd.DataFrame(rows, columns=_columns())
+
+
+def different_data(a_results: pd.DataFrame, b_results: pd.DataFrame) -> dict[str, tuple[str, str]]:
+    """Data set names whose runs in A and B were measured on different data (content digests
+    that differ), with the two digests: their runs are never paired. Records without a digest
+    (older ones) are taken at their word."""
+    digests = []
+    for frame in (a_results, b_results):
+        column = results.data_digests(frame)
+        known = frame.assign(data_digest=column)[column != ""]
+        digests.append(known.groupby("dataset")["data_digest"].first().to_dict())
+    return {
+        dataset: (digest, digests[1][dataset])
+        for dataset, digest in digests[0].items()
+        if dataset in digests[1] and digests[1][dataset] != digest
+    }
 
 
 def _columns() -> list[str]:
@@ -307,9 +326,15 @@ def compare_folders(
     """The markdown comparison of two run folders; ``InputError`` if they share no contender."""
     table = compare_runs(a.results, b.results, time_factor)
     if table.empty:
+        other = different_data(a.results, b.results)
+        reason = (
+            f"; the data sets they share were different data: {_digests_text(other)}"
+            if other
+            else ""
+        )
         raise InputError(
             f"A {a.folder} and B {b.folder} have no contender in common "
-            "(the same data set, contender and backend, with ok runs)"
+            f"(the same data set, contender and backend, with ok runs){reason}"
         )
     return render(a, b, table, time_factor=time_factor, only_changed=only_changed)
 
@@ -334,8 +359,18 @@ def render(
         if only_changed:
             parts.append(f"{len(shown)} of {len(table)} contenders in common changed:")
         parts.append(_table(shown))
+    other = different_data(a.results, b.results)
+    if other:
+        parts.append(f"Not compared, the same name on different data: {_digests_text(other)}.")
     parts.append(_membership(a, b))
     return "\n\n".join(parts) + "\n"
+
+
+def _digests_text(other: dict[str, tuple[str, str]]) -> str:
+    return "; ".join(
+        f"{dataset} (A's content digest {one[:12]}, B's {two[:12]})"
+        for dataset, (one, two) in other.items()
+    )
 
 
 def _header(a: Side, b: Side) -> str:

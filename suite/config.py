@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import itertools
 import json
 import os
@@ -56,7 +57,16 @@ from suite.data.files import FORMATS
 from suite.early_stopping import VALIDATION_FRACTION
 from suite.errors import InputError
 from suite.metrics import DEFAULT_RELEVANCE_THRESHOLD
-from suite.models.base import TYPE_NAMES, conforms
+from suite.models.base import MAX_SEED, TYPE_NAMES, conforms
+
+
+def resolved_name(name: Any) -> Any:
+    """A data set name as a grid keeps it: a named data set as it is, a ratings file as its
+    absolute, resolved path (so a grid means the same file from any working directory)."""
+    if not isinstance(name, str) or name in data.names():
+        return name
+    path = Path(name)
+    return str(path.resolve()) if path.is_file() else name
 
 
 @dataclass
@@ -74,6 +84,9 @@ class DatasetSpec:
     format: str | None = None
     features: bool = False  # load side features (ml-100k, planted sets) for the hybrids
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.name = resolved_name(self.name)
 
     @property
     def label(self) -> str:
@@ -99,6 +112,10 @@ class ModelSpec:
     datasets: list[str] | None = None  # None: every data set
     label: str | None = None  # how results and reports name it (default: the name)
     sweep: dict[str, list[Any]] = field(default_factory=dict)  # every combination is a variant
+
+    def __post_init__(self) -> None:
+        if isinstance(self.datasets, list):
+            self.datasets = [resolved_name(name) for name in self.datasets]
 
 
 @dataclass
@@ -161,16 +178,38 @@ class Grid:
 
 
 def tuned_folder() -> Path:
-    """Where ``mfbench tune --save`` keeps each data set's winners (``<data set>.toml``):
-    ``suite/configs/tuned/``, or the folder ``$MFBENCH_TUNED`` names."""
+    """Where each data set's tuned winners are kept (``<data set key>.toml``, see
+    ``tuned_key``): the folder ``$MFBENCH_TUNED`` names, else ``suite/configs/tuned/``."""
     return Path(os.environ.get("MFBENCH_TUNED") or Path(__file__).parent / "configs" / "tuned")
 
 
+def tuned_key(dataset: str) -> str:
+    """The name a data set's tuned settings are kept under: a named data set's own name; a
+    ratings file's content (``file-<SHA-256 of its bytes, 16 digits>``), so that every copy
+    of one file shares its settings and two different files named ``u.data`` do not."""
+    if dataset in data.names():
+        return dataset
+    path = Path(dataset)
+    if not path.is_file():
+        return path.name
+    state = path.stat()
+    return f"file-{_file_digest(str(path.resolve()), state.st_mtime_ns, state.st_size)[:16]}"
+
+
+@functools.lru_cache(maxsize=64)
+def _file_digest(path: str, _mtime_ns: int, _size: int) -> str:
+    hashed = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            hashed.update(block)
+    return hashed.hexdigest()
+
+
 def tuned_settings(dataset: str) -> dict[str, dict[str, Any]]:
-    """The tuned hyperparameters of each contender on ``dataset`` (``tuned_folder()``), or
-    none; they come after a contender's defaults and before everything a config or the
-    command line sets. Each value is checked against the contender's declared range."""
-    source = tuned_folder() / f"{Path(dataset).name}.toml"
+    """The tuned hyperparameters of each contender on ``dataset`` (``tuned_folder()``, under
+    ``tuned_key``), or none; they come after a contender's defaults and before everything a
+    config or the command line sets. Each value is checked against the contender's range."""
+    source = tuned_folder() / f"{tuned_key(dataset)}.toml"
     if not source.is_file():
         return {}
     stat = source.stat()  # read and checked once per version of the file, not once per run
@@ -338,6 +377,12 @@ def _check_dataset(dataset: DatasetSpec, where: str, model_names: set[str]) -> N
         )
     if dataset.format is not None and dataset.format not in FORMATS:
         raise InputError(f"{where}: format {dataset.format!r}; choose from {', '.join(FORMATS)}")
+    if dataset.format is not None and dataset.name in data.names():
+        raise InputError(
+            f"{where}: format {dataset.format!r} applies to ratings files; {dataset.name!r} is "
+            "a named data set, read by its own source"
+        )
+    _refuse_repeats(dataset.seeds, f"{where}: seeds")
     for model_name, params in dataset.params.items():
         if model_name not in model_names:
             raise InputError(f"{where}: params for {model_name!r}, which is not in the grid")
@@ -355,6 +400,9 @@ def _check_model(spec: ModelSpec, where: str, dataset_names: set[str]) -> None:
     for backend in spec.backends:
         if backend not in BACKENDS:
             raise InputError(f"{where}: backend {backend!r}; choose from {', '.join(BACKENDS)}")
+    _refuse_repeats(spec.backends, f"{where}: backends")
+    for key, values in spec.sweep.items():
+        _refuse_repeats(values, f"{where}: sweep.{key}")
     for name in spec.datasets or []:
         if name not in dataset_names:
             raise InputError(
@@ -363,9 +411,26 @@ def _check_model(spec: ModelSpec, where: str, dataset_names: set[str]) -> None:
             )
 
 
+def _refuse_repeats(values: list[Any], where: str) -> None:
+    """One line naming the first value listed twice (each would run, and count, twice)."""
+    seen: list[Any] = []
+    for value in values:
+        if value in seen:
+            raise InputError(f"{where}: {value!r} is listed twice; list each once")
+        seen.append(value)
+
+
 def _check_command_line_params(grid: Grid, label: str) -> None:
-    """``--param``/``--epochs`` settings: valid, and not of a key a model sweeps."""
+    """``--param``/``--epochs`` settings: of a contender in the grid, valid, and not of a key a
+    model sweeps."""
+    in_grid = {spec.name for spec in grid.models}
     for model_name, params in grid.cli_params.items():
+        if model_name not in in_grid:
+            key = next(iter(params), "?")
+            raise InputError(
+                f"--param {model_name}.{key}: {model_name} is not a contender of this grid "
+                f"({', '.join(sorted(in_grid))}); it would set nothing"
+            )
         models.check_params(model_name, params, label)
     for spec in grid.models:
         for key in sorted(set(spec.sweep) & set(grid.cli_params.get(spec.name, {}))):
@@ -386,12 +451,33 @@ def _check_combinations(grid: Grid, label: str) -> None:
                 )
 
 
+#: The settings of a data set entry that only one kind of split reads.
+SPLIT_SETTINGS = {
+    "folds": ("kfold",),
+    "test_fraction": ("holdout", "cold-items"),
+    "leave_last": ("temporal",),
+}
+
+
+def refuse_unread_split_setting(key: str, value: Any, split: str, where: str) -> None:
+    """One line when ``key`` is set for a split that does not read it (it would be ignored)."""
+    readers = SPLIT_SETTINGS.get(key, ())
+    if readers and split not in readers:
+        raise InputError(
+            f"{where}: {key} = {value!r} is read by a {' or '.join(readers)} split only, and "
+            f"this data set is split by {split}; drop it or change the split"
+        )
+
+
 def _dataset(entry: dict[str, Any], where: str) -> DatasetSpec:
     entry = renamed(entry, where)
     _check_keys(entry, {f.name for f in dataclasses.fields(DatasetSpec)}, where)
     if "name" not in entry:
         raise InputError(f"{where}: needs a name")
     _check_fields(entry, DatasetSpec, where)
+    for key in SPLIT_SETTINGS:
+        if key in entry:
+            refuse_unread_split_setting(key, entry[key], entry.get("split", "holdout"), where)
     return DatasetSpec(**entry)
 
 
@@ -441,8 +527,8 @@ RULES: dict[tuple[type, str], Rule] = {
     ),
     (DatasetSpec, "folds"): _at_least(2),
     (DatasetSpec, "seeds"): (
-        lambda seeds: len(seeds) > 0 and min(seeds) >= 0,
-        "must be a non-empty list of whole numbers >= 0",
+        lambda seeds: len(seeds) > 0 and min(seeds) >= 0 and max(seeds) <= MAX_SEED,
+        f"must be a non-empty list of whole numbers from 0 to {MAX_SEED}",
     ),
     (DatasetSpec, "test_fraction"): (
         lambda fraction: 0 < fraction < 1,

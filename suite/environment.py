@@ -89,8 +89,7 @@ def environment() -> dict[str, Any]:
         "threadpools": [
             {k: v for k, v in pool.items() if k != "filepath"} for pool in threadpool_info()
         ],
-        "git_commit": _git("rev-parse", "HEAD"),
-        "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
+        **code_version(),
     }
     if torch.cuda.is_available():
         props = torch.cuda.get_device_properties(0)
@@ -126,6 +125,14 @@ def versions() -> dict[str, str | None]:
     found |= {name: _version(name) for name in HARNESS_PACKAGES}
     found |= models.library_versions()
     return found
+
+
+def code_version() -> dict[str, Any]:
+    """The git commit of the code running now, and whether its tracked files had changes."""
+    return {
+        "git_commit": _git("rev-parse", "HEAD"),
+        "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
+    }
 
 
 def _cpu_model() -> str:
@@ -278,8 +285,7 @@ def start_session(
         "cpu": _cpu_model(),
         "cores": os.cpu_count(),
         "threads_per_run": threads_per_run,
-        "git_commit": _git("rev-parse", "HEAD"),
-        "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
+        **code_version(),
         "before": {**load_average(), **cpu_shares(first, start), "sample_s": sample_s},
     }
     env["load"] = [*env.get("load", []), session]

@@ -32,6 +32,7 @@ This is where a model is timed. The harness runs each ``Task`` in a fresh worker
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import traceback
@@ -42,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from suite import metrics, models
+from suite import environment, metrics, models
 from suite.data import splits, storage
 from suite.data.ratings import Ratings
 from suite.early_stopping import VALIDATION_FRACTION, EarlyStopping
@@ -57,6 +58,7 @@ from suite.measure import (
     reset_peak_rss,
 )
 from suite.models.base import Contest, Model, StopTraining
+from suite.models.facts import Facts
 
 #: ``progress(epoch, total_epochs)``, called after each epoch.
 Progress = Callable[[int, int], None]
@@ -78,6 +80,7 @@ class Task:
     n_threads: int
     params: dict[str, Any]
     split_file: str  # the shared train/test (``suite.data.storage``)
+    data_digest: str = ""  # the data set's content (``Ratings.digest``)
     rating_target: float | None = None
     relevance_threshold: float = metrics.DEFAULT_RELEVANCE_THRESHOLD
     curve_users: int = 2000
@@ -389,7 +392,10 @@ class Curve:
 
 
 def base_record(task: Task) -> dict[str, Any]:
-    """The fields a record has whatever happens to the run."""
+    """The fields a record has whatever happens to the run, its provenance among them: the
+    data's content digest, the code's commit (and whether the tree had changes), and the
+    contender's class facts and library versions as they were when it ran."""
+    contender = models.lookup(task.model)
     return {
         "run_id": task.run_id,
         "config": task.config,
@@ -409,5 +415,11 @@ def base_record(task: Task) -> dict[str, Any]:
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "pid": os.getpid(),
         "rss_baseline_mb": current_rss_mb(),
+        "data_digest": task.data_digest,
+        **environment.code_version(),
+        "model_facts": Facts.of(contender).to_json() if contender is not None else "",
+        "library_version": (
+            json.dumps(contender.library_versions(), sort_keys=True) if contender else ""
+        ),
         **task.facts,
     }

@@ -2,9 +2,11 @@
 
 Two ``mfbench run --resume`` on the same folder would both run the pending runs (duplicate
 records, timings taken under each other's load). ``FolderLock`` takes an exclusive
-``flock`` on ``<folder>/.lock`` and writes its PID there; a second writer is refused with
-one line naming the holder. The operating system releases the lock when its process ends,
-however it ends (Ctrl-C, SIGKILL, a crash), so a stale lock never blocks a resume.
+``flock`` on an open descriptor of the folder itself — not on a file in it, which someone
+could delete and so let a second writer in — and writes its PID to ``<folder>/.lock`` for
+the message that refuses a second writer. The operating system releases the lock when its
+process ends, however it ends (Ctrl-C, SIGKILL, a crash), so a stale lock never blocks a
+resume.
 """
 
 from __future__ import annotations
@@ -23,28 +25,38 @@ LOCK_FILE = ".lock"
 class FolderLock:
     """``with FolderLock(folder):`` — this process is the folder's only writer inside."""
 
+    path: Path
+
     def __init__(self, folder: Path) -> None:
         self.path = Path(folder) / LOCK_FILE
         self._handle: int | None = None
 
     def __enter__(self) -> FolderLock:
         try:
-            handle = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            handle = os.open(self.path.parent, os.O_RDONLY | os.O_DIRECTORY)
         except OSError as exc:
-            raise unwritable(self.path, exc) from exc
+            raise unwritable(self.path.parent, exc) from exc
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.pread(handle, 64, 0).decode(errors="replace").strip() or "?"
             os.close(handle)
             raise InputError(
-                f"--out {self.path.parent}: another mfbench (pid {holder}) is writing to this "
-                "run folder; wait for it to finish, or use another --out"
+                f"--out {self.path.parent}: another mfbench (pid {self._holder()}) is writing "
+                "to this run folder; wait for it to finish, or use another --out"
             ) from None
-        os.ftruncate(handle, 0)
-        os.pwrite(handle, f"{os.getpid()}\n".encode(), 0)
         self._handle = handle
+        try:
+            self.path.write_text(f"{os.getpid()}\n")
+        except OSError as exc:
+            self.__exit__(None, None, None)
+            raise unwritable(self.path, exc) from exc
         return self
+
+    def _holder(self) -> str:
+        try:
+            return self.path.read_text(errors="replace").strip() or "?"
+        except OSError:
+            return "?"
 
     def __exit__(
         self,
@@ -53,7 +65,7 @@ class FolderLock:
         trace: TracebackType | None,
     ) -> None:
         if self._handle is not None:
-            os.ftruncate(self._handle, 0)
+            self.path.unlink(missing_ok=True)
             fcntl.flock(self._handle, fcntl.LOCK_UN)
             os.close(self._handle)
             self._handle = None

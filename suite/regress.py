@@ -123,6 +123,7 @@ def run_check(
     update_speed: bool = False,
     overrides: dict[str, float | None] | None = None,
     in_process: bool = False,
+    allow_new: bool = False,
 ) -> int:
     """``mfbench check``: run ``config`` into ``out``, compare it with ``reference``; the exit
     code (0 pass, 1 a regression or nothing compared).
@@ -130,7 +131,9 @@ def run_check(
     The reference is read (and refused in one line) before any work. ``update`` makes the
     run the new reference, after showing what changed; ``update_speed`` keeps its speed
     figures as this machine class's, if accuracy passes. ``overrides`` replace the
-    reference's tolerances (``speed_factor``, ``accuracy_floor``) where not None.
+    reference's tolerances (``speed_factor``, ``accuracy_floor``) where not None. A
+    contender the reference has no ok run of is "new" and fails the gate (nothing vouches
+    for its numbers) unless ``allow_new``.
     """
     grid = load_config(config)
     old = None
@@ -166,6 +169,14 @@ def run_check(
     print(f"check: {out / 'CHECK.md'}")
     if table is not None and not table["verdict"].isin(["ok", "FAIL"]).any():
         print("check: nothing was compared, so nothing is vouched for")  # silence is no pass
+        return 1
+    new = table[table["verdict"] == "new"] if table is not None else table
+    if new is not None and not new.empty and not allow_new:
+        names = ", ".join(sorted(set(new["model"] + " on " + new["dataset"])))
+        print(
+            f"check: not vouched for, no ok run in the reference: {names}; pass --allow-new "
+            "to accept them unchecked, or --update the reference"
+        )
         return 1
     return 1 if failed else 0
 
@@ -391,7 +402,7 @@ def _headline(table: pd.DataFrame) -> str:
     also = {
         "unchecked": "speed row(s) not checked (why: in the table)",
         "gone": "contender(s) of the reference not in this run",
-        "new": "contender(s) new in this run, not in the reference (not judged)",
+        "new": "contender(s) with no ok run in the reference, not checked",
     }
     for verdict, what in also.items():
         if count.get(verdict, 0):
@@ -612,17 +623,32 @@ def _unchecked(key: tuple, value: float, why: str) -> list:
 
 
 def _membership_rows(ref: pd.DataFrame, now: pd.DataFrame) -> list[list]:
+    """Contenders of the reference missing now ("gone"), and contenders with ok runs now that
+    the reference has none of ("new": absent from it, or skipped or failed when it was made,
+    e.g. without Java): nothing vouches for their numbers, so ``run_check`` fails on them
+    unless new ones are allowed."""
     registered = set(models.names())
     model_of = dict(zip(ref["label"], ref["model"], strict=True))
     before = set(map(tuple, ref[KEY].drop_duplicates().to_numpy()))
+    ok_before = set(map(tuple, ref.loc[ref["status"] == "ok", KEY].drop_duplicates().to_numpy()))
     after = set(map(tuple, now[KEY].drop_duplicates().to_numpy()))
+    ok_after = set(map(tuple, now.loc[now["status"] == "ok", KEY].drop_duplicates().to_numpy()))
     rows = []
     for key in sorted(before - after):
         why = "no longer registered" if model_of[key[1]] not in registered else "not in this run"
         rows.append(_row(f"present ({why})", key, verdict="gone"))
-    for key in sorted(after - before):
-        rows.append(_row("present (not in the reference)", key, verdict="new"))
+    for key in sorted(ok_after - ok_before):
+        if key in before:
+            statuses = "/".join(sorted(set(_runs_of(ref, key)["status"])))
+            why = f"{statuses} in the reference: never compared"
+        else:
+            why = "not in the reference"
+        rows.append(_row(f"present ({why})", key, verdict="new"))
     return rows
+
+
+def _runs_of(frame: pd.DataFrame, key: tuple) -> pd.DataFrame:
+    return frame[(frame[KEY] == pd.Series(key, index=KEY)).all(axis=1)]
 
 
 def _labelled(frame: pd.DataFrame) -> pd.DataFrame:

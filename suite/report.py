@@ -20,6 +20,7 @@ from suite import environment, metrics, models, plots, safe_io, stats, verdicts
 from suite import results as results_io
 from suite.errors import InputError
 from suite.models.base import Contest
+from suite.models.facts import recorded
 from suite.verdicts import CONTEST_TITLES, Standings, si
 
 REFERENCE_BACKEND = "cpu"
@@ -98,7 +99,22 @@ def write_report(folder: Path, reference_model: str | None = None) -> Written:
     ``reference_model`` is the contender throughput ratios divide by in the contest(s) it
     enters (default: each contest's registered ``speedup_baseline``).
     """
+    results, curves = load(folder)
+    with recorded(results_io.recorded_facts(results)):  # the facts as the runs had them
+        return _write_report(folder, results, curves, reference_model)
+
+
+def load(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A folder's results and curves, refused (one line) where runs of one data set name were
+    measured on different data: the paired tests would pair them."""
     results, curves = results_io.load(folder)
+    results_io.refuse_mixed_data(results, str(folder))
+    return results, curves
+
+
+def _write_report(
+    folder: Path, results: pd.DataFrame, curves: pd.DataFrame, reference_model: str | None
+) -> Written:
     if reference_model is not None and reference_model not in set(results["label"]):
         raise InputError(
             f"--reference-model {reference_model}: no such contender in {folder} "
@@ -135,7 +151,15 @@ def update_readme(readme: Path, folder: Path) -> None:
         raise InputError(f"--readme {readme}: cannot read it as text ({exc})") from exc
     if README_START not in text or README_END not in text:
         raise InputError(f"{readme}: no {README_START} ... {README_END} block to fill")
-    results, _ = results_io.load(folder)
+    results, _ = load(folder)
+    with recorded(results_io.recorded_facts(results)):
+        body = _headline(folder, results)
+    head, rest = text.split(README_START, 1)
+    tail = rest.split(README_END, 1)[1]
+    safe_io.write_text(readme, f"{head}{README_START}\n{body}\n{README_END}{tail}")
+
+
+def _headline(folder: Path, results: pd.DataFrame) -> str:
     env = _environment(folder)
     summary = summarize(results)
     threads = ", ".join(map(str, sorted(results["n_threads"].dropna().astype(int).unique())))
@@ -152,10 +176,7 @@ def update_readme(readme: Path, folder: Path) -> None:
         runs = results[results["dataset"] == dataset]
         said = " ".join(verdicts.verdict(rows, runs, _gpu_name(env))) if not rows.empty else ""
         blocks.append(f"#### {dataset}\n\n{said}\n\n{contest_tables(rows, runs)}")
-    head, rest = text.split(README_START, 1)
-    tail = rest.split(README_END, 1)[1]
-    body = "\n\n".join(blocks)
-    safe_io.write_text(readme, f"{head}{README_START}\n{body}\n{README_END}{tail}")
+    return "\n\n".join(blocks)
 
 
 def _rows(summary: pd.DataFrame, dataset: str) -> pd.DataFrame:
@@ -472,7 +493,7 @@ def _dataset_section(
         )
     if rows.empty:
         return "\n\n".join([*parts, "_No successful runs._"])
-    slug = "".join(c if c.isalnum() or c in "-_" else "_" for c in Path(dataset).name)
+    slug = results_io.slug(dataset)
     pairs = verdicts.pairings(rows, runs)
     for contest in CONTESTS:
         table = verdicts.standings(rows, runs, contest)

@@ -14,6 +14,7 @@ import pandas as pd
 
 from suite import metrics, safe_io
 from suite.errors import InputError
+from suite.models.facts import Facts
 
 log = logging.getLogger("mfbench")
 
@@ -73,6 +74,11 @@ EXTRA_COLUMNS = [
     "n_validation",
     "best_epoch",
     "validation_score",
+    "data_digest",
+    "git_commit",
+    "git_dirty",
+    "model_facts",
+    "library_version",
 ]
 
 COLUMNS = REQUIRED_COLUMNS + EXTRA_COLUMNS
@@ -88,6 +94,11 @@ TEXT_COLUMNS = {
     "reason",
     "started_at",
     "config",
+    "data_digest",
+    "git_commit",
+    "git_dirty",
+    "model_facts",
+    "library_version",
 }
 
 #: One row per (run, epoch): the convergence curves, with each primary metric on the test set.
@@ -292,6 +303,52 @@ def param(params: Any, name: str) -> Any:
         except ValueError:
             return None
     return params.get(name) if isinstance(params, dict) else None
+
+
+def slug(dataset: str) -> str:
+    """A data set's label as a file name part: ``ml-100k``, ``ml-100k__features``; a file's
+    label (a path) keeps its base name plus a hash of the whole path, so two ``u.data`` in
+    two folders get two names (``u_data-1a2b3c4d``)."""
+    base = Path(dataset).name
+    shown = "".join(c if c.isalnum() or c in "-_" else "_" for c in base)
+    if base == dataset:
+        return shown
+    return f"{shown}-{hashlib.sha1(dataset.encode()).hexdigest()[:8]}"
+
+
+def data_digests(results: pd.DataFrame) -> pd.Series:
+    """Each run's data content digest, "" where its record has none (an older one)."""
+    column = results.get("data_digest", pd.Series(None, index=results.index, dtype=object))
+    return column.map(lambda digest: digest if isinstance(digest, str) else "")
+
+
+def refuse_mixed_data(results: pd.DataFrame, where: str) -> None:
+    """``InputError`` where runs of one data set name were measured on different data (two
+    content digests): nothing may pair or pool them. Records without a digest (older ones)
+    are not checked."""
+    known = results.assign(data_digest=data_digests(results))
+    known = known[known["data_digest"] != ""]
+    digests = known.groupby("dataset")["data_digest"].unique()
+    for dataset, found in digests.items():
+        if len(found) > 1:
+            shown = ", ".join(str(digest)[:12] for digest in found)
+            raise InputError(
+                f"{where}: the runs of {dataset} were measured on {len(found)} different data "
+                f"sets (content digests {shown}); they cannot be compared or pooled"
+            )
+
+
+def recorded_facts(results: pd.DataFrame) -> dict[str, Facts]:
+    """Each contender's class facts as its latest record stored them (``model_facts``), for
+    ``suite.models.facts.recorded``; contenders recorded without them are left out."""
+    if "model_facts" not in results:
+        return {}
+    found = {}
+    for model, text in zip(results["model"], results["model_facts"], strict=True):
+        facts = Facts.from_json(text)
+        if facts is not None:
+            found[model] = facts
+    return found
 
 
 def labels(frame: pd.DataFrame) -> pd.Series:

@@ -12,6 +12,7 @@ loses no finished run, and ``--resume`` skips every run already recorded as ok o
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -25,6 +26,7 @@ from typing import Any
 from suite import data, environment, executors, results, safe_io
 from suite.config import DatasetSpec, Grid, validate
 from suite.data import feedback, splits, storage
+from suite.data.ratings import Ratings
 from suite.errors import InputError
 from suite.execute import Task
 from suite.executors.base import Executor, SplitPlan
@@ -36,32 +38,91 @@ log = logging.getLogger("mfbench")
 
 SPLIT_FOLDER = ".splits"
 GRID_FILE = "grid.json"
+PLAN_FILE = "plan.json"
 ENV_FILE = "env.json"
 
+#: Files that mean a folder already holds results (``--out`` refuses it unless resuming).
+RESULT_FILES = (
+    results.RESULTS_FILE,
+    "results.csv",
+    "REPORT.md",
+    ENV_FILE,
+    "check.json",
+    "CHECK.md",
+)
 
-def plan(grid: Grid, out: Path) -> list[SplitPlan]:
-    """The grid expanded into tasks, grouped by the split they share."""
+
+class Datasets:
+    """The grid's data sets, each loaded once and held until its last split is made.
+
+    Planning needs each one's content digest (run ids come from it), and the splits need its
+    ratings: one load serves both.
+    """
+
+    def __init__(self) -> None:
+        self._held: dict[tuple[str, str | None, bool], tuple[Ratings, float]] = {}
+
+    @staticmethod
+    def key(spec: DatasetSpec) -> tuple[str, str | None, bool]:
+        return (spec.name, spec.format, spec.features)
+
+    def load(self, spec: DatasetSpec) -> tuple[Ratings, float]:
+        """The ratings of ``spec`` and the seconds they took to load."""
+        key = self.key(spec)
+        if key not in self._held:
+            start = time.perf_counter()
+            ratings = data.load(spec.name, seed=0, format=spec.format, features=spec.features)
+            self._held[key] = (ratings, time.perf_counter() - start)
+        return self._held[key]
+
+    def digest(self, spec: DatasetSpec) -> str:
+        return self.load(spec)[0].digest()
+
+    def release(self, spec: DatasetSpec) -> None:
+        self._held.pop(self.key(spec), None)
+
+
+def plan(grid: Grid, out: Path, datasets: Datasets | None = None) -> list[SplitPlan]:
+    """The grid expanded into tasks, grouped by the split they share.
+
+    Each data set is loaded (through ``datasets``) for its content digest, which enters the
+    run ids. A grid that would run the same run twice (a backend, seed or setting listed
+    twice) is refused, naming it.
+    """
+    datasets = datasets or Datasets()
     n_threads = grid.n_threads or default_threads()
-    plans = []
+    plans, seen = [], {}
     for dataset in grid.datasets:
+        digest = datasets.digest(dataset)
+        settings = [
+            (spec.name, label, params, backend)
+            for spec in grid.models
+            if spec.datasets is None or dataset.name in spec.datasets
+            for label, params in grid.variants(dataset, spec)
+            for backend in spec.backends
+        ]
         for fold, seed in dataset.split_instances():
-            split_file = out / SPLIT_FOLDER / f"{_slug(dataset.label)}-f{fold}-s{seed}.npz"
-            tasks = [
-                Task(
-                    run_id=run_id(
-                        dataset, fold, seed, label, backend, params, n_threads, _stopping(grid)
-                    ),
+            split_file = (
+                out
+                / SPLIT_FOLDER
+                / f"{results.slug(dataset.label)}-{digest[:8]}-f{fold}-s{seed}.npz"
+            )
+            tasks = []
+            for model, label, params, backend in settings:
+                task = Task(
+                    run_id=run_id(digest, dataset, fold, seed, model, backend, params, grid),
                     config=grid.name,
                     dataset=dataset.label,
                     split=dataset.split,
                     fold=fold,
                     seed=seed,
-                    model=spec.name,
+                    model=model,
                     label=label,
                     backend=backend,
                     n_threads=n_threads,
                     params=params,
                     split_file=str(split_file),
+                    data_digest=digest,
                     rating_target=dataset.rating_target,
                     relevance_threshold=dataset.relevance_threshold,
                     curve_users=grid.curve_users,
@@ -71,27 +132,32 @@ def plan(grid: Grid, out: Path) -> list[SplitPlan]:
                     patience=grid.patience,
                     validation_fraction=grid.validation_fraction,
                 )
-                for spec in grid.models
-                if spec.datasets is None or dataset.name in spec.datasets
-                for label, params in grid.variants(dataset, spec)
-                for backend in spec.backends
-            ]
+                where = f"{dataset.label} fold {fold} seed {seed}: {label} on {backend}"
+                if task.run_id in seen:
+                    raise InputError(
+                        f"{grid.name}: {where} is the same run as {seen[task.run_id]} (the "
+                        "same data, split, contender, backend and settings); list each once"
+                    )
+                seen[task.run_id] = where
+                tasks.append(task)
             plans.append(SplitPlan(dataset, fold, seed, tasks))
     return plans
 
 
 def run_id(
+    data_digest: str,
     dataset: DatasetSpec,
     fold: int,
     seed: int,
-    label: str,
+    model: str,
     backend: str,
     params: dict[str, Any],
-    n_threads: int,
-    stopping: dict[str, Any] | None = None,
+    grid: Grid,
 ) -> str:
-    """Stable id of a run: a hash of everything that defines it (``stopping``: the early
-    stopping settings, if any; ids of runs without it are unchanged)."""
+    """Stable id of a run: a hash of what determines its result — the data's content, the
+    split, fold and seed, the contender, backend and resolved settings, and how it is
+    evaluated and stopped. Execution facts (threads, machine, executor, label) are recorded in
+    the record, not hashed: a run is the same run on any core count."""
     split = {
         "split": dataset.split,
         "folds": dataset.folds if dataset.split == "kfold" else None,
@@ -99,14 +165,18 @@ def run_id(
             dataset.test_fraction if dataset.split in ("holdout", "cold-items") else None
         ),
         "leave_last": dataset.leave_last if dataset.split == "temporal" else None,
-        **({"features": True} if dataset.features else {}),  # ids without it stay as they were
     }
-    defining = [dataset.name, split, fold, seed, label, params, backend, n_threads]
-    key = json.dumps(
-        [*defining, stopping] if stopping else defining,
-        sort_keys=True,
-        default=str,
-    )
+    evaluation = {
+        "relevance_threshold": dataset.relevance_threshold,
+        "rating_target": dataset.rating_target,
+        "eval_users": grid.eval_users,
+        "curve_users": grid.curve_users,
+        "repeats": grid.repeats,
+        "calibrate": grid.calibrate,
+        "stopping": _stopping(grid),
+    }
+    defining = [data_digest, split, fold, seed, model, backend, params, evaluation]
+    key = json.dumps(defining, sort_keys=True, default=str)
     return hashlib.sha1(key.encode()).hexdigest()[:12]
 
 
@@ -141,7 +211,10 @@ def run_grid(
     resumed one, the load and CPU steal before and after it (``suite.environment``): a
     resumed run appends its own session, so the conditions of the earlier runs stay recorded.
     """
-    plans = plan(grid, out)
+    datasets = Datasets()
+    plans = plan(grid, out, datasets)
+    if resume:
+        plans = _saved_plans(out, plans, grid.n_threads or default_threads())
     if not any(split_plan.tasks for split_plan in plans):
         raise InputError(f"{grid.name}: the grid holds no run (no data set × model pairs)")
     runs_on = (
@@ -155,34 +228,131 @@ def run_grid(
         )
     )
     with runs_on:
-        _run_in_folder(grid, plans, out, resume, runs_on)
+        _run_in_folder(grid, plans, out, resume, runs_on, datasets)
     return out
 
 
 def _run_in_folder(
-    grid: Grid, plans: list[SplitPlan], out: Path, resume: bool, executor: Executor
+    grid: Grid,
+    plans: list[SplitPlan],
+    out: Path,
+    resume: bool,
+    executor: Executor,
+    datasets: Datasets,
 ) -> None:
     safe_io.make_folder(out)
     with FolderLock(out):
-        if not resume and (out / results.RESULTS_FILE).exists():
-            raise InputError(f"--out {out}: already holds results; pass --resume or another --out")
+        if not resume:
+            held = [name for name in RESULT_FILES if (out / name).exists()]
+            if held:
+                raise InputError(
+                    f"--out {out}: already holds results ({', '.join(held)}); pass --resume "
+                    "to continue its grid, or choose another --out"
+                )
         for name in (results.RESULTS_FILE, results.CURVES_FILE):
             results.drop_torn_tail(out / name)
         resumed = resume and (out / results.RESULTS_FILE).exists()
         done = results.finished_ids(out) if resume else set()
-        safe_io.write_text(out / GRID_FILE, grid.to_json())
+        if not resume:
+            safe_io.write_text(out / GRID_FILE, grid.to_json())
+            safe_io.write_json(out / PLAN_FILE, _plan_document(plans))
         with environment.recorded_session(
             out / ENV_FILE,
             resumed=resumed,
             threads_per_run=grid.n_threads or default_threads(),
         ):
-            _run_pending(grid.name, plans, out, done, executor)
+            _run_pending(grid.name, plans, out, done, executor, datasets)
         shutil.rmtree(out / SPLIT_FOLDER, ignore_errors=True)
         results.write_csv(out)
 
 
+def _plan_document(plans: list[SplitPlan]) -> dict[str, Any]:
+    """What ``plan.json`` holds: each data set's digest and every planned task (what a run
+    is: its id, data, split, contender, resolved settings), so a resume runs these."""
+    tasks = [
+        {key: value for key, value in dataclasses.asdict(task).items() if key != "facts"}
+        for split_plan in plans
+        for task in split_plan.tasks
+    ]
+    digests = {task["dataset"]: task["data_digest"] for task in tasks}
+    return {"version": PLAN_VERSION, "data_digests": digests, "tasks": tasks}
+
+
+#: The layout of ``plan.json``.
+PLAN_VERSION = 1
+
+
+def _saved_plans(out: Path, now: list[SplitPlan], n_threads: int) -> list[SplitPlan]:
+    """The folder's own planned tasks (``plan.json``), for ``--resume``.
+
+    The data must be what the folder's runs were measured on (the same content digests),
+    or the resume is refused: its runs would mix two data sets under one name. Settings
+    that resolve differently now (a tuned-settings file changed since) do not change what
+    the folder runs: it keeps its own, and says so. Threads are the machine's now.
+    """
+    source = out / PLAN_FILE
+    if not source.is_file():
+        raise InputError(
+            f"--out {out}: holds no {PLAN_FILE} (written by an mfbench before run identities "
+            "were saved); its runs cannot be matched to this grid's: start a new --out"
+        )
+    saved = safe_io.read_json(source, PLAN_FILE)
+    try:
+        digests: dict[str, str] = saved["data_digests"]
+        tasks = [Task(**{**fields, "n_threads": n_threads}) for fields in saved["tasks"]]
+    except (KeyError, TypeError) as exc:
+        raise InputError(f"{source}: not a saved plan ({type(exc).__name__}: {exc})") from exc
+    current = {t.dataset: t.data_digest for split_plan in now for t in split_plan.tasks}
+    for label, digest in digests.items():
+        if label in current and current[label] != digest:
+            raise InputError(
+                f"--resume: the data set {label} changed since {out} began (content digest "
+                f"{digest[:12]} then, {current[label][:12]} now); its runs would mix two data "
+                "sets: restore the data, or start a new --out"
+            )
+    ids_now = [t.run_id for split_plan in now for t in split_plan.tasks]
+    if ids_now != [t.run_id for t in tasks]:
+        changed = next(
+            (
+                f"{old.label} on {old.dataset}: {_first_change(old.params, new.params)}"
+                for old, new in zip(tasks, (t for p in now for t in p.tasks), strict=False)
+                if old.run_id != new.run_id
+            ),
+            "the grid's runs",
+        )
+        log.info(
+            "%s: the settings resolve differently now than when it began (%s, e.g. a tuned "
+            "settings file changed); the resume runs the folder's own (%s)",
+            out,
+            changed,
+            PLAN_FILE,
+        )
+    grouped: dict[tuple[str, int, int], list[Task]] = {}
+    for task in tasks:
+        grouped.setdefault((task.dataset, task.fold, task.seed), []).append(task)
+    return [
+        dataclasses.replace(
+            split_plan,
+            tasks=grouped.get((split_plan.dataset.label, split_plan.fold, split_plan.seed), []),
+        )
+        for split_plan in now
+    ]
+
+
+def _first_change(saved: dict[str, Any], now: dict[str, Any]) -> str:
+    for key in sorted({*saved, *now}):
+        if saved.get(key) != now.get(key):
+            return f"{key} {saved.get(key)!r} then, {now.get(key)!r} now"
+    return "the same settings"
+
+
 def _run_pending(
-    name: str, plans: list[SplitPlan], out: Path, done: set[str], executor: Executor
+    name: str,
+    plans: list[SplitPlan],
+    out: Path,
+    done: set[str],
+    executor: Executor,
+    datasets: Datasets,
 ) -> None:
     """Every run of ``plans`` not in ``done``, each record appended as soon as it is made.
 
@@ -201,7 +371,9 @@ def _run_pending(
     try:
         with (
             Progress(total, initial=total - pending) as progress,
-            closing(executor.run(_splits_to_run(plans, done, out), done, progress)) as outcomes,
+            closing(
+                executor.run(_splits_to_run(plans, done, out, datasets), done, progress)
+            ) as outcomes,
         ):
             for record, curves in outcomes:
                 record.setdefault("executor", executor.name)
@@ -241,22 +413,21 @@ def saved_grid(out: Path) -> Grid:
 
 
 def _splits_to_run(
-    plans: list[SplitPlan], done: set[str], out: Path
+    plans: list[SplitPlan], done: set[str], out: Path, datasets: Datasets
 ) -> Iterator[tuple[SplitPlan, dict[str, Any]]]:
-    """Each split that still has pending runs, saved for the workers, with its facts."""
+    """Each split that still has pending runs, saved for the workers, with its facts.
+
+    A data set is let go once its last split is made (one held at a time from then on).
+    """
     safe_io.make_folder(out / SPLIT_FOLDER)
-    loaded: dict[tuple[str, bool], tuple[Any, float]] = {}
-    for split_plan in plans:
-        if all(task.run_id in done for task in split_plan.tasks) or not split_plan.tasks:
-            continue
+    last_use = {Datasets.key(split_plan.dataset): i for i, split_plan in enumerate(plans)}
+    for index, split_plan in enumerate(plans):
         spec = split_plan.dataset
-        key = (spec.name, spec.features)
-        if key not in loaded:
-            loaded.clear()  # hold one data set at a time
-            start = time.perf_counter()
-            ratings = data.load(spec.name, seed=0, format=spec.format, features=spec.features)
-            loaded[key] = (ratings, time.perf_counter() - start)
-        ratings, load_s = loaded[key]
+        if all(task.run_id in done for task in split_plan.tasks) or not split_plan.tasks:
+            if last_use[Datasets.key(spec)] == index:
+                datasets.release(spec)
+            continue
+        ratings, load_s = datasets.load(spec)
         start = time.perf_counter()
         train, test = splits.split(
             ratings,
@@ -270,20 +441,16 @@ def _splits_to_run(
         split_s = time.perf_counter() - start
         train.metadata[feedback.POSITIVE_THRESHOLD] = spec.relevance_threshold  # one definition
         storage.save(Path(split_plan.tasks[0].split_file), {"train": train, "test": test})
-        yield (
-            split_plan,
-            {
-                "n_users": ratings.n_users,
-                "n_items": ratings.n_items,
-                "n_train": len(train),
-                "n_test": len(test),
-                "load_s": load_s,
-                "split_s": split_s,
-                "n_test_cold_dropped": test.metadata["split"]["n_test_cold_dropped"],
-                "rating_noise_floor": ratings.metadata.get("noise_floor_rmse", float("nan")),
-            },
-        )
-
-
-def _slug(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_" else "_" for c in Path(name).name)
+        facts = {
+            "n_users": ratings.n_users,
+            "n_items": ratings.n_items,
+            "n_train": len(train),
+            "n_test": len(test),
+            "load_s": load_s,
+            "split_s": split_s,
+            "n_test_cold_dropped": test.metadata["split"]["n_test_cold_dropped"],
+            "rating_noise_floor": ratings.metadata.get("noise_floor_rmse", float("nan")),
+        }
+        if last_use[Datasets.key(spec)] == index:
+            datasets.release(spec)
+        yield split_plan, facts

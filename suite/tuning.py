@@ -24,6 +24,7 @@ may have cut the search short.
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -313,6 +314,7 @@ def tune_dataset(
     """
     for name in names:
         models.get(name)  # unknown names fail here, listing the valid ones
+    safe_io.make_folder(out, "--out")  # an unusable folder is refused before any search
     ratings = data.load(dataset)
     train, _ = splits.split(ratings, split, fold=0, folds=folds, seed=seed)
     fit, validation = splits.validation(train, seed=seed)
@@ -424,12 +426,23 @@ def trials_frame(results: list[Tuned]) -> pd.DataFrame:
 def save(settings: Path, dataset: str) -> Path:
     """Make ``settings`` the tuned settings every grid uses on ``dataset`` (merged over the
     contenders saved before: tuning one contender keeps the others' winners, each with its
-    comments, under the provenance of the search that chose them)."""
+    comments, under the provenance of the search that chose them).
+
+    They go to ``config.tuned_folder()`` under the data set's key (``config.tuned_key``): the
+    folder ``$MFBENCH_TUNED`` names, or the source tree's ``suite/configs/tuned/``. An
+    installed mfbench (in site-packages) is never written to: set ``MFBENCH_TUNED`` there.
+    """
     import tomllib
 
     from suite import config
 
-    target = config.tuned_folder() / f"{Path(dataset).name}.toml"
+    folder = config.tuned_folder()
+    if not os.environ.get("MFBENCH_TUNED") and _installed(folder):
+        raise InputError(
+            f"--save: the tuned settings folder {folder} is inside the installed mfbench; set "
+            "MFBENCH_TUNED=DIR to keep them in a folder of your own (grids then read it)"
+        )
+    target = folder / f"{config.tuned_key(dataset)}.toml"
     text = settings.read_text(encoding="utf-8")
     new = tomllib.loads(text)
     if target.is_file():
@@ -440,6 +453,11 @@ def save(settings: Path, dataset: str) -> Path:
     safe_io.make_folder(target.parent, "--save")
     safe_io.write_text(target, text)
     return target
+
+
+def _installed(folder: Path) -> bool:
+    """Whether ``folder`` lies in an installed package (site-packages), not a source tree."""
+    return any(part in ("site-packages", "dist-packages") for part in folder.resolve().parts)
 
 
 def _searches(text: str) -> list[tuple[str, list[str]]]:

@@ -438,11 +438,9 @@ _RMSE = metrics.primary(Contest.RATING).column
 def budget(row: pd.Series) -> str:
     """``"full"``, ``"capped: 12% of each epoch"`` or ``"stopped early: 12 of 40 epochs"``."""
     notes = []
-    contender = models.lookup(row["model"])
     epochs, visited, n_train = row["epochs"], row["ratings_processed"], row["n_train"]
     if (
-        contender is not None
-        and contender.caps_epochs
+        models.caps_epochs(row["model"])
         and all(np.isfinite([epochs, visited, n_train]))
         and visited < epochs * n_train
     ):

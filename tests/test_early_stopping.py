@@ -119,12 +119,10 @@ def test_the_harness_records_what_early_stopping_did(tmp_path: Path, monkeypatch
     assert torch_row["n_validation"] > 0 and np.isfinite(torch_row["validation_score"])
     assert torch_row["n_train"] > torch_row["ratings_processed"] / torch_row["epochs"]
     assert svd["status"] == "ok" and "not early-stopped" in svd["reason"]
-    plain = runner.run_id(load_config(str(config)).datasets[0], 0, 0, "x", "cpu", {}, 1)
-    stopping = {"patience": 2, "validation": 0.1}
-    assert (
-        runner.run_id(load_config(str(config)).datasets[0], 0, 0, "x", "cpu", {}, 1, stopping)
-        != plain
-    )
+    grid = load_config(str(config))
+    stopped = runner.run_id("d", grid.datasets[0], 0, 0, "x", "cpu", {}, grid)
+    grid.patience = None
+    assert runner.run_id("d", grid.datasets[0], 0, 0, "x", "cpu", {}, grid) != stopped
 
 
 @pytest.mark.parametrize(

@@ -111,7 +111,7 @@ CONFIG_CASES = {
     "calibrate-string": ({"top": 'calibrate = "yes"'}, ['calibrate = "yes": must be true or']),
     "seeds-number": (
         {"dataset": "seeds = 0"},
-        [DATASET_ENTRY + "seeds = 0: must be a non-empty list of whole numbers >= 0"],
+        [DATASET_ENTRY + "seeds = 0: must be a non-empty list of whole numbers from 0 to 42"],
     ),
     "seeds-empty": ({"dataset": "seeds = []"}, [DATASET_ENTRY + "seeds = []: must be"]),
     "seeds-string": ({"dataset": 'seeds = "0"'}, [DATASET_ENTRY + 'seeds = "0": must be']),
@@ -217,7 +217,7 @@ def test_a_saved_grid_with_a_bad_thread_count_is_refused() -> None:
         ("lightfm-warp", {"learning_schedule": "sgd"}, r"learning_schedule='sgd'; choose from"),
         ("torch-mf", {"optimizer": "sgd", "sparse": True}, r"trainer='fused' writes dense"),
         ("numpy-sgd", {"n_threads": 0}, r"^n_threads=0: must be a whole number >= 1 or None$"),
-        ("numpy-sgd", {"seed": -1}, r"^seed=-1: must be a whole number >= 0$"),
+        ("numpy-sgd", {"seed": -1}, r"^seed=-1: must be a whole number >= 0 and <= 4294967295$"),
     ],
 )
 def test_create_refuses_an_invalid_value(name: str, params: dict, message: str) -> None:

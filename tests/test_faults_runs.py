@@ -104,7 +104,7 @@ def test_a_folder_with_results_is_not_overwritten(grid, tmp_path, capsys) -> Non
     assert run_in_process(grid, out, capsys, "--no-report")[0] == 0
     before = (out / results.RESULTS_FILE).read_bytes()
     assert_one_line_error(
-        ["run", "--config", grid, "--out", out], capsys, "already holds results; pass --resume"
+        ["run", "--config", grid, "--out", out], capsys, "already holds results (results.jsonl"
     )
     assert (out / results.RESULTS_FILE).read_bytes() == before
 

@@ -424,6 +424,6 @@ def test_the_headline_says_only_what_the_table_holds(tmp_path: Path) -> None:
     text = regress.render(regress.compare(rows(), worse, regress.Tolerances(), speed))
     assert text.splitlines()[2].startswith(
         "**2 regression(s)** out of 6 checks; 3 speed row(s) not checked (why: in the table); "
-        "1 contender(s) new in this run, not in the reference (not judged). **Speed not checked "
+        "1 contender(s) with no ok run in the reference, not checked. **Speed not checked "
         "on this machine:** no speed reference for this machine class (AMD EPYC / Haswell)"
     )

@@ -109,7 +109,7 @@ def test_env_json_describes_the_machine(finished) -> None:
 
 def test_refuses_to_overwrite_a_run_folder(finished) -> None:
     config, out = finished
-    with pytest.raises(InputError, match="already holds results; pass --resume"):
+    with pytest.raises(InputError, match=r"already holds results \(results.jsonl"):
         runner.run_grid(load_config(str(config)), out, in_process=True)
 
 

@@ -11,6 +11,7 @@ from harness_helpers import assert_one_line_error, ratings_file, run_cli
 from model_helpers import tiny_ratings
 
 from suite import models, tuning
+from suite.config import tuned_key
 from suite.data import splits
 from suite.models.base import Hyperparameter
 
@@ -146,11 +147,13 @@ def test_saving_keeps_each_earlier_winner_under_the_search_that_chose_it(
 
 
 def test_a_bad_tuned_settings_file_is_named(tuned_folder: Path, tmp_path: Path, capsys) -> None:
-    (tuned_folder / "u.data.toml").write_text('"numba-sgd" = { lr = -1.0 }\n')
-    data = ratings_file(tmp_path)  # u.data: its tuned settings are u.data.toml
+    data = ratings_file(tmp_path)  # a file's tuned settings are keyed by its content
+    key = tuned_key(str(data))
+    assert key.startswith("file-") and len(key) == len("file-") + 16
+    (tuned_folder / f"{key}.toml").write_text('"numba-sgd" = { lr = -1.0 }\n')
     assert_one_line_error(
         ["run", "--dataset", data, "--model", "numba-sgd", "--out", tmp_path / "run"],
         capsys,
-        "u.data.toml",
+        f"{key}.toml",
         "lr=-1.0",
     )

@@ -47,6 +47,11 @@ def add(commands: Any) -> None:
         type=at_least(0.0, float),
         help="allowed absolute loss of each primary metric (default: the reference's)",
     )
+    check.add_argument(
+        "--allow-new",
+        action="store_true",
+        help="pass even with contenders the reference has no ok run of (they stay unchecked)",
+    )
     add_in_process(check)
 
 
@@ -62,4 +67,5 @@ def main(args: argparse.Namespace) -> int:
         update_speed=args.update_speed,
         overrides={"speed_factor": args.speed_factor, "accuracy_floor": args.accuracy_floor},
         in_process=args.in_process,
+        allow_new=args.allow_new,
     )

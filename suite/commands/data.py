@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from suite.commands.options import Parser, add_command
+from suite.commands.options import Parser, add_command, seed
 
 
 def add(commands: Any) -> None:
@@ -42,7 +42,7 @@ def add(commands: Any) -> None:
     )
     info.add_argument("name_or_path", help="data set name or ratings file")
     info.add_argument("--format", help="force the file format (u.data, ratings.dat, ...)")
-    info.add_argument("--seed", type=int, default=0, help="seed of a generated data set")
+    info.add_argument("--seed", type=seed, default=0, help="seed of a generated data set")
 
 
 def fetch_main(args: argparse.Namespace) -> None:

@@ -48,8 +48,9 @@ def add_command(
     return command
 
 
-def at_least(low: float, kind: type = int) -> Any:
-    """An argparse type: a finite ``kind`` ``>= low`` (argparse names the option on error)."""
+def at_least(low: float, kind: type = int, high: float | None = None) -> Any:
+    """An argparse type: a finite ``kind`` ``>= low`` (and ``<= high``, if given); argparse
+    names the option on error."""
 
     def number(text: str) -> Any:
         try:
@@ -61,9 +62,18 @@ def at_least(low: float, kind: type = int) -> Any:
             raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
         if value < low:
             raise argparse.ArgumentTypeError(f"{value:g} is below the minimum, {low:g}")
+        if high is not None and value > high:
+            raise argparse.ArgumentTypeError(f"{value} is above the maximum, {high}")
         return value
 
     return number
+
+
+def seed(text: str) -> int:
+    """An argparse type: a seed, a whole number from 0 to ``MAX_SEED``."""
+    from suite.models.base import MAX_SEED
+
+    return at_least(0, int, MAX_SEED)(text)
 
 
 def path(text: str) -> str:

@@ -65,7 +65,7 @@ def add(commands: Any) -> None:
     run.add_argument("--backend", **many, help="backends for every model, e.g. cpu,cuda")
     run.add_argument("--split", choices=splits.METHODS, help="split method")
     run.add_argument("--folds", type=at_least(2), help="number of folds of a k-fold split")
-    run.add_argument("--seeds", type=at_least(1), metavar="N", help="seeds 0..N-1")
+    run.add_argument("--seeds", type=at_least(1, int, 10_000), metavar="N", help="seeds 0..N-1")
     run.add_argument("--threads", type=at_least(1), help="threads per run (default: every core)")
     run.add_argument("--epochs", type=at_least(1), help="epochs of every contender that has them")
     run.add_argument(
@@ -131,7 +131,14 @@ def main(args: argparse.Namespace) -> None:
 def grid_from_arguments(args: argparse.Namespace) -> Grid:
     """The grid of ``mfbench run``: a config (if any), then each flag overriding it."""
     from suite import models
-    from suite.config import DatasetSpec, Grid, ModelSpec, load_config, validate
+    from suite.config import (
+        DatasetSpec,
+        Grid,
+        ModelSpec,
+        load_config,
+        refuse_unread_split_setting,
+        validate,
+    )
 
     for flag in ("dataset", "model", "backend"):
         given = getattr(args, flag)
@@ -151,6 +158,8 @@ def grid_from_arguments(args: argparse.Namespace) -> Grid:
         grid.models = [configured.get(name, ModelSpec(name)) for name in listed(args.model)]
     for dataset in grid.datasets:
         dataset.split = args.split or dataset.split
+        if args.folds is not None:
+            refuse_unread_split_setting("folds", args.folds, dataset.split, f"--folds {args.folds}")
         dataset.folds = args.folds or dataset.folds
         dataset.seeds = list(range(args.seeds)) if args.seeds else dataset.seeds
         dataset.format = args.format or dataset.format
@@ -168,6 +177,9 @@ def grid_from_arguments(args: argparse.Namespace) -> Grid:
         models.get(spec.name)  # unknown names fail here, listing the valid ones
         if args.epochs is not None and "epochs" in models.hyperparameters(spec.name):
             grid.cli_params.setdefault(spec.name, {})["epochs"] = args.epochs
+    if args.epochs is not None and not any(spec.name in grid.cli_params for spec in grid.models):
+        names = ", ".join(spec.name for spec in grid.models)
+        raise InputError(f"--epochs {args.epochs}: no contender of the grid has epochs ({names})")
     for text in args.param:
         model_name, key, value = parse_param(text)
         grid.cli_params.setdefault(model_name, {})[key] = value

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from suite.commands.options import add_command, at_least, listed, new_run_folder, path
+from suite.commands.options import add_command, at_least, listed, new_run_folder, path, seed
 
 
 def add(commands: Any) -> None:
@@ -27,9 +27,11 @@ def add(commands: Any) -> None:
     tuning.add_argument("--dataset", required=True, help="data set name or ratings file")
     tuning.add_argument("--model", action="append", required=True, metavar="A,B", help="contenders")
     tuning.add_argument("--split", choices=("holdout", "kfold"), default="holdout")
-    tuning.add_argument("--folds", type=at_least(2), default=5, help="folds of a k-fold split")
+    tuning.add_argument(
+        "--folds", type=at_least(2), help="folds of a k-fold split (default: 5; kfold only)"
+    )
     tuning.add_argument("--trials", type=at_least(1), default=30, help="trials per contender")
-    tuning.add_argument("--seed", type=at_least(0), default=0, help="seeds split and sampler")
+    tuning.add_argument("--seed", type=seed, default=0, help="seeds split and sampler")
     tuning.add_argument("--patience", type=at_least(1), default=3, help="early stopping")
     tuning.add_argument("--max-epochs", type=at_least(1), default=100, help="per trial")
     tuning.add_argument("--timeout", type=at_least(1.0, float), help="seconds per contender")
@@ -46,13 +48,16 @@ def add(commands: Any) -> None:
 def main(args: argparse.Namespace) -> None:
     """Tune the contenders, writing the folder as each one's search ends."""
     from suite import tuning
+    from suite.config import refuse_unread_split_setting
 
+    if args.folds is not None:
+        refuse_unread_split_setting("folds", args.folds, args.split, f"--folds {args.folds}")
     tuning.tune_dataset(
         args.dataset,
         listed(args.model),
         Path(args.out) if args.out else new_run_folder("tune-"),
         split=args.split,
-        folds=args.folds,
+        folds=args.folds or 5,
         n_trials=args.trials,
         seed=args.seed,
         patience=args.patience,

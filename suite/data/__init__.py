@@ -67,6 +67,8 @@ def load(
         with_features = ", ".join(name for name in names() if has_features(name))
         raise InputError(f"{key}: side features come only with the data sets {with_features}")
     path = Path(name_or_path)
+    if path.exists() and not (path.is_file() or path.is_dir()):
+        raise InputError(f"{path}: not a regular file (a pipe, socket or device); copy it to one")
     if path.exists():  # a directory is refused by the reader, naming it
         return _load_file(path, format, use_cache)
     if path.suffix or len(path.parts) > 1:  # meant as a path, not a name

@@ -36,7 +36,6 @@ The rules
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import logging
 import math
@@ -78,7 +77,7 @@ POSITIONS = ("user", "item", "rating", "timestamp")
 MOVIELENS_FILES = ("u.data", "ratings.dat", "ratings.csv")
 
 #: Bumped whenever the rules change, so that parses cached under other rules are rebuilt.
-PARSER_VERSION = 2
+PARSER_VERSION = 3  # 3: ids kept as written (007 and 7 are two users)
 
 #: Numeric columns -> (lowest, highest accepted value, the range as messages name it).
 BOUNDS = {
@@ -234,17 +233,14 @@ def _sniff_decimal(rows: list[list[str]], sep: str, columns: dict[str, int]) -> 
 def _parse(source: Source, layout: Layout) -> pd.DataFrame:
     """Every rating of the file as columns ``user, item, rating[, timestamp]``.
 
-    The fast path reads ids as ``int64``; a file whose ids are not all 64-bit integers (or
-    that has a malformed line, which the scanner then names) is read again with text ids.
+    Ids are read as the text the file writes (``_labels``); a malformed line is named by the
+    scanner.
     """
     try:
-        frame = _read_frame(source, layout, id_dtype="int64")
-    except (ValueError, OverflowError):  # includes pandas' ParserError and UnicodeDecodeError
+        frame = _labels(_read_frame(source, layout, id_dtype="str"))
+    except (ValueError, OverflowError) as exc:  # includes ParserError, UnicodeDecodeError
         _raise_bad_line(source, layout)
-        try:
-            frame = _labels(_read_frame(source, layout, id_dtype="str"))
-        except (ValueError, OverflowError) as exc:
-            raise InputError(f"{source.path}: could not parse the ratings ({exc})") from exc
+        raise InputError(f"{source.path}: could not parse the ratings ({exc})") from exc
     if frame.empty:
         raise InputError(f"{source.path}: no ratings after the header")
     if not _rows_are_valid(frame):
@@ -283,16 +279,23 @@ def _read_frame(source: Source, layout: Layout, id_dtype: str) -> pd.DataFrame:
     return pd.DataFrame({column: frame[index] for column, index in positions.items()})
 
 
+#: An id column whose every id matches this is read as integers: ``7``, ``-3``, ``1000`` —
+#: not ``007``, ``+7``, ``1e3`` or ``1.0``, which would then name the same user as ``7``,
+#: ``1000`` or ``1``. Any other id stays the text the file writes.
+_CANONICAL_INTEGER = r"0|-?[1-9][0-9]{0,17}"
+
+
 def _labels(frame: pd.DataFrame) -> pd.DataFrame:
     """Text ids stripped (blank → missing), rows with every field empty dropped, and each id
-    column whose ids are all 64-bit integers turned back into ``int64``."""
+    column whose ids are all written as plain integers (``_CANONICAL_INTEGER``) turned into
+    ``int64``: ids are kept as the file writes them, never merged by a conversion."""
     for column in ("user", "item"):
         frame[column] = frame[column].str.strip().replace("", np.nan)
     frame = frame.dropna(how="all")
     for column in ("user", "item"):
-        # names, ids beyond 64 bits or missing ids stay text (the checks name a missing one)
-        with contextlib.suppress(ValueError, OverflowError, TypeError):
-            frame[column] = frame[column].astype(np.int64)
+        ids = frame[column]
+        if ids.notna().all() and ids.str.fullmatch(_CANONICAL_INTEGER).all():
+            frame[column] = ids.astype(np.int64)
     return frame
 
 
@@ -378,8 +381,9 @@ def _normalise(header_field: str) -> str:
 
 
 def _parsed_number(text: str, decimal: str) -> float | None:
-    """``text`` as pandas reads a number with that decimal mark, or ``None``."""
-    if "_" in text or (decimal == "," and "." in text):
+    """``text`` as pandas reads a number with that decimal mark, or ``None`` (Python alone
+    would also read ``1_0`` and digits of other scripts, ``٣``; pandas reads ASCII only)."""
+    if "_" in text or not text.isascii() or (decimal == "," and "." in text):
         return None
     try:
         return float(text.replace(",", ".") if decimal == "," else text)

@@ -18,11 +18,20 @@ sees anything else):
 * **Side features** (optional, ``user_features`` / ``item_features``): a ``Features`` with one
   row per code of its side (``n_users`` / ``n_items`` rows), so row ``c`` describes code ``c``
   in this data set and in every subset or split half of it.
+* **One rating per (user, item) pair**: a pair given twice is refused (``Ratings.from_frame``
+  and the file reader keep the latest of duplicates instead, and count them), so that a
+  split never puts one pair in both halves. Arrays are one-dimensional; sizes are whole
+  numbers; the raw id maps hold each id once.
+
+``digest()`` identifies the content (codes, ratings, timestamps, sizes, features), whatever
+file or generator it came from: run ids and provenance use it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import numbers
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -70,13 +79,17 @@ class Ratings:
         Free-form facts about the data (source, checksum, noise floor, split counts, ...).
     user_features, item_features : Features, optional
         Side features, row ``c`` for code ``c`` (``n_users`` / ``n_items`` rows).
+    unique_pairs : bool
+        The caller vouches that no (user, item) pair repeats (a subset of a ``Ratings``):
+        the check is skipped.
 
     Raises
     ------
     InputError
-        When the arrays differ in length or are empty, when a code, rating or timestamp
-        breaks the rules of the module docstring (the message names the field), or when a
-        side's features do not have one row per code of that side.
+        When the arrays differ in length, are empty or not one-dimensional, when a code,
+        rating, timestamp or size breaks the rules of the module docstring (the message
+        names the field), when a (user, item) pair or a raw id repeats, or when a side's
+        features do not have one row per code of that side.
     """
 
     def __init__(
@@ -94,24 +107,23 @@ class Ratings:
         metadata: dict[str, Any] | None = None,
         user_features: Features | None = None,
         item_features: Features | None = None,
+        unique_pairs: bool = False,
     ) -> None:
         self.name = name
+        self._digest: str | None = None
         self.user = _codes(user, "user", name)
         self.item = _codes(item, "item", name)
         self.rating = _ratings(rating, name)
         self.timestamp = None if timestamp is None else _timestamps(timestamp, name)
         self.metadata = dict(metadata or {})
         self._check_lengths()
-        self.n_users = int(n_users) if n_users is not None else int(self.user.max()) + 1
-        self.n_items = int(n_items) if n_items is not None else int(self.item.max()) + 1
+        self.n_users = _size(n_users, "n_users", name, self.user)
+        self.n_items = _size(n_items, "n_items", name, self.item)
         self._check_codes()
-        self.user_ids = np.arange(self.n_users) if user_ids is None else np.asarray(user_ids)
-        self.item_ids = np.arange(self.n_items) if item_ids is None else np.asarray(item_ids)
-        if len(self.user_ids) != self.n_users or len(self.item_ids) != self.n_items:
-            raise InputError(
-                f"{name}: id maps have {len(self.user_ids)} users / {len(self.item_ids)} items, "
-                f"expected {self.n_users} / {self.n_items}"
-            )
+        self.user_ids = _id_map(user_ids, self.n_users, "user", name)
+        self.item_ids = _id_map(item_ids, self.n_items, "item", name)
+        if not unique_pairs:
+            _refuse_duplicate_pairs(self.user, self.item, self.n_items, self.user_ids, name)
         self.user_features = _side_features(user_features, self.n_users, "user", name)
         self.item_features = _side_features(item_features, self.n_items, "item", name)
 
@@ -176,6 +188,7 @@ class Ratings:
             item_ids=np.asarray(item_ids),
             name=name,
             metadata=meta,
+            unique_pairs=True,  # the duplicates were just dropped
         )
 
     def user_codes(self, raw_ids: Sequence[Any] | np.ndarray) -> np.ndarray:
@@ -218,6 +231,7 @@ class Ratings:
             metadata={**self.metadata, **metadata},
             user_features=self.user_features,
             item_features=self.item_features,
+            unique_pairs=True,  # a subset of pairs that were unique
         )
 
     def with_features(
@@ -237,7 +251,26 @@ class Ratings:
             metadata=self.metadata,
             user_features=user_features,
             item_features=item_features,
+            unique_pairs=True,
         )
+
+    def digest(self) -> str:
+        """A SHA-256 of the content (computed once): sizes, codes, ratings, timestamps and
+        side features — what a model could learn from, not where it was read from."""
+        if self._digest is None:
+            hashed = hashlib.sha256(f"{self.n_users} {self.n_items} {len(self)}".encode())
+            arrays = [self.user, self.item, self.rating]
+            arrays += [] if self.timestamp is None else [self.timestamp]
+            for array in arrays:
+                hashed.update(array.tobytes())
+            for side, features in (("user", self.user_features), ("item", self.item_features)):
+                if features is not None:
+                    matrix = features.matrix
+                    hashed.update(f"{side} {matrix.shape} {'|'.join(features.names)}".encode())
+                    for part in (matrix.indptr, matrix.indices, matrix.data):
+                        hashed.update(np.ascontiguousarray(part).tobytes())
+            self._digest = hashed.hexdigest()
+        return self._digest
 
     def to_coo(self) -> sp.coo_matrix:
         """Users × items sparse matrix of ratings (``float32``)."""
@@ -331,6 +364,45 @@ def latest_of_duplicates(
     return keep
 
 
+def _size(given: Any, field: str, name: str, codes: np.ndarray) -> int:
+    """A side's size: ``given`` if it is a whole number, else one more than the largest code."""
+    if given is None:
+        return int(codes.max()) + 1
+    if isinstance(given, bool | np.bool_) or not isinstance(given, numbers.Integral):
+        raise InputError(f"{name}: {field}={given!r} must be a whole number")
+    return int(given)
+
+
+def _id_map(ids: Any, size: int, side: str, name: str) -> np.ndarray:
+    """The raw id of each code of a side (default: the codes), each id once."""
+    if ids is None:
+        return np.arange(size)
+    array = np.asarray(ids)
+    if array.ndim != 1 or len(array) != size:
+        raise InputError(
+            f"{name}: the {side} id map has shape {array.shape}, expected one id per {side} "
+            f"code ({size})"
+        )
+    repeated = pd.Index(array).duplicated()
+    if repeated.any():
+        raise InputError(f"{name}: {side} id {str(array[repeated][0])!r} names two {side} codes")
+    return array
+
+
+def _refuse_duplicate_pairs(
+    user: np.ndarray, item: np.ndarray, n_items: int, user_ids: np.ndarray, name: str
+) -> None:
+    """``InputError`` naming the first (user, item) pair given twice, if any."""
+    key = user.astype(np.int64) * n_items + item.astype(np.int64)
+    repeated = pd.Series(key).duplicated().to_numpy()
+    if repeated.any():
+        first = int(np.flatnonzero(repeated)[0])
+        raise InputError(
+            f"{name}: the pair (user code {user[first]}, item code {item[first]}) is rated twice "
+            f"(rating #{first}); give each pair once (files keep the latest of duplicates)"
+        )
+
+
 def _side_features(
     features: Features | None, n_codes: int, side: str, name: str
 ) -> Features | None:
@@ -378,6 +450,8 @@ def _ratings(values: Sequence[Any] | np.ndarray, name: str) -> np.ndarray:
     reported as it was given. (``min``/``max`` are NaN when any value is: refused too.)
     """
     given = np.asarray(values)
+    if given.ndim != 1:
+        raise InputError(f"{name}: ratings must be a 1-d array, got shape {given.shape}")
     if given.dtype.kind not in "iuf":
         raise InputError(f"{name}: ratings must be numbers, got an array of {given.dtype}")
     if given.size and not (given.min() >= -RATING_LIMIT and given.max() <= RATING_LIMIT):
@@ -392,6 +466,8 @@ def _ratings(values: Sequence[Any] | np.ndarray, name: str) -> np.ndarray:
 def _whole_numbers(values: Sequence[Any] | np.ndarray, field: str, name: str) -> np.ndarray:
     """``values`` as an integer array, or ``InputError`` naming ``field`` if any is not whole."""
     array = np.asarray(values)
+    if array.ndim != 1:
+        raise InputError(f"{name}: {field} must be a 1-d array, got shape {array.shape}")
     if array.size == 0 or array.dtype.kind in "iu":
         return array
     if array.dtype.kind == "f":

@@ -19,6 +19,7 @@ from typing import Any
 
 from suite.errors import InputError
 from suite.models.base import HARNESS_SETTINGS, HARNESS_SPECS, Contest, Hyperparameter, Model
+from suite.models.facts import Facts, recorded_facts, recorded_models
 
 #: Registry name -> "module:Class".
 REGISTRY: dict[str, str] = {
@@ -74,44 +75,58 @@ def lookup(name: str) -> type[Model] | None:
 # -- class facts by name, read leniently (results may name contenders retired since) -------------
 
 
-def enters(model: str, contest: Contest) -> bool:
-    """Whether ``model`` enters ``contest`` (a name no longer registered enters every one)."""
+def facts(model: str) -> Facts | None:
+    """``model``'s facts: as the folder being read recorded them (``facts.recorded``), else
+    its class's; None for a name that is neither recorded nor registered."""
+    found = recorded_facts(model)
+    if found is not None:
+        return found
     contender = lookup(model)
-    return contender is None or contest in contender.contests
+    return Facts.of(contender) if contender is not None else None
+
+
+def enters(model: str, contest: Contest) -> bool:
+    """Whether ``model`` enters ``contest`` (an unknown name enters every one)."""
+    known = facts(model)
+    return known is None or str(contest) in known.contests
 
 
 def is_floor(model: str) -> bool:
     """Whether ``model`` is a contest's trivial reference (``Model.floor``)."""
-    contender = lookup(model)
-    return contender is not None and contender.floor
+    known = facts(model)
+    return known is not None and known.floor
 
 
 def trains(model: str) -> bool:
     """Whether ``model`` learns by training (``Model.trains``; some floors only count)."""
-    contender = lookup(model)
-    return contender is None or contender.trains
+    known = facts(model)
+    return known is None or known.trains
 
 
 def has_curve(model: str) -> bool:
     """Whether ``model``'s runs take a per-epoch curve (``Model.epoch_curve``): without one,
     the time to a target is not measured, which is not the same as never reaching it."""
-    contender = lookup(model)
-    return contender is None or contender.epoch_curve
+    known = facts(model)
+    return known is None or known.epoch_curve
+
+
+def caps_epochs(model: str) -> bool:
+    """Whether an epoch of ``model`` may visit only part of the data (``Model.caps_epochs``)."""
+    known = facts(model)
+    return known is not None and known.caps_epochs
 
 
 def twin(model: str) -> str | None:
     """The contender that trains the very same model differently (``Model.same_model_as``)."""
-    contender = lookup(model)
-    return contender.same_model_as if contender is not None else None
+    known = facts(model)
+    return known.same_model_as if known is not None else None
 
 
 def library(model: str) -> str | None:
     """The library ``model`` is written with: its first requirement's import name, e.g.
     ``"torch"``, ``"implicit"`` (``Model.requirements``); None for an unknown name."""
-    contender = lookup(model)
-    if contender is None or not contender.requirements:
-        return None
-    return contender.requirements[0].import_name
+    known = facts(model)
+    return known.library if known is not None else None
 
 
 def is_pytorch(model: str) -> bool:
@@ -129,11 +144,13 @@ def library_versions() -> dict[str, str | None]:
 
 
 def speedup_baseline(contest: Contest) -> str | None:
-    """The contender of ``contest`` that declares itself its speed baseline, if any."""
-    return next(
-        (name for name in REGISTRY if get(name).speedup_baseline and contest in get(name).contests),
-        None,
-    )
+    """The contender of ``contest`` that declares itself its speed baseline, if any: among the
+    folder's recorded contenders first (``facts.recorded``), then the registry's."""
+    for name in [*recorded_models(), *REGISTRY]:
+        known = facts(name)
+        if known is not None and known.speedup_baseline and str(contest) in known.contests:
+            return name
+    return None
 
 
 def hyperparameters(name: str) -> dict[str, Any]:

@@ -100,11 +100,14 @@ class Hyperparameter:
         """What a valid value is, for messages: ``"a number > 0 and <= 1"``."""
         bounds = []
         if self.low is not None:
-            bounds.append(f"{'>' if self.low_open else '>='} {self.low:g}")
+            bounds.append(f"{'>' if self.low_open else '>='} {self._shown(self.low)}")
         if self.high is not None:
-            bounds.append(f"<= {self.high:g}")
+            bounds.append(f"<= {self._shown(self.high)}")
         text = " ".join([TYPE_NAMES[self.type], " and ".join(bounds)]).strip()
         return f"{text} or None" if self.optional else text
+
+    def _shown(self, bound: float) -> str:
+        return str(int(bound)) if self.type is int else f"{bound:g}"
 
     def check(self, value: Any, label: str) -> Any:
         """``value`` as ``type`` (an int becomes a float) if valid, else ``InputError``.
@@ -135,11 +138,15 @@ COMMON_SPECS: dict[str, Hyperparameter] = {
     "l2": Hyperparameter(float, low=0, search=(1e-5, 1.0), log=True),
 }
 
+#: The largest seed: what every library's generator takes (NumPy's legacy ``RandomState``
+#: among them, 32 bits).
+MAX_SEED = 2**32 - 1
+
 #: Types and ranges of the settings the harness supplies (checked by ``models.create``).
 HARNESS_SPECS: dict[str, Hyperparameter] = {
     "backend": Hyperparameter(str),
     "n_threads": Hyperparameter(int, low=1, optional=True),
-    "seed": Hyperparameter(int, low=0),
+    "seed": Hyperparameter(int, low=0, high=MAX_SEED),
 }
 
 
