@@ -12,6 +12,10 @@ STAMP_NOW := $(shell date -u +%Y%m%d-%H%M%S)
 
 install: $(STAMP)
 
+# LIBMF's C++ (the libmf 0.9.2 sdist) with its AVX kernels and OpenMP on x86-64, as LIBMF's
+# own Makefile builds it; --no-cache-dir so that a wheel cached without them is not reused.
+LIBMF_FLAGS := $(if $(filter x86_64,$(shell uname -m)),CFLAGS="-O3 -DUSEAVX -mavx -DUSEOMP -fopenmp" LDFLAGS="-fopenmp",)
+
 # pip 25.2 is the last pip whose --no-build-isolation still builds the LightFM 1.17 sdist
 # (its setup.py breaks under PEP 517 hooks: "'dict' object has no attribute '__LIGHTFM_SETUP__'").
 $(STAMP): pyproject.toml requirements.lock Makefile
@@ -19,6 +23,7 @@ $(STAMP): pyproject.toml requirements.lock Makefile
 	$(PIP) install -q "pip==25.2" "setuptools==84.2.1" "wheel==0.48.0"
 	$(PIP) install -q -r requirements.lock
 	$(PIP) install -q --no-build-isolation "lightfm==1.17"
+	$(LIBMF_FLAGS) $(PIP) install -q --no-cache-dir --no-build-isolation "libmf==0.9.2"
 	$(PIP) install -q --no-build-isolation --no-deps -e .
 	touch $(STAMP)
 

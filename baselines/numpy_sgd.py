@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from suite.data.ratings import Ratings
-from suite.models.base import EpochCallback, Requirement
+from suite.models.base import EpochCallback, Hyperparameter, Requirement
 from suite.models.factors import BiasedFactorsModel
 
 
@@ -46,7 +48,8 @@ def sgd_epoch(
 
     Every parameter moves by ``-lr`` times its gradient at the values before the step
     (a simultaneous update, as an optimizer step on autograd's gradients). Returns the mean
-    loss ``L`` of the visited examples, each taken before its own update.
+    squared error ``(r - r̂)²`` of the visited examples, each taken before its own update
+    (the penalty is not summed: the updates do not need it, as in ``numba-sgd``).
     """
     users, items, ratings = train.user.tolist(), train.item.tolist(), train.rating.tolist()
     total = 0.0
@@ -55,7 +58,7 @@ def sgd_epoch(
             u, i = users[index], items[index]
             pu, qi, bu, bi = user_factors[u], item_factors[i], user_bias[u], item_bias[i]
             error = ratings[index] - (global_mean + bu + bi + float(pu @ qi))
-            total += error * error + l2 * (float(pu @ pu) + float(qi @ qi) + bu * bu + bi * bi)
+            total += error * error
             grad_bu, grad_bi, grad_pu, grad_qi = gradients(error, pu, qi, bu, bi, l2)
             user_bias[u] -= lr * grad_bu
             item_bias[i] -= lr * grad_bi
@@ -88,6 +91,8 @@ class NumpySGD(BiasedFactorsModel):
         Learning rate.
     l2 : float
         Per-example L2 weight λ.
+    lr_decay : float
+        The learning rate of epoch ``e`` is ``lr × lr_decay^(e−1)`` (1: constant).
     init_std : float
         Factors start ~ N(0, init_std²); biases at 0; μ is the training mean.
     backend, n_threads : str, int
@@ -99,6 +104,9 @@ class NumpySGD(BiasedFactorsModel):
     name = "numpy-sgd"
     requirements = (Requirement("numpy"),)
     same_model_as = "numba-sgd"  # the same loop, compiled
+    hyperparameter_specs: ClassVar = {
+        "lr_decay": Hyperparameter(float, low=0, low_open=True, high=1, search=(0.8, 1.0)),
+    }
 
     def __init__(
         self,
@@ -107,6 +115,7 @@ class NumpySGD(BiasedFactorsModel):
         epochs: int = 30,
         lr: float = 0.01,
         l2: float = 0.05,
+        lr_decay: float = 1.0,
         init_std: float = 0.1,
         backend: str = "cpu",
         n_threads: int | None = None,
@@ -116,6 +125,7 @@ class NumpySGD(BiasedFactorsModel):
         self.epochs = epochs
         self.lr = lr
         self.l2 = l2
+        self.lr_decay = lr_decay
         self.init_std = init_std
         self.backend = backend
         self.n_threads = n_threads
@@ -134,7 +144,7 @@ class NumpySGD(BiasedFactorsModel):
                 self.global_mean_,
                 train,
                 rng.permutation(len(train)),
-                self.lr,
+                self.lr * self.lr_decay ** (epoch - 1),
                 self.l2,
             )
             self._check_loss(epoch, loss)

@@ -135,12 +135,17 @@ class Grid:
     spark_master: str | None = None  # Spark contenders' cluster (``master``); None: local
     cli_params: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    def variants(self, dataset: DatasetSpec, model: ModelSpec) -> list[tuple[str, dict[str, Any]]]:
-        """``(label, hyperparameters)`` of each setting ``model`` runs with on ``dataset``.
+    def variants(
+        self, dataset: DatasetSpec, model: ModelSpec, fold: int | None = None, seed: int = 0
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """``(label, hyperparameters)`` of each setting ``model`` runs with on ``dataset`` (on
+        its ``fold`` and ``seed``, whose own tuned settings come first where they exist).
 
         Without a sweep that is one setting labelled with the model's label or name; a sweep
         gives one per combination of its values, labelled ``name[key=value, ...]``.
         """
+        instance = None if fold is None else split_instance(dataset, fold, seed)
+        tuned = tuned_settings(dataset.name, instance).get(model.name, {})
         name = model.label or model.name
         combinations = itertools.product(*model.sweep.values())
         settings = [dict(zip(model.sweep, values, strict=True)) for values in combinations]
@@ -149,7 +154,7 @@ class Grid:
                 f"{name}[{', '.join(f'{k}={v}' for k, v in setting.items())}]" if setting else name,
                 {
                     **models.hyperparameters(model.name),
-                    **tuned_settings(dataset.name).get(model.name, {}),
+                    **tuned,
                     **self._cluster(model.name),
                     **model.params,
                     **dataset.params.get(model.name, {}),
@@ -205,15 +210,32 @@ def _file_digest(path: str, _mtime_ns: int, _size: int) -> str:
     return hashed.hexdigest()
 
 
-def tuned_settings(dataset: str) -> dict[str, dict[str, Any]]:
-    """The tuned hyperparameters of each contender on ``dataset`` (``tuned_folder()``, under
-    ``tuned_key``), or none; they come after a contender's defaults and before everything a
-    config or the command line sets. Each value is checked against the contender's range."""
-    source = tuned_folder() / f"{tuned_key(dataset)}.toml"
-    if not source.is_file():
-        return {}
-    stat = source.stat()  # read and checked once per version of the file, not once per run
-    return _read_tuned(str(source), stat.st_mtime_ns, stat.st_size)
+def tuned_settings(dataset: str, instance: str | None = None) -> dict[str, dict[str, Any]]:
+    """The tuned hyperparameters of each contender on ``dataset``, or none; they come after a
+    contender's defaults and before everything a config or the command line sets.
+
+    With ``instance`` (``split_instance``: one fold of one split), the settings tuned on that
+    split's own training half (``tuned_folder()/<key>/<instance>.toml``) where they exist,
+    else the data set's (``tuned_folder()/<key>.toml``), under ``tuned_key``. Each value is
+    checked against the contender's declared range.
+    """
+    key = tuned_key(dataset)
+    sources = [tuned_folder() / key / f"{instance}.toml"] if instance else []
+    for source in [*sources, tuned_folder() / f"{key}.toml"]:
+        if source.is_file():
+            stat = source.stat()  # read and checked once per version of the file
+            return _read_tuned(str(source), stat.st_mtime_ns, stat.st_size)
+    return {}
+
+
+def split_instance(dataset: DatasetSpec, fold: int, seed: int) -> str:
+    """The name of one (split, fold, seed) of ``dataset``: what per-split tuned settings are
+    kept under, e.g. ``kfold5-fold2-seed0`` or ``holdout0.2-seed1``."""
+    if dataset.split == "kfold":
+        return f"kfold{dataset.folds}-fold{fold}-seed{seed}"
+    if dataset.split == "temporal":
+        return f"temporal{dataset.leave_last}"
+    return f"{dataset.split}{dataset.test_fraction:g}-seed{seed}"
 
 
 @functools.lru_cache(maxsize=16)

@@ -94,14 +94,14 @@ def plan(grid: Grid, out: Path, datasets: Datasets | None = None) -> list[SplitP
     plans, seen = [], {}
     for dataset in grid.datasets:
         digest = datasets.digest(dataset)
-        settings = [
-            (spec.name, label, params, backend)
-            for spec in grid.models
-            if spec.datasets is None or dataset.name in spec.datasets
-            for label, params in grid.variants(dataset, spec)
-            for backend in spec.backends
-        ]
         for fold, seed in dataset.split_instances():
+            settings = [  # tuned on this split's own training half, where it was
+                (spec.name, label, params, backend)
+                for spec in grid.models
+                if spec.datasets is None or dataset.name in spec.datasets
+                for label, params in grid.variants(dataset, spec, fold, seed)
+                for backend in spec.backends
+            ]
             split_file = (
                 out
                 / SPLIT_FOLDER

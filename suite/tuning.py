@@ -75,6 +75,16 @@ class Tuned:
     top_score: float = math.nan  # the best score of any trial (the winner's is within TIED)
     on_edge: list[str] = field(default_factory=list)  # winning values at a bound
     search_s: float = math.nan  # wall time of the whole search
+    stopped: str = ""  # why the search ended: stalled, the trial cap, the time limit
+
+    @property
+    def trials_to_best(self) -> int | None:
+        """The trial (1-based) whose score was the best any trial reached; None if none did."""
+        complete = [t for t in self.trials if t["state"] == "complete"]
+        if not complete:
+            return None
+        pick = max if self.metric.higher_is_better else min
+        return int(pick(complete, key=lambda t: t["score"])["number"]) + 1
 
 
 def search_space(model: str, early_stopping: bool = True) -> dict[str, Hyperparameter]:
@@ -101,8 +111,12 @@ def tune(
     max_epochs: int = MAX_EPOCHS,
     n_threads: int | None = None,
     timeout_s: float | None = None,
+    stall_trials: int | None = None,
 ) -> Tuned:
-    """Search ``model``'s hyperparameters: ``n_trials`` trials, scored on ``validation``.
+    """Search ``model``'s hyperparameters: at most ``n_trials`` trials, scored on
+    ``validation``; with ``stall_trials``, the search also ends once that many trials in a row
+    have not improved the best score (by more than ``TIED``): an equal effect, not only an
+    equal count, for every contender.
 
     Parameters
     ----------
@@ -119,6 +133,8 @@ def tune(
         Threads of each fit.
     timeout_s : float, optional
         A wall-clock budget as well: the search stops at whichever comes first.
+    stall_trials : int, optional
+        Trials without improvement that end the search.
     """
     contender = models.get(model)
     stoppable = contender.epoch_curve
@@ -161,11 +177,36 @@ def tune(
         n_trials=n_trials,
         timeout=timeout_s,
         catch=(ModelFitError,),
-        callbacks=[_progress(model, n_trials)],
+        callbacks=[_progress(model, n_trials), _stall(stall_trials, metric.higher_is_better)],
     )
     tuned = _result(model, metric, study, space, stoppable, max_epochs)
     tuned.search_s = time.perf_counter() - started
+    tuned.stopped = study.user_attrs.get("stopped", "at the trial cap")
+    if len(study.trials) < n_trials and tuned.stopped == "at the trial cap":
+        tuned.stopped = "at the time limit"
     return tuned
+
+
+def _stall(trials: int | None, higher_is_better: bool) -> Any:
+    """Optuna callback: stop the study once ``trials`` trials in a row (finished ones, failed
+    and pruned included) have not bettered the best score by more than ``TIED``."""
+
+    def check(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        if trials is None:
+            return
+        complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+        if not complete:
+            return
+        best, best_at = complete[0].value, complete[0].number
+        for t in complete[1:]:
+            better = t.value > best if higher_is_better else t.value < best
+            if better and abs(t.value - best) > TIED * abs(best):
+                best, best_at = t.value, t.number
+        if trial.number - best_at >= trials:
+            study.set_user_attr("stopped", f"after {trials} trials without improvement")
+            study.stop()
+
+    return check
 
 
 def starting_point(model: str, space: dict[str, Hyperparameter]) -> dict[str, Any]:
@@ -298,37 +339,51 @@ def tune_dataset(
     *,
     split: str = "holdout",
     folds: int = 5,
+    fold: int = 0,
     n_trials: int = 30,
     seed: int = 0,
     patience: int = 3,
     max_epochs: int = MAX_EPOCHS,
     n_threads: int | None = None,
     timeout_s: float | None = None,
+    stall_trials: int | None = None,
     save_as_tuned: bool = False,
 ) -> Path:
-    """``mfbench tune``: tune each of ``names`` on the training part of ``dataset``'s split.
+    """``mfbench tune``: tune each of ``names`` on the training half of one split of
+    ``dataset`` (``fold`` of a ``folds``-fold split, or the holdout of ``seed``).
 
-    Each contender's search is written to ``out`` as soon as it ends (a crash keeps the ones
-    before); ``save_as_tuned`` then makes the winners the data set's tuned settings
-    (``save``). Returns the settings file.
+    A validation part is carved out of that training half; the split's test half is never
+    seen, so the winners may be used on this split's test ratings only (``save_as_tuned``
+    keeps them as this split's own tuned settings, ``config.split_instance``). Each
+    contender's search is written to ``out`` as soon as it ends (a crash keeps the ones
+    before). Returns the settings file.
     """
+    from suite.config import DatasetSpec, split_instance
+
     for name in names:
         models.get(name)  # unknown names fail here, listing the valid ones
+    if split == "kfold" and not 0 <= fold < folds:
+        raise InputError(f"--fold {fold}: a {folds}-fold split has folds 0 to {folds - 1}")
     safe_io.make_folder(out, "--out")  # an unusable folder is refused before any search
     ratings = data.load(dataset)
-    train, _ = splits.split(ratings, split, fold=0, folds=folds, seed=seed)
+    train, _ = splits.split(ratings, split, fold=fold, folds=folds, seed=seed)
     fit, validation = splits.validation(train, seed=seed)
     env = environment.environment()
-    where = f"fold 0 of a {folds}-fold split" if split == "kfold" else "a holdout"
+    where = f"fold {fold} of a {folds}-fold split" if split == "kfold" else "a holdout"
+    instance = split_instance(DatasetSpec(dataset, split=split, folds=folds), fold, seed)
     provenance = {
         "data set": dataset,
+        "split": instance,
         "protocol": (
             f"training part of {where} (seed {seed}); {len(validation):,} of its "
-            f"{len(train):,} ratings held out as validation, the other {len(fit):,} trained on"
+            f"{len(train):,} ratings held out as validation, the other {len(fit):,} trained on; "
+            "the split's test ratings are never seen, and the winners are used on this split only"
         ),
         "budget": (
-            f"{n_trials} Optuna TPE trials per contender (seed {seed}), the first at "
-            f"its defaults; pruner: worst {100 - KEEP_PERCENTILE:g}% at an epoch ended"
+            f"at most {n_trials} Optuna TPE trials per contender (seed {seed}), the first at "
+            f"its defaults"
+            + (f", ended after {stall_trials} trials without improvement" if stall_trials else "")
+            + f"; pruner: worst {100 - KEEP_PERCENTILE:g}% at an epoch ended"
             + (f", at most {timeout_s:g} s each" if timeout_s else "")
         ),
         "early stopping": f"patience {patience}, at most {max_epochs} epochs",
@@ -347,17 +402,20 @@ def tune_dataset(
             max_epochs=max_epochs,
             n_threads=n_threads,
             timeout_s=timeout_s,
+            stall_trials=stall_trials,
         )
         failed = sum(trial["state"] == "fail" for trial in tuned.trials)
         print(
             f"{name}: validation {tuned.metric.title} {tuned.best_score:.4f} {tuned.best_params}"
+            f" (best at trial {tuned.trials_to_best} of {len(tuned.trials)}, {tuned.stopped})"
             + (f" ({failed} trial(s) diverged)" if failed else "")
         )
         searched.append(tuned)
         settings = write(out, searched, provenance)  # after each: a crash keeps these
     print(f"settings: {settings}")
     if save_as_tuned:
-        print(f"saved as the tuned settings of {dataset}: {save(settings, dataset)}")
+        saved = save(settings, dataset, instance)
+        print(f"saved as the tuned settings of {dataset}, {instance}: {saved}")
     return settings
 
 
@@ -423,14 +481,16 @@ def trials_frame(results: list[Tuned]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def save(settings: Path, dataset: str) -> Path:
+def save(settings: Path, dataset: str, instance: str | None = None) -> Path:
     """Make ``settings`` the tuned settings every grid uses on ``dataset`` (merged over the
     contenders saved before: tuning one contender keeps the others' winners, each with its
     comments, under the provenance of the search that chose them).
 
-    They go to ``config.tuned_folder()`` under the data set's key (``config.tuned_key``): the
-    folder ``$MFBENCH_TUNED`` names, or the source tree's ``suite/configs/tuned/``. An
-    installed mfbench (in site-packages) is never written to: set ``MFBENCH_TUNED`` there.
+    They go to ``config.tuned_folder()`` under the data set's key (``config.tuned_key``),
+    and with ``instance`` (one split, ``config.split_instance``) into its folder as that
+    split's own: the folder ``$MFBENCH_TUNED`` names, or the source tree's
+    ``suite/configs/tuned/``. An installed mfbench (in site-packages) is never written to:
+    set ``MFBENCH_TUNED`` there.
     """
     import tomllib
 
@@ -442,7 +502,8 @@ def save(settings: Path, dataset: str) -> Path:
             f"--save: the tuned settings folder {folder} is inside the installed mfbench; set "
             "MFBENCH_TUNED=DIR to keep them in a folder of your own (grids then read it)"
         )
-    target = folder / f"{config.tuned_key(dataset)}.toml"
+    key = config.tuned_key(dataset)
+    target = folder / key / f"{instance}.toml" if instance else folder / f"{key}.toml"
     text = settings.read_text(encoding="utf-8")
     new = tomllib.loads(text)
     if target.is_file():
@@ -494,6 +555,7 @@ def _summary(results: list[Tuned], provenance: dict[str, Any], plotted: bool) ->
                 for state in ("complete", "pruned", "fail")
             )
             + f" of {len(t.trials)}",
+            f"{t.trials_to_best or '–'} ({t.stopped or '–'})",
             f"{t.search_s:.0f}" if math.isfinite(t.search_s) else "–",
         ]
         for t in results
@@ -507,6 +569,7 @@ def _summary(results: list[Tuned], provenance: dict[str, Any], plotted: bool) ->
             "winner",
             "at a range's edge",
             "complete/pruned/failed trials",
+            "best at trial (search ended)",
             "search s",
         ],
         tablefmt="github",

@@ -91,6 +91,7 @@ LIBRARY_DEFAULTS_FAIL = {
     ("implicit-lmf", "1e4"): "implicit's LMF defaults rank below popularity",
     ("implicit-lmf", "1e5"): "implicit's LMF defaults rank below popularity",
     ("implicit-lmf", "1e6"): "implicit's LMF defaults rank below popularity",
+    ("libmf-sgd", "1e4"): "LIBMF's adaptive step (eta 0.05) on 10^4 ratings: 30 epochs underfit",
 }
 
 

@@ -16,6 +16,7 @@ PERFORMANCE_ONLY = {
     "trainer": "how gradients are taken: the same updates (tests/test_agreement.py)",
     "cache_ratings": "where SVD++ reads a user's items: the same updates (test_rating_peers)",
     ("torch-ials", "batch_size"): "rows per batched solve: the same systems (test_torch_ials)",
+    ("numba-sgd", "kernel"): "the same updates in float32 or float64 (test_agreement)",
     "master": "where Spark runs (this process's JVM, or a cluster): the same ALS",
     "driver_memory": "the Spark JVM's heap: the same ALS",
 }
@@ -28,6 +29,7 @@ ALTERNATIVE = {
     "max_ratings": lambda value: 50,
     "lr_decay": lambda value: value / 2,
     "blocks": lambda value: 3,  # Spark seeds each block's initial factors: the fit changes
+    "bins": lambda value: 7,  # LIBMF's blocks set the order of its updates
 }
 
 #: Base settings a comparison needs: without zero_grad, gradients pile up over the epoch

@@ -32,6 +32,7 @@ LEARNING_PARAMS = {
     "torch-ials": {"factors": 4, "l2": 1.0},
     "numpy-sgd": {"factors": 4, "epochs": 40, "lr": 0.02, "l2": 0.001},
     "numba-sgd": {"factors": 4, "epochs": 40, "lr": 0.02, "l2": 0.001},
+    "libmf-sgd": {"factors": 4, "epochs": 100, "lr": 0.2, "l2": 0.001},
     "numpy-als": {"factors": 4, "l2": 0.01},
     "surprise-svd": {"factors": 4, "epochs": 100, "lr": 0.02, "l2": 0.001},
     "surprise-svdpp": {"factors": 4, "epochs": 100, "lr": 0.02, "l2": 0.001},

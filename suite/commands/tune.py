@@ -16,12 +16,13 @@ def add(commands: Any) -> None:
         "tune",
         main,
         "search contenders' hyperparameters with the same budget each (Optuna)",
-        "Tune each contender with the same number of Optuna TPE trials over the ranges its "
+        "Tune each contender with the same budget of Optuna TPE trials over the ranges its "
         "class declares, on a validation part carved out of the training half of one split "
-        "(fold 0 of a k-fold): no test rating is seen. Each trial stops early on that "
-        "validation part. Writes settings.toml (the winners, with provenance), trials.csv "
-        "and TUNING.md to --out.",
-        "mfbench tune --dataset ml-100k --split kfold --model torch-biased-mf,numba-sgd",
+        "(--fold of a k-fold): that split's test ratings are never seen, and --save keeps "
+        "the winners for that split alone. Each trial stops early on the validation part. "
+        "Writes settings.toml (the winners, with provenance), trials.csv and TUNING.md to "
+        "--out.",
+        "mfbench tune --dataset ml-100k --split kfold --fold 2 --model torch-biased-mf,numba-sgd",
         "mfbench tune --dataset synthetic-100k --model numba-sgd --trials 50 --timeout 600",
     )
     tuning.add_argument("--dataset", required=True, help="data set name or ratings file")
@@ -30,7 +31,16 @@ def add(commands: Any) -> None:
     tuning.add_argument(
         "--folds", type=at_least(2), help="folds of a k-fold split (default: 5; kfold only)"
     )
-    tuning.add_argument("--trials", type=at_least(1), default=30, help="trials per contender")
+    tuning.add_argument("--fold", type=at_least(0), default=0, help="the fold to tune on (kfold)")
+    tuning.add_argument(
+        "--trials", type=at_least(1), default=30, help="trials per contender, at most"
+    )
+    tuning.add_argument(
+        "--stall",
+        type=at_least(1),
+        metavar="TRIALS",
+        help="also end a contender's search after TRIALS trials without a better score",
+    )
     tuning.add_argument("--seed", type=seed, default=0, help="seeds split and sampler")
     tuning.add_argument("--patience", type=at_least(1), default=3, help="early stopping")
     tuning.add_argument("--max-epochs", type=at_least(1), default=100, help="per trial")
@@ -40,8 +50,8 @@ def add(commands: Any) -> None:
     tuning.add_argument(
         "--save",
         action="store_true",
-        help="also make the winners the data set's tuned settings, which every grid on it "
-        "then uses unless a config or flag sets a value (suite/configs/tuned/<data set>.toml)",
+        help="also make the winners this split's tuned settings, which every grid then uses on "
+        "it unless a config or flag sets a value (suite/configs/tuned/<data set>/<split>.toml)",
     )
 
 
@@ -52,17 +62,21 @@ def main(args: argparse.Namespace) -> None:
 
     if args.folds is not None:
         refuse_unread_split_setting("folds", args.folds, args.split, f"--folds {args.folds}")
+    if args.fold:
+        refuse_unread_split_setting("folds", args.fold, args.split, f"--fold {args.fold}")
     tuning.tune_dataset(
         args.dataset,
         listed(args.model),
         Path(args.out) if args.out else new_run_folder("tune-"),
         split=args.split,
         folds=args.folds or 5,
+        fold=args.fold,
         n_trials=args.trials,
         seed=args.seed,
         patience=args.patience,
         max_epochs=args.max_epochs,
         n_threads=args.threads,
         timeout_s=args.timeout,
+        stall_trials=args.stall,
         save_as_tuned=args.save,
     )

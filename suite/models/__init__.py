@@ -48,6 +48,8 @@ REGISTRY: dict[str, str] = {
     "torch-bpmf": "suite.models.torch_bpmf:TorchBPMF",
     "spark-als": "baselines.spark_als:SparkALS",
     "spark-ials": "baselines.spark_als:SparkIALS",
+    "libmf-sgd": "baselines.libmf_sgd:LIBMFSGD",
+    "libmf-bpr": "baselines.libmf_sgd:LIBMFBPR",
 }
 
 
