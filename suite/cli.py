@@ -17,6 +17,7 @@ from suite import __version__
 from suite.commands import COMMANDS
 from suite.commands.options import Parser, examples
 from suite.errors import InputError
+from suite.threads import settle_openmp
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -25,6 +26,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     SIGTERM and SIGHUP (a closed terminal) stop it as Ctrl-C does: one line, what is recorded
     stays, and a grid says how to resume.
     """
+    settle_openmp()  # before any library loads OpenMP (the workers inherit it)
     previous = {number: signal.signal(number, _interrupt) for number in STOP_SIGNALS}
     try:
         return _main(argv)

@@ -83,7 +83,12 @@ def environment() -> dict[str, Any]:
             "torch_num_threads": torch.get_num_threads(),
             **{
                 var: os.environ.get(var)
-                for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+                for var in (
+                    "OMP_NUM_THREADS",
+                    "OMP_WAIT_POLICY",
+                    "OPENBLAS_NUM_THREADS",
+                    "MKL_NUM_THREADS",
+                )
             },
         },
         "threadpools": [

@@ -48,6 +48,7 @@ from suite.data import splits, storage
 from suite.data.ratings import Ratings
 from suite.early_stopping import VALIDATION_FRACTION, EarlyStopping
 from suite.measure import (
+    DISTURBED_SWING,
     Stopwatch,
     calibrate,
     clock,
@@ -107,6 +108,7 @@ def execute(task: Task, progress: Progress | None = None) -> tuple[dict[str, Any
         lines = traceback.format_exception_only(exc)
         record.update(status="failed", reason=lines[-1].strip().splitlines()[0][:500])
     record["peak_rss_mb"] = max(peak_rss_mb(), record.get("peak_rss_mb", 0.0))
+    record["load_1m_end"] = os.getloadavg()[0]
     return record, curve_rows
 
 
@@ -283,6 +285,7 @@ def _evaluate(
             candidates=candidates(task, train),
         )
     epoch_times = [row["epoch_s"] for row in curve_rows]
+    swing = max(epoch_times) / np.median(epoch_times) if len(epoch_times) >= 3 else float("nan")
     rating_column = f"test_{metrics.primary(Contest.RATING).column}"
     reached = [
         row["elapsed_s"]
@@ -303,6 +306,8 @@ def _evaluate(
         "epochs": model.epochs_run_,
         "rank_eval_s": rank_eval.seconds,
         "epoch_s_median": float(np.median(epoch_times)) if epoch_times else float("nan"),
+        "epoch_s_max": max(epoch_times) if epoch_times else float("nan"),
+        "disturbed": bool(swing > DISTURBED_SWING),
         "ratings_processed": model.n_ratings_processed_,
         "time_to_target_s": reached[0] if reached else float("nan"),
     }
@@ -415,6 +420,7 @@ def base_record(task: Task) -> dict[str, Any]:
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "pid": os.getpid(),
         "rss_baseline_mb": current_rss_mb(),
+        "load_1m_start": os.getloadavg()[0],
         "data_digest": task.data_digest,
         **environment.code_version(),
         "model_facts": Facts.of(contender).to_json() if contender is not None else "",

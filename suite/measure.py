@@ -12,6 +12,11 @@ import numpy as np
 
 from suite.threads import thread_limits
 
+#: A run whose slowest epoch took more than this many times its median epoch was disturbed
+#: (most likely by another process on the machine: an epoch's work does not vary so): its
+#: record says so (``disturbed``), with the load it saw, and the report names it.
+DISTURBED_SWING = 3.0
+
 
 def clock(backend: str = "cpu") -> float:
     """``time.perf_counter()``, after ``torch.cuda.synchronize()`` when ``backend`` is cuda.

@@ -19,6 +19,7 @@ from tabulate import tabulate
 from suite import environment, metrics, models, plots, safe_io, stats, verdicts
 from suite import results as results_io
 from suite.errors import InputError
+from suite.measure import DISTURBED_SWING
 from suite.models.base import Contest
 from suite.models.facts import recorded
 from suite.verdicts import CONTEST_TITLES, Standings, si
@@ -591,15 +592,52 @@ def _header(env: dict[str, Any], results: pd.DataFrame) -> str:
 
 
 def _problems_section(results: pd.DataFrame) -> str:
-    """Every run that was not ok, and every ok run that carries a caveat, grouped by reason."""
+    """Every run that was not ok, every ok run that carries a caveat, grouped by reason, and
+    every run whose epochs were disturbed (``execute.DISTURBED_SWING``), with its load."""
     bad = results[(results["status"] != "ok") | (results["reason"] != "")]
-    if bad.empty:
-        return ""
-    grouped = bad.groupby(["label", "backend", "status", "reason"], sort=False).size()
-    table = [[m, b, s, r, n] for (m, b, s, r), n in grouped.items()]
-    return "## Skipped and failed runs, and caveats\n\n" + tabulate(
-        table, headers=["model", "backend", "status", "reason", "runs"], tablefmt="github"
-    )
+    parts = []
+    if not bad.empty:
+        grouped = bad.groupby(["label", "backend", "status", "reason"], sort=False).size()
+        table = [[m, b, s, r, n] for (m, b, s, r), n in grouped.items()]
+        parts.append(
+            "## Skipped and failed runs, and caveats\n\n"
+            + tabulate(
+                table, headers=["model", "backend", "status", "reason", "runs"], tablefmt="github"
+            )
+        )
+    flags = results["disturbed"] if "disturbed" in results else pd.Series(0, index=results.index)
+    disturbed = results[flags.fillna(0) > 0]
+    if not disturbed.empty:
+        rows = [
+            [
+                row["dataset"],
+                row["label"],
+                row["backend"],
+                f"f{row['fold']} s{row['seed']}",
+                f"{row['epoch_s_max'] / row['epoch_s_median']:.1f}×",
+                f"{row['load_1m_start']:.2f} → {row['load_1m_end']:.2f}",
+            ]
+            for row in disturbed.to_dict("records")
+        ]
+        parts.append(
+            f"## Disturbed runs\n\nIn these runs the slowest epoch took more than "
+            f"{DISTURBED_SWING:g}× the median epoch: another process most likely shared the "
+            "machine (the load average is the machine's, this run's own work included). Their "
+            "times are not clean; rerun them alone.\n\n"
+            + tabulate(
+                rows,
+                headers=[
+                    "data set",
+                    "model",
+                    "backend",
+                    "split",
+                    "slowest / median epoch",
+                    "load 1 min",
+                ],
+                tablefmt="github",
+            )
+        )
+    return "\n\n".join(parts)
 
 
 def _columns_note() -> str:

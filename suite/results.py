@@ -79,6 +79,10 @@ EXTRA_COLUMNS = [
     "git_dirty",
     "model_facts",
     "library_version",
+    "epoch_s_max",
+    "disturbed",
+    "load_1m_start",
+    "load_1m_end",
 ]
 
 COLUMNS = REQUIRED_COLUMNS + EXTRA_COLUMNS

@@ -32,6 +32,20 @@ def thread_limits(n_threads: int | None) -> Iterator[None]:
             torch.set_num_threads(previous)
 
 
+#: How idle OpenMP threads wait between parallel regions in every run: asleep, not spinning.
+#: Spinning threads (libgomp's default) hold their core after each region; with as many
+#: threads as cores, any other busy process then makes each region wait for a thread the
+#: kernel has descheduled, and epochs take many times longer in bursts. Every contender that
+#: uses OpenMP (PyTorch, implicit, LightFM, LIBMF) runs under the same policy.
+OPENMP_WAIT_POLICY = "PASSIVE"
+
+
+def settle_openmp() -> None:
+    """Set ``OMP_WAIT_POLICY`` for this process and the workers it starts (unless the user
+    set it). It takes effect where OpenMP is loaded afterwards: call it before importing torch."""
+    os.environ.setdefault("OMP_WAIT_POLICY", OPENMP_WAIT_POLICY)
+
+
 def default_threads() -> int:
     """Threads a run gets unless told otherwise: every core this process may use."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

@@ -586,3 +586,33 @@ def test_the_dask_executor_listens_on_loopback_only() -> None:
     with DaskExecutor(threads_per_run=1, n_workers=1):
         addresses = listening(os.getpid())
     assert addresses and addresses <= LOOPBACK, addresses
+
+
+# -- a disturbed run is flagged, not reported as clean -------------------------------------------
+
+
+def test_a_run_with_an_epoch_far_beyond_its_median_is_flagged(grid: Path, tmp_path: Path, capsys):
+    out = tmp_path / "run"
+    assert run_in_process(grid, out, capsys)[0] == 0
+    rows = records(out)
+    assert all(row["disturbed"] is False for row in rows if row["status"] == "ok")
+    assert all(row["load_1m_start"] >= 0 and row["load_1m_end"] >= 0 for row in rows)
+    for row in rows:  # as if another process had held the cores in one epoch
+        if row["model"] == "numpy-als":
+            row.update(disturbed=True, epoch_s_max=10 * row["epoch_s_median"])
+    (out / results.RESULTS_FILE).write_text("".join(json.dumps(row) + "\n" for row in rows))
+    results.write_csv(out)
+    text = report.write_report(out).path.read_text()
+    section = text.split("## Disturbed runs")[1]
+    assert "numpy-als" in section and "10.0×" in section and "popularity" not in section
+
+
+def test_runs_wait_for_openmp_asleep(monkeypatch: pytest.MonkeyPatch) -> None:
+    from suite import threads
+
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    threads.settle_openmp()
+    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")  # a user's own choice stays
+    threads.settle_openmp()
+    assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
