@@ -166,3 +166,26 @@ def test_cuda_fits_what_the_cpu_fits() -> None:
     np.testing.assert_allclose(
         on_cuda.score_items(users), on_cpu.score_items(users), rtol=1e-3, atol=1e-4
     )
+
+
+def test_conjugate_gradient_converges_to_the_exact_solution(positives) -> None:
+    """Run to k steps (CG's exact answer in exact arithmetic) it solves every row's system."""
+    rng = np.random.default_rng(4)
+    items = torch.from_numpy(rng.normal(0, 0.3, (N_ITEMS, K)).astype(np.float32))
+    exact = wmf.solve_rows(items, wmf.plan_batches(positives, 16, "cpu"), N_USERS, ALPHA, L2)
+    start = torch.zeros(N_USERS, K)
+    pairs = wmf.pairs_of(positives, "cpu")
+    by_cg = wmf.cg_rows(items, pairs, start, ALPHA, L2, steps=3 * K)
+    np.testing.assert_allclose(by_cg.numpy(), exact.numpy(), rtol=1e-3, atol=1e-4)
+
+
+def test_a_few_warm_started_cg_steps_never_raise_the_objective() -> None:
+    train = tiny_ratings()
+    model = models.create("torch-ials", factors=4, epochs=6, l2=0.5, n_threads=1, cg_steps=2)
+    model.fit(train)
+    assert model.solver == "cg"
+    assert all(b <= a * (1 + 1e-6) for a, b in pairwise(model.loss_history_))
+    exact = models.create("torch-ials", factors=4, epochs=6, l2=0.5, n_threads=1)
+    exact.solver = "cholesky"
+    exact.fit(train)
+    assert model.loss_history_[-1] == pytest.approx(exact.loss_history_[-1], rel=0.05)

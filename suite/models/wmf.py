@@ -15,6 +15,7 @@ Benchmarks", RecSys 2022): the sum over all pairs of ``(x_u·y_i)²`` is
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -150,3 +151,87 @@ def solve_rows(
     if bool(failed):
         raise NotPositiveDefinite("a least-squares system is not positive definite")
     return solution
+
+
+@dataclass(frozen=True)
+class Pairs:
+    """The positives of one side as a sparse CSR matrix of ones (rows = the side being
+    solved, columns = the fixed side): what ``cg_rows`` multiplies by."""
+
+    matrix: torch.Tensor  # sparse CSR, n_rows × n_columns, float32 ones
+    has_positive: torch.Tensor  # bool per row
+
+
+def pairs_of(matrix: sp.csr_matrix, device: str) -> Pairs:
+    """``matrix``'s pattern (rows = the side to solve) as a CSR tensor of ones on ``device``."""
+    with warnings.catch_warnings():  # "Sparse CSR tensor support is in beta state"
+        warnings.filterwarnings("ignore", "Sparse", UserWarning)
+        pattern = torch.sparse_csr_tensor(
+            torch.from_numpy(matrix.indptr.astype(np.int64)),
+            torch.from_numpy(matrix.indices.astype(np.int64)),
+            torch.ones(matrix.nnz, dtype=torch.float32),
+            size=matrix.shape,
+            check_invariants=True,
+        )
+    return Pairs(pattern.to(device), torch.from_numpy(np.diff(matrix.indptr) > 0).to(device))
+
+
+def pattern_objective(
+    user_factors: torch.Tensor, item_factors: torch.Tensor, users: Pairs, alpha: float, l2: float
+) -> float:
+    """The objective on the device, the positives given as the users' ``Pairs``: the same
+    formula as ``pairs_objective``, each positive's score taken by a sampled product (no
+    gathered rows), the sums in float64."""
+    x, y = user_factors, item_factors
+    all_pairs = ((x.T @ x).double() * (y.T @ y).double()).sum()
+    scores = torch.sparse.sampled_addmm(users.matrix, x, y.T.contiguous(), beta=0.0).values()
+    scores = scores.double()
+    positives = ((1 + alpha) * (1 - scores) ** 2 - scores**2).sum()
+    penalty = l2 * ((x.double() ** 2).sum() + (y.double() ** 2).sum())
+    return float(all_pairs + positives + penalty)
+
+
+def cg_rows(
+    fixed: torch.Tensor,
+    pairs: Pairs,
+    start: torch.Tensor,
+    alpha: float,
+    l2: float,
+    steps: int,
+) -> torch.Tensor:
+    """One ALS half-step by ``steps`` conjugate-gradient steps per row, from ``start``.
+
+    The same systems as ``solve_rows`` — ``A_u x_u = b_u`` with
+    ``A_u = YᵀY + l2·I + alpha·Y_IuᵀY_Iu`` and ``b_u = (1 + alpha) Σ_{i∈I_u} y_i`` — solved
+    approximately, as implicit does (Takács, Pilászy & Tikk, "Applications of the conjugate
+    gradient method for implicit feedback collaborative filtering", RecSys 2011): a step needs
+    ``A_u p`` only, ``YᵀY p`` for all rows in one product plus ``alpha·Y_Iuᵀ(Y_Iu p)``, which
+    is ``S Y`` for the sparse ``S = pattern ⊙ (P Yᵀ)`` (a sampled dense product on the
+    positives only, ``torch.sparse.sampled_addmm``), so no ``k × k`` system is formed per row
+    and nothing of the size positives × k is gathered; warm-started from the previous sweep's
+    factors (``start``), a few steps suffice. Each step lowers every row's quadratic, so the
+    objective does not increase. Rows without a positive get zeros (their exact solution).
+    """
+    k = fixed.shape[1]
+    gram = fixed.T @ fixed + l2 * torch.eye(k, dtype=fixed.dtype, device=fixed.device)
+    pattern, transposed = pairs.matrix, fixed.T.contiguous()
+
+    def product(vectors: torch.Tensor) -> torch.Tensor:
+        along = torch.sparse.sampled_addmm(pattern, vectors, transposed, beta=0.0)
+        return vectors @ gram + alpha * (along @ fixed)
+
+    x = start * pairs.has_positive[:, None]
+    residual = (1 + alpha) * (pattern @ fixed) - product(x)
+    direction = residual.clone()
+    norms = (residual * residual).sum(1)
+    for _ in range(steps):
+        applied = product(direction)
+        curvature = (direction * applied).sum(1)
+        step = torch.where(curvature > 0, norms / curvature, torch.zeros_like(norms))
+        x = x + step[:, None] * direction
+        residual = residual - step[:, None] * applied
+        new_norms = (residual * residual).sum(1)
+        ratio = torch.where(norms > 0, new_norms / norms, torch.zeros_like(norms))
+        direction = residual + ratio[:, None] * direction
+        norms = new_norms
+    return x * pairs.has_positive[:, None]
