@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -210,3 +212,30 @@ def test_torch_mf_has_the_trainers_defaults_and_torch_biased_mf_numba_sgds() -> 
     shared = ("factors", "epochs", "lr", "l2", "init_std", "lr_decay")
     assert {k: biased[k] for k in shared} == {k: numba[k] for k in shared}
     assert (biased["optimizer"], biased["lr_decay"]) == ("sgd", 1.0)  # plain per-rating SGD
+
+
+def test_torch_als_solves_numpy_als_systems() -> None:
+    """With enough CG steps a half-step is numpy-als's exact solve of the same systems."""
+    import torch
+
+    from suite.models import torch_als
+
+    train = tiny_ratings()
+    by_user = train.to_csr().astype(np.float64)
+    by_user.data -= train.rating.mean(dtype=np.float64)
+    rng = np.random.default_rng(7)
+    items = rng.normal(0, 0.3, (train.n_items, 5))  # [q, b'] rows, the side held fixed
+    exact = numpy_als.solve_rows(
+        numpy_als._residuals(by_user, items[:, -1]), numpy_als._as_features(items), 0.05
+    )
+    side = torch_als._side(by_user, "cpu")
+    fixed = torch.from_numpy(items.astype(np.float32))
+    by_cg = torch_als.half_step(side, fixed, torch.zeros(train.n_users, 5), 0.05, steps=40)
+    np.testing.assert_allclose(by_cg.numpy(), exact, rtol=1e-3, atol=1e-4)
+
+
+def test_torch_als_with_a_few_cg_steps_never_raises_its_objective() -> None:
+    train = tiny_ratings()
+    model = models.create("torch-als", factors=4, epochs=8, l2=0.05, cg_steps=2, n_threads=1)
+    history = model.fit(train).loss_history_
+    assert all(later <= earlier * (1 + 1e-6) for earlier, later in itertools.pairwise(history))

@@ -28,6 +28,7 @@ REGISTRY: dict[str, str] = {
     "torch-mf-seed": "suite.models.torch_mf:TorchMFSeed",
     "torch-bpr": "suite.models.torch_bpr:TorchBPR",
     "torch-ials": "suite.models.torch_ials:TorchIALS",
+    "torch-als": "suite.models.torch_als:TorchALS",
     "torch-hybrid": "suite.models.torch_hybrid:TorchHybrid",
     "numpy-sgd": "baselines.numpy_sgd:NumpySGD",
     "numba-sgd": "baselines.numba_sgd:NumbaSGD",
