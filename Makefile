@@ -8,7 +8,7 @@ BENCH_ARGS ?=
 
 STAMP_NOW := $(shell date -u +%Y%m%d-%H%M%S)
 
-.PHONY: install bench test benchmark gpu-results lint clean
+.PHONY: install bench test benchmark gpu-results gpu-bundle site lint clean
 
 install: $(STAMP)
 
@@ -57,6 +57,45 @@ gpu-results:
 		f'make gpu-results: torch {torch.__version__} sees no CUDA device; install a CUDA build of torch')"
 	$(VENV)/bin/mfbench run --config default --out $(GPU_RESULTS)/default
 	$(VENV)/bin/mfbench run --config scaling-gpu --out $(GPU_RESULTS)/scaling
+
+# What a GPU lease (no network; its own Python 3.12 and CUDA torch) lacks, gathered here where
+# PyPI is reachable, for scripts/gpu-run (README: "GPU results from one device lease"): the
+# mfbench wheel, implicit's and tqdm's cp312 wheels (versions from requirements.lock), ML-100K
+# from the data cache (never committed: gpu-bundle/ is ignored), and the commit it was built
+# from. Fails in one line when the bundle and the working tree a device call carries pass 64 MiB.
+GPU_BUNDLE := gpu-bundle
+GPU_WHEEL_TAGS := --only-binary=:all: --python-version 3.12 --platform manylinux2014_x86_64
+GPU_CARRY_LIMIT_MIB := 64
+gpu-bundle: install
+	rm -rf $(GPU_BUNDLE) build
+	mkdir -p $(GPU_BUNDLE)/data/raw
+	$(PIP) wheel -q --no-deps --no-build-isolation --wheel-dir $(GPU_BUNDLE) .
+	rm -rf build
+	$(PIP) download -q $(GPU_WHEEL_TAGS) --no-deps --dest $(GPU_BUNDLE) \
+		$$(grep -E '^(implicit|tqdm)==' requirements.lock)
+	$(VENV)/bin/mfbench data fetch ml-100k
+	cp -R "$$($(PY) -c 'from suite.data.cache import cache_dir; print(cache_dir())')/raw/ml-100k" \
+		$(GPU_BUNDLE)/data/raw/
+	git rev-parse HEAD > $(GPU_BUNDLE)/COMMIT
+	git status --porcelain --untracked-files=no > $(GPU_BUNDLE)/STATUS
+	@tree=$$(git ls-files -z --cached --others --exclude-standard | xargs -0 stat -c %s 2>/dev/null \
+		| awk '{ s += $$1 } END { print s + 0 }'); \
+	bundle=$$(du -sb $(GPU_BUNDLE) | cut -f1); \
+	mib() { awk -v b=$$1 'BEGIN { printf "%.1f", b / 1048576 }'; }; \
+	if [ $$((tree + bundle)) -gt $$(($(GPU_CARRY_LIMIT_MIB) * 1048576)) ]; then \
+		echo "make gpu-bundle: $(GPU_BUNDLE)/ ($$(mib $$bundle) MiB) and the working tree" \
+			"($$(mib $$tree) MiB) pass the $(GPU_CARRY_LIMIT_MIB) MiB a device call carries" >&2; \
+		exit 2; \
+	fi; \
+	echo "$(GPU_BUNDLE)/: $$(mib $$bundle) MiB: $$(cd $(GPU_BUNDLE) && ls *.whl | paste -sd ' '), ML-100K;" \
+		"with the working tree $$(mib $$((tree + bundle))) MiB of the $(GPU_CARRY_LIMIT_MIB) MiB" \
+		"a device call carries"
+
+# The results site (`mfbench publish`): one page per committed folder under results/, built
+# from their data into site/ (ignored; never edited by hand). Open site/index.html: it works
+# from file:// with no network.
+site: install
+	$(VENV)/bin/mfbench publish --out site
 
 lint: install
 	$(VENV)/bin/ruff check suite baselines tests

@@ -133,7 +133,14 @@ def versions() -> dict[str, str | None]:
 
 
 def code_version() -> dict[str, Any]:
-    """The git commit of the code running now, and whether its tracked files had changes."""
+    """The git commit of the code running now, and whether its tracked files had changes.
+
+    Where the code runs from no checkout (an installed wheel, as on a GPU lease),
+    ``$MFBENCH_GIT_COMMIT`` and ``$MFBENCH_GIT_DIRTY`` (1 or 0) say what it was built from.
+    """
+    given = os.environ.get("MFBENCH_GIT_COMMIT")
+    if given:
+        return {"git_commit": given, "git_dirty": os.environ.get("MFBENCH_GIT_DIRTY") == "1"}
     return {
         "git_commit": _git("rev-parse", "HEAD"),
         "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),

@@ -8,4 +8,4 @@ top to bottom in one screen, and its workflow lives with its domain (the gate in
 from __future__ import annotations
 
 #: The commands, in the order ``mfbench --help`` lists them: modules of this package.
-COMMANDS = ("data", "run", "report", "check", "tune", "compare", "list")
+COMMANDS = ("data", "run", "report", "check", "tune", "compare", "publish", "list")

@@ -53,6 +53,7 @@ def add(commands: Any) -> None:
         "mfbench run --dataset ml-100k --model torch-biased-mf,numba-sgd --seeds 3 "
         "--param torch-biased-mf.lr=0.01",
         "mfbench run --resume --out results/runs/20261128-120000",
+        "mfbench run --config gpu --threads 16 --dry-run",
     )
     many = {"action": "append", "metavar": "A,B"}
     run.add_argument(
@@ -104,12 +105,25 @@ def add(commands: Any) -> None:
     )
     add_in_process(run)
     run.add_argument("--no-report", action="store_true", help="skip REPORT.md and plots")
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the planned runs and an estimated total time (suite/estimate.py: scaled "
+        "from committed results); run and write nothing",
+    )
 
 
 def main(args: argparse.Namespace) -> None:
     """Run the grid the flags describe (or resume the saved one), then write its report."""
     from suite import report, runner
 
+    if args.dry_run:
+        if args.resume:
+            raise InputError("--dry-run plans a new grid; it does not combine with --resume")
+        from suite import estimate
+
+        print(estimate.dry_run(grid_from_arguments(args)))
+        return
     if args.resume:
         grid, out = _grid_to_resume(args)
     else:
