@@ -19,6 +19,7 @@ and models (each with backends and hyperparameters)::
     folds = 5
     seeds = [0]
     rating_target = 0.93           # the RMSE each contender's time to target is timed to
+    ranking_target = 0.35          # the NDCG@10 likewise (on the curves' sample of users)
     [datasets.params.numpy-sgd]    # settings for one model on this data set only
     epochs = 10
     [[models]]
@@ -79,7 +80,8 @@ class DatasetSpec:
     seeds: list[int] = field(default_factory=lambda: [0])
     test_fraction: float = 0.2
     leave_last: int = 1
-    rating_target: float | None = None
+    rating_target: float | None = None  # RMSE each contender's time to target is timed to
+    ranking_target: float | None = None  # NDCG@10 (on the curve's user sample), likewise
     relevance_threshold: float = DEFAULT_RELEVANCE_THRESHOLD
     format: str | None = None
     features: bool = False  # load side features (ml-100k, planted sets) for the hybrids
@@ -558,6 +560,10 @@ RULES: dict[tuple[type, str], Rule] = {
     ),
     (DatasetSpec, "leave_last"): _at_least(1),
     (DatasetSpec, "rating_target"): (lambda t: t is None or t > 0, "must be a number > 0"),
+    (DatasetSpec, "ranking_target"): (
+        lambda t: t is None or 0 < t <= 1,
+        "must be a number > 0 and <= 1",
+    ),
     (ModelSpec, "backends"): (lambda b: len(b) > 0, "must be a non-empty list of strings"),
     (ModelSpec, "datasets"): (
         lambda names: names is None or len(names) > 0,

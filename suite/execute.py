@@ -83,6 +83,7 @@ class Task:
     split_file: str  # the shared train/test (``suite.data.storage``)
     data_digest: str = ""  # the data set's content (``Ratings.digest``)
     rating_target: float | None = None
+    ranking_target: float | None = None
     relevance_threshold: float = metrics.DEFAULT_RELEVANCE_THRESHOLD
     curve_users: int = 2000
     eval_users: int | None = None  # test users of the final ranking metrics (None: all)
@@ -127,6 +128,7 @@ def _run(
     """
     fit_on, stopper = _fit_part(task, train)  # carved once: every fit trains on this part
     calibrations = [_calibration(task)]
+    _budget_curve(task, train, test, fit_on, curve_rows)  # one-call libraries only
     record, first_fit_s = _first_fit(task, train, test, fit_on, stopper, curve_rows, progress)
     fits = [first_fit_s]
     calibrations.append(_calibration(task))
@@ -173,6 +175,8 @@ def _first_fit(
     model.fit(fit_on, on_epoch=curve.on_epoch)
     fit_s = curve.training_seconds()
     fit_peak = peak_rss_mb()
+    if any(row.get("fresh_fit") for row in curve_rows):  # the budget curve's last point
+        curve.add_point(model.epochs_run_, model, fit_s, fresh_fit=True)
     jvm = model.jvm_memory_mb()  # (idle, peak) of Spark's JVM, None without one
     jvm_growth = jvm[1] - jvm[0] if jvm else 0.0
     if stopper is not None:
@@ -188,6 +192,48 @@ def _first_fit(
         peak_gpu_mb=peak_gpu_mb(task.backend),
     )
     return record, fit_s
+
+
+#: The epoch budgets of a one-call library's fresh fits: 1, 2, 4, ... below its epochs.
+def budgets(epochs: int) -> list[int]:
+    """``1, 2, 4, ...`` below ``epochs``: the fresh fits that stand in for a curve."""
+    found, budget = [], 1
+    while budget < epochs:
+        found.append(budget)
+        budget *= 2
+    return found
+
+
+def _budget_curve(
+    task: Task, train: Ratings, test: Ratings, fit_on: Ratings, curve_rows: list[dict[str, Any]]
+) -> None:
+    """A curve for a contender whose library trains every epoch in one call (no state in
+    between, ``Model.epoch_curve`` False), where a target is set: one fresh, prepared and
+    warmed-up fit per budget of ``budgets(epochs)``, each timed and evaluated as a curve's
+    epoch is (``fresh_fit`` rows); the run's own fit adds the last point. So its time to a
+    target is the fit time of the smallest budget that meets it (an upper bound, within a
+    factor of two of the epochs needed), not "not timed"."""
+    contender = models.get(task.model)
+    targets = (task.rating_target, task.ranking_target)
+    if contender.epoch_curve or not contender.trains or all(t is None for t in targets):
+        return
+    epochs = int(task.params.get("epochs", 1))
+    for budget in budgets(epochs):
+        model = models.create(
+            task.model,
+            backend=task.backend,
+            n_threads=task.n_threads,
+            seed=task.seed,
+            **{**task.params, "epochs": budget},
+        )
+        model.prepare(fit_on)
+        model.warm_up()
+        timer = Curve(train, test, task, [], None, evaluate=False)
+        timer.start()
+        model.fit(fit_on, on_epoch=timer.on_epoch)
+        seconds = timer.training_seconds()
+        point = Curve(train, test, task, curve_rows, None)
+        point.add_point(budget, model, seconds, fresh_fit=True)
 
 
 def _timed_fit(task: Task, train: Ratings, test: Ratings, fit_on: Ratings, epochs: int) -> float:
@@ -284,14 +330,8 @@ def _evaluate(
             relevance_threshold=task.relevance_threshold,
             candidates=candidates(task, train),
         )
-    epoch_times = [row["epoch_s"] for row in curve_rows]
+    epoch_times = [row["epoch_s"] for row in curve_rows if not row.get("fresh_fit")]
     swing = max(epoch_times) / np.median(epoch_times) if len(epoch_times) >= 3 else float("nan")
-    rating_column = f"test_{metrics.primary(Contest.RATING).column}"
-    reached = [
-        row["elapsed_s"]
-        for row in curve_rows
-        if task.rating_target is not None and row[rating_column] <= task.rating_target
-    ]
     undefined = ranking.get("n_ranked_users") == 0
     return {
         **out,
@@ -309,8 +349,30 @@ def _evaluate(
         "epoch_s_max": max(epoch_times) if epoch_times else float("nan"),
         "disturbed": bool(swing > DISTURBED_SWING),
         "ratings_processed": model.n_ratings_processed_,
-        "time_to_target_s": reached[0] if reached else float("nan"),
+        **times_to_targets(task, curve_rows),
     }
+
+
+def times_to_targets(task: Task, curve_rows: list[dict[str, Any]]) -> dict[str, float]:
+    """Seconds of training until each contest's primary metric first met its target on the
+    test set (the curve's points: epochs, or fresh fits of one-call libraries); NaN if never,
+    or if no target is set. Ranking uses the curve's sample of test users."""
+    found = {}
+    for contest, target, name in (
+        (Contest.RATING, task.rating_target, "time_to_rating_target_s"),
+        (Contest.RANKING, task.ranking_target, "time_to_ranking_target_s"),
+    ):
+        metric = metrics.primary(contest)
+        column = f"test_{metric.column}"
+        met = [
+            row["elapsed_s"]
+            for row in sorted(curve_rows, key=lambda row: row["elapsed_s"])
+            if target is not None
+            and np.isfinite(row.get(column, float("nan")))
+            and (row[column] >= target if metric.higher_is_better else row[column] <= target)
+        ]
+        found[name] = met[0] if met else float("nan")
+    return found
 
 
 class Curve:
@@ -367,8 +429,14 @@ class Curve:
             self._eval_seconds += clock(self.task.backend) - paused
 
     def _record(self, epoch: int, model: Model, paused: float) -> None:
-        elapsed = paused - self._started - self._eval_seconds
-        previous = self.rows[-1]["elapsed_s"] if self.rows else 0.0
+        self.add_point(epoch, model, paused - self._started - self._eval_seconds)
+
+    def add_point(
+        self, epoch: int, model: Model, elapsed: float, *, fresh_fit: bool = False
+    ) -> None:
+        """One curve row: the primary metrics of ``model`` after ``elapsed`` seconds of
+        training (``fresh_fit``: a fit of its own, of ``epoch`` epochs)."""
+        previous = self.rows[-1]["elapsed_s"] if self.rows and not fresh_fit else 0.0
         losses = getattr(model, "loss_history_", None)
         which = metrics.primaries()
         scores = {
@@ -387,9 +455,10 @@ class Curve:
                 "run_id": self.task.run_id,
                 "epoch": epoch,
                 "elapsed_s": elapsed,
-                "epoch_s": elapsed - previous,
+                "epoch_s": float("nan") if fresh_fit else elapsed - previous,
                 "train_loss": losses[-1] if losses else float("nan"),
                 **{f"test_{metric.column}": scores[metric.column] for metric in which},
+                "fresh_fit": fresh_fit,
             }
         )
         if self.progress is not None:
@@ -416,6 +485,7 @@ def base_record(task: Task) -> dict[str, Any]:
         "status": "failed",
         "reason": "",
         "rating_target": task.rating_target,
+        "ranking_target": task.ranking_target,
         "relevance_threshold": task.relevance_threshold,
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "pid": os.getpid(),

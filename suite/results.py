@@ -55,8 +55,10 @@ EXTRA_COLUMNS = [
     "prepare_s",
     "warmup_s",
     "rank_eval_s",
-    "time_to_target_s",
+    "time_to_rating_target_s",
+    "time_to_ranking_target_s",
     "rating_target",
+    "ranking_target",
     "rating_noise_floor",
     "relevance_threshold",
     "n_ranked_users",
@@ -113,6 +115,7 @@ CURVE_COLUMNS = [
     "epoch_s",
     "train_loss",
     *(f"test_{metric.column}" for metric in metrics.primaries()),
+    "fresh_fit",  # True: a point of its own fit of that many epochs (a one-call library)
 ]
 
 RESULTS_FILE, CURVES_FILE = "results.jsonl", "curves.jsonl"
@@ -123,6 +126,7 @@ RENAMED_COLUMNS = {
     "suite": "config",
     "rmse_target": "rating_target",
     "noise_floor_rmse": "rating_noise_floor",
+    "time_to_target_s": "time_to_rating_target_s",
 }
 
 

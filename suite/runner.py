@@ -124,6 +124,7 @@ def plan(grid: Grid, out: Path, datasets: Datasets | None = None) -> list[SplitP
                     split_file=str(split_file),
                     data_digest=digest,
                     rating_target=dataset.rating_target,
+                    ranking_target=dataset.ranking_target,
                     relevance_threshold=dataset.relevance_threshold,
                     curve_users=grid.curve_users,
                     eval_users=grid.eval_users,
@@ -169,6 +170,7 @@ def run_id(
     evaluation = {
         "relevance_threshold": dataset.relevance_threshold,
         "rating_target": dataset.rating_target,
+        "ranking_target": dataset.ranking_target,
         "eval_users": grid.eval_users,
         "curve_users": grid.curve_users,
         "repeats": grid.repeats,

@@ -101,8 +101,8 @@ class Standings:
 
 def time_to_target_text(row: Mapping[str, Any], unit: str = "") -> str:
     """A row's time to the target RMSE: ``"0.53 s"``, ``"never"``, or ``"not timed (no curve)"``."""
-    if not math.isnan(row["time_to_target_s"]):
-        return f"{row['time_to_target_s']:.2f}{unit}"
+    if not math.isnan(row["time_to_rating_target_s"]):
+        return f"{row['time_to_rating_target_s']:.2f}{unit}"
     return "never" if models.has_curve(row["model"]) else "not timed (no curve)"
 
 
@@ -301,16 +301,16 @@ def time_to_target(rows: pd.DataFrame) -> str | None:
     if rated.empty or "rating_target" not in rated or math.isnan(rated["rating_target"].iloc[0]):
         return None
     target, title = rated["rating_target"].iloc[0], metrics.primary(Contest.RATING).title
-    reached = rated[rated["time_to_target_s"].notna()]
+    reached = rated[rated["time_to_rating_target_s"].notna()]
     if reached.empty:
         return f"No contender reached the target {title} {target:g}."
-    first = reached.loc[reached["time_to_target_s"].idxmin()]
+    first = reached.loc[reached["time_to_rating_target_s"].idxmin()]
     others = rated[~rated["label"].isin(set(reached["label"]))]
     missed = list(dict.fromkeys(others.loc[others["model"].map(models.has_curve), "label"]))
     untimed = list(dict.fromkeys(others.loc[~others["model"].map(models.has_curve), "label"]))
     return (
         f"Fastest to {title} ≤ {target:g}: **{first['label']}** ({first['backend']}) after "
-        f"{first['time_to_target_s']:.2f} s of training"
+        f"{first['time_to_rating_target_s']:.2f} s of training"
         + (f"; never reached by {', '.join(missed)}" if missed else "")
         + (f"; not timed (no per-epoch curve): {', '.join(untimed)}" if untimed else "")
         + "."

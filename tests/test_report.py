@@ -56,7 +56,7 @@ def frame() -> pd.DataFrame:
                 fit_s=2.0,
                 ratings_per_s=1000.0,
                 peak_rss_mb=400,
-                time_to_target_s=1.0,
+                time_to_rating_target_s=1.0,
             ),
             record(
                 "torch-biased-mf",
@@ -68,7 +68,7 @@ def frame() -> pd.DataFrame:
                 fit_s=4.0,
                 ratings_per_s=500.0,
                 peak_rss_mb=420,
-                time_to_target_s=3.0,
+                time_to_rating_target_s=3.0,
             ),
             record(
                 "torch-biased-mf",
@@ -112,7 +112,7 @@ def frame() -> pd.DataFrame:
                 fit_s=1.0,
                 ratings_per_s=20000.0,
                 peak_rss_mb=400,
-                time_to_target_s=float("nan"),
+                time_to_rating_target_s=float("nan"),
             ),
             record("lightfm-warp", 0, status="skipped", reason="lightfm is not installed"),
         ]

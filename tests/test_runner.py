@@ -65,7 +65,7 @@ def test_curves_have_one_row_per_epoch_and_exclude_their_own_time(finished) -> N
     assert rows["elapsed_s"].iloc[-1] <= run["fit_s"] + 1e-6
     assert rows["test_rmse"].notna().all() and rows["train_loss"].notna().all()
     assert run["epoch_s_median"] == pytest.approx(rows["epoch_s"].median())
-    assert run["time_to_target_s"] == pytest.approx(
+    assert run["time_to_rating_target_s"] == pytest.approx(
         rows.loc[rows["test_rmse"] <= 1.5, "elapsed_s"].iloc[0]
     )
 

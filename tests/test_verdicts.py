@@ -332,7 +332,7 @@ def test_a_contender_without_a_curve_is_not_said_to_never_reach_the_target() -> 
             "label": ["numba-sgd", "surprise-svd", "torch-mf"],
             "backend": ["cpu"] * 3,
             "rating_target": [0.92] * 3,
-            "time_to_target_s": [0.4, NAN, NAN],
+            "time_to_rating_target_s": [0.4, NAN, NAN],
             "rmse_mean": [0.91, 0.91, 0.95],
         }
     )

@@ -22,8 +22,9 @@ import numpy as np
 from suite import models
 
 #: Colours of the non-floor contenders, in registry order: matplotlib's tab10 without its
-#: grey, then thirteen more picked greedily for CIELAB distance, each at least 35 ΔE (CIE76) from
-#: every other colour here and from the floors' greys.
+#: grey, then more picked greedily for CIELAB distance (the first thirteen at least 35 ΔE (CIE76)
+#: from every other colour here and from the floors' greys, the last six at least 29, none too
+#: light to read on white).
 PALETTE = (
     "#1f77b4",
     "#ff7f0e",
@@ -47,6 +48,12 @@ PALETTE = (
     "#0000ff",
     "#00e100",
     "#00e1a5",
+    "#c74767",
+    "#fdb915",
+    "#8b3103",
+    "#a2bffe",
+    "#017371",
+    "#fdb0c0",
 )
 
 #: Floors take evenly spaced greys from this dark to this light (0 black, 1 white).
@@ -63,6 +70,7 @@ FAMILY_LINES: dict[str, Any] = {
     "surprise": (0, (8, 2)),
     "cornac": (0, (6, 1.5, 1, 1.5, 1, 1.5)),
     "pyspark": (0, (3, 1, 3, 3)),
+    "libmf": (0, (5, 1, 1, 1)),
     "other": (0, (1, 3)),
 }
 
