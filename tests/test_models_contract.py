@@ -184,6 +184,8 @@ def test_contests_and_facts_are_declared_on_the_class(name) -> None:
     assert contender.same_model_as is None or contender.same_model_as in models.names()
     assert contender.speed_tolerance is None or contender.speed_tolerance > 1
     assert contender.requirements, "declare the library it is written with (its family)"
+    assert contender.method in ("sgd", "als", "gibbs", "")
+    assert bool(contender.method) == (contender.trains and not contender.floor), name
     assert all(version for version in contender.library_versions().values())  # installed here
     for contest in Contest:
         baseline = models.speedup_baseline(contest)

@@ -132,6 +132,12 @@ def library(model: str) -> str | None:
     return known.library if known is not None else None
 
 
+def method(model: str) -> str:
+    """How ``model`` optimises (``Model.method``: "sgd", "als", "gibbs"; "" when unknown)."""
+    known = facts(model)
+    return known.method if known is not None else ""
+
+
 def is_pytorch(model: str) -> bool:
     """Whether ``model`` is written in PyTorch (the subject of the study)."""
     return library(model) == "torch"

@@ -269,6 +269,10 @@ class Model(ABC):
         False when the library trains every epoch in one call, so that ``on_epoch`` only
         ever sees the final model: the harness then takes no convergence curve (and no
         per-epoch time) rather than a flat line of final values.
+    ``method`` : str, default ""
+        How it optimises: ``"sgd"`` (stochastic gradient steps), ``"als"`` (alternating least
+        squares), ``"gibbs"`` (sampling); "" for a reference that only counts or averages.
+        The claims compare methods by it (the post's "ALS is more efficient than SGD").
     ``uses_features`` : bool, default False
         True when the contender uses ``train.user_features``/``item_features`` (LightFM's
         hybrid model, torch-hybrid); the harness gives features only to those.
@@ -338,6 +342,7 @@ class Model(ABC):
     floor: ClassVar[bool] = False
     epoch_curve: ClassVar[bool] = True
     uses_features: ClassVar[bool] = False
+    method: ClassVar[str] = ""
     predicts_ratings: ClassVar[bool]  # derived: Contest.RATING in contests
     hyperparameter_specs: ClassVar[Mapping[str, Hyperparameter]] = {}
 

@@ -29,6 +29,7 @@ class Facts:
     speedup_baseline: bool = False
     uses_features: bool = False
     library: str | None = None
+    method: str = ""
 
     @classmethod
     def of(cls, contender: Any) -> Facts:
@@ -43,6 +44,7 @@ class Facts:
             speedup_baseline=contender.speedup_baseline,
             uses_features=contender.uses_features,
             library=contender.requirements[0].import_name if contender.requirements else None,
+            method=contender.method,
         )
 
     def to_json(self) -> str:

@@ -117,6 +117,7 @@ class TorchALS(TorchContender):
     contests = (Contest.RATING,)
     backends = ("cpu", "cuda")
     same_model_as = "numpy-als"  # the same model and objective, solved exactly in numpy
+    method = "als"
     hyperparameter_specs: ClassVar = {
         "l2": Hyperparameter(float, low=0, low_open=True, search=(1e-3, 1.0), log=True),
         "epochs": Hyperparameter(int, low=1, search=(2, 50), log=True),

@@ -80,6 +80,7 @@ class TorchBPMF(TorchContender):
     """
 
     name = "torch-bpmf"
+    method = "gibbs"
     contests = (Contest.RATING,)
     backends = ("cpu", "cuda")
     hyperparameter_specs: ClassVar = {

@@ -80,6 +80,7 @@ class TorchIALS(TorchContender):
     contests = (Contest.RANKING,)
     backends = ("cpu", "cuda")
     same_model_as = "implicit-als"  # the same iALS model, solved by implicit in C++
+    method = "als"
     hyperparameter_specs: ClassVar = {
         "l2": Hyperparameter(float, low=0, low_open=True, search=(0.01, 1000.0), log=True),
         "alpha": Hyperparameter(float, low=0, search=(0.1, 100.0), log=True),

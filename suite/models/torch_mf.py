@@ -341,6 +341,7 @@ class TorchContender(Model):
     """A contender written in PyTorch: it runs where PyTorch can use the device it asks for."""
 
     requirements = (Requirement("torch"),)
+    method = "sgd"  # its MF, BPR and hybrid trainers; ALS and Gibbs contenders say otherwise
 
     @classmethod
     def available(cls, backend: str = "cpu") -> tuple[bool, str]:

@@ -1,0 +1,142 @@
+"""Which code a results folder was measured on, and whether that is still the code here.
+
+A folder is **current** when none of the code that decides its numbers — the contenders and
+the harness that runs, times and scores them (``MEASURING_CODE``) — changed between the
+commit(s) its runs were measured on and the commit checked out now; **stale** otherwise (or
+when it was measured on a tree with uncommitted changes); **unknown** when it names no
+commit git knows. The claims (``suite.claims``) are computed from current folders only.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from suite import results as results_io
+from suite import safe_io
+
+#: Paths whose change makes a folder's numbers stale (relative to the repository root).
+MEASURING_CODE = (
+    "suite/models",
+    "baselines",
+    "suite/data",
+    "suite/execute.py",
+    "suite/metrics.py",
+    "suite/measure.py",
+    "suite/runner.py",
+    "suite/executors",
+    "suite/threads.py",
+    "suite/early_stopping.py",
+    "suite/configs",
+)
+
+#: The repository this file belongs to (where git is asked).
+REPOSITORY = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Folder:
+    """One results folder, loaded, with what it was measured on."""
+
+    path: Path
+    name: str  # as the reader sees it: "results", "results/speed"
+    results: pd.DataFrame
+    curves: pd.DataFrame
+    env: dict[str, Any]
+    commits: list[str]
+    dirty: bool
+    measured_at: str
+    status: str = "unknown"  # current | stale | unknown
+    changed: list[str] = field(default_factory=list)  # measuring code changed since
+
+    @property
+    def status_text(self) -> str:
+        if self.status == "stale" and self.changed:
+            shown = ", ".join(self.changed[:3]) + (" ..." if len(self.changed) > 3 else "")
+            return f"stale (changed since: {shown})"
+        if self.status == "stale" and self.dirty:
+            return "stale (measured on a tree with uncommitted changes)"
+        return self.status
+
+
+def result_folders(root: Path) -> list[Path]:
+    """``root`` and its immediate sub-folders that hold results (not ``runs/``), in order."""
+    found = [root] if _holds_results(root) else []
+    found += (
+        sorted(
+            path
+            for path in root.iterdir()
+            if path.is_dir() and path.name != "runs" and _holds_results(path)
+        )
+        if root.is_dir()
+        else []
+    )
+    return found
+
+
+def _holds_results(path: Path) -> bool:
+    return (path / results_io.RESULTS_FILE).is_file() or (path / "results.csv").is_file()
+
+
+def load(path: Path, name: str | None = None) -> Folder:
+    """The folder at ``path``, its commits and its status against the code checked out now."""
+    frame, curves = results_io.load(path)
+    env_file = path / "env.json"
+    env = safe_io.read_json(env_file, "env.json") if env_file.is_file() else {}
+    commits = _commits(frame, env)
+    dirty = bool(frame.get("git_dirty", pd.Series(dtype=object)).fillna(False).astype(bool).any())
+    dirty |= any(session.get("git_dirty") for session in env.get("load", []))
+    sessions = [session.get("started_at") for session in env.get("load", [])]
+    measured_at = max([s for s in sessions if s] or [env.get("captured_at") or "?"])
+    folder = Folder(path, name or path.as_posix(), frame, curves, env, commits, dirty, measured_at)
+    folder.status, folder.changed = status(commits, dirty)
+    return folder
+
+
+def _commits(frame: pd.DataFrame, env: dict[str, Any]) -> list[str]:
+    """The commits the runs were measured on: the records', else env.json's sessions'."""
+    recorded = frame.get("git_commit", pd.Series(dtype=object)).dropna().astype(str)
+    found = [commit for commit in dict.fromkeys(recorded) if commit and commit != "nan"]
+    if not found:
+        sessions = [session.get("git_commit") for session in env.get("load", [])]
+        found = [c for c in dict.fromkeys([*sessions, env.get("git_commit")]) if c]
+    return found
+
+
+def status(commits: list[str], dirty: bool = False) -> tuple[str, list[str]]:
+    """``("current" | "stale" | "unknown", measuring files changed since)``."""
+    if not commits:
+        return "unknown", []
+    changed: list[str] = []
+    for commit in commits:
+        if _git("cat-file", "-e", f"{commit}^{{commit}}") is None:
+            return "unknown", []
+        listed = _git("diff", "--name-only", commit, "HEAD", "--", *MEASURING_CODE) or ""
+        changed += [line for line in listed.splitlines() if line and line not in changed]
+    return ("stale" if changed or dirty else "current"), changed
+
+
+def _git(*args: str) -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", *args], capture_output=True, text=True, timeout=30, cwd=REPOSITORY, check=False
+        )
+    except OSError:
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+def table(folders: list[Folder]) -> str:
+    """The provenance table of ``folders``: commit(s), when measured, current or stale."""
+    lines = ["| folder | measured on commit(s) | measured | status |", "|---|---|---|---|"]
+    for folder in folders:
+        commits = ", ".join(f"`{commit[:10]}`" for commit in folder.commits) or "unknown"
+        lines.append(
+            f"| [{folder.name}]({folder.name}/REPORT.md) | {commits} | {folder.measured_at[:10]} "
+            f"| {folder.status_text} |"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,170 @@
+"""The post's claims judged on small synthetic folders: holds, reversed, depends, on par, not
+resolved, overhead-bound, single runs, not measured, and stale folders left out."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from suite import claims, provenance
+from suite.provenance import Folder
+
+
+def runs(dataset: str, times: dict[str, list[float]], target: float = 0.92, **extra) -> list[dict]:
+    """Ok CPU rating runs, one per fold, each contender's time to the RMSE target given."""
+    rows = []
+    for label, seconds in times.items():
+        for fold, time in enumerate(seconds):
+            rows.append(
+                {
+                    "run_id": f"{dataset}-{label}-{fold}",
+                    "dataset": dataset,
+                    "label": label,
+                    "model": label,
+                    "backend": "cpu",
+                    "status": "ok",
+                    "fold": fold,
+                    "seed": 0,
+                    "n_threads": 2,
+                    "fit_s": time * 2,
+                    "ratings_per_s": 1e6 / time,
+                    "rating_target": target,
+                    "ranking_target": np.nan,
+                    "time_to_rating_target_s": time,
+                    "time_to_ranking_target_s": np.nan,
+                    **extra,
+                }
+            )
+    return rows
+
+
+def folder(rows: list[dict], name: str = "results", status: str = "current") -> Folder:
+    frame = pd.DataFrame(rows)
+    return Folder(Path(name), name, frame, pd.DataFrame(), {}, ["abc"], False, "2026", status)
+
+
+def judged(*folders: Folder) -> dict[str, claims.Claim]:
+    return {claim.id: claim for claim in claims.judge(list(folders))}
+
+
+NOISE = np.array([1.0, 1.05, 0.97, 1.02, 0.99])
+
+
+def test_custom_solutions_faster_holds_when_bespoke_wins_every_fold() -> None:
+    rows = runs("ml-100k", {"torch-biased-mf": list(0.8 * NOISE), "numba-sgd": list(0.2 * NOISE)})
+    claim = judged(folder(rows))["custom-faster"]
+    assert claim.verdict == "holds"
+    (figure,) = claim.figures
+    assert figure.value == pytest.approx(4.0, rel=0.01) and figure.low > claims.PAR
+    assert "numba-sgd faster" in claim.said[0]
+
+
+def test_reversed_where_pytorch_wins() -> None:
+    rows = runs("ml-100k", {"torch-als": list(0.1 * NOISE), "numba-sgd": list(0.4 * NOISE)})
+    assert judged(folder(rows))["custom-faster"].verdict == "reversed: PyTorch is faster"
+
+
+def test_depends_on_scale_names_both_sides() -> None:
+    small = runs("ml-100k", {"torch-biased-mf": list(0.8 * NOISE), "numba-sgd": list(0.2 * NOISE)})
+    large = runs("synthetic-1m", {"torch-biased-mf": list(2 * NOISE), "numba-sgd": list(9 * NOISE)})
+    claim = judged(folder(small + large))["custom-faster"]
+    assert claim.verdict.startswith("depends on the data set or contest")
+    assert set(claim.datasets) == {"ml-100k", "synthetic-1m"}
+
+
+def test_on_par_only_within_ten_percent_and_not_resolved_beyond() -> None:
+    par = runs("ml-100k", {"torch-biased-mf": list(0.50 * NOISE), "numba-sgd": list(0.51 * NOISE)})
+    assert judged(folder(par))["custom-faster"].verdict.startswith("on par")
+    noisy = runs(
+        "ml-100k",
+        {"torch-biased-mf": [0.5, 0.9, 0.3, 0.6, 0.45], "numba-sgd": [0.5, 0.4, 0.6, 0.5, 0.55]},
+    )
+    assert judged(folder(noisy))["custom-faster"].verdict.startswith("not resolved")
+
+
+def test_an_overhead_bound_fit_judges_nothing() -> None:
+    rows = runs("tiny", {"torch-biased-mf": list(0.04 * NOISE), "numba-sgd": list(0.002 * NOISE)})
+    claim = judged(folder(rows))["custom-faster"]
+    assert "overhead-bound" in claim.said[0]
+    assert claim.verdict.startswith("not judged")
+
+
+def test_a_single_run_ratio_has_no_interval() -> None:
+    rows = runs("synthetic-1m", {"torch-biased-mf": [2.0], "numba-sgd": [9.0]})
+    claim = judged(folder(rows))["custom-faster"]
+    (figure,) = claim.figures
+    assert figure.low is None and "too few for an interval" in claim.said[0]
+    assert claim.verdict.startswith("not judged")
+
+
+def test_without_targets_or_folders_a_claim_is_not_measured() -> None:
+    rows = runs("ml-100k", {"torch-biased-mf": list(NOISE), "numba-sgd": list(NOISE)}, target=None)
+    for row in rows:
+        row["rating_target"] = np.nan
+    found = judged(folder(rows))
+    assert found["custom-faster"].verdict == "not measured"
+    assert found["gpus"].verdict.startswith("not measured here")
+    assert found["parallel"].verdict.startswith("not measured")
+
+
+def test_stale_folders_are_left_out_and_named() -> None:
+    rows = runs("ml-100k", {"torch-biased-mf": list(0.8 * NOISE), "numba-sgd": list(0.2 * NOISE)})
+    found = judged(folder(rows, "results/old", status="stale"))
+    assert found["custom-faster"].verdict == (
+        "not measured (the folders that might measure it are stale: results/old)"
+    )
+
+
+def test_als_against_sgd_and_the_lines_of_code() -> None:
+    rows = runs("ml-100k", {"torch-als": list(0.1 * NOISE), "numpy-sgd": list(3 * NOISE)})
+    found = judged(folder(rows))
+    assert found["als-faster"].verdict == "holds"
+    fewer = found["fewer-lines"]
+    assert fewer.verdict.startswith("converges faster: holds; in fewer lines:")
+    lines = {f.name: f.value for f in fewer.figures if f.unit == "lines"}
+    assert lines["code lines torch-als"] > 50 and lines["code lines numpy-sgd"] > 50
+
+
+def test_thread_speed_ups_pair_the_same_runs_in_two_folders() -> None:
+    times = {"torch-biased-mf": list(NOISE), "numba-sgd": list(NOISE)}
+    one = pd.DataFrame(runs("ml-100k", times)).assign(n_threads=1)
+    many = pd.DataFrame(runs("ml-100k", times)).assign(n_threads=2)
+    many.loc[many["label"] == "torch-biased-mf", "fit_s"] /= 1.8
+    many.loc[many["label"] == "numba-sgd", "fit_s"] /= 1.2
+    claim = judged(
+        folder(one.to_dict("records"), "results/speed-1"), folder(many.to_dict("records"), "r/2")
+    )["parallel"]
+    gains = {f.name: f.value for f in claim.figures}
+    assert gains["speed-up torch-biased-mf, 1 → 2 threads"] == pytest.approx(1.8)
+    assert claim.verdict.startswith("holds")
+
+
+def test_the_summary_holds_every_claim_with_its_figures() -> None:
+    rows = runs("ml-100k", {"torch-biased-mf": list(0.8 * NOISE), "numba-sgd": list(0.2 * NOISE)})
+    measured = folder(rows)
+    document = claims.summary(claims.judge([measured]), [measured])
+    assert [c["id"] for c in document["claims"]] == [c[0] for c in claims.CLAIMS]
+    custom = next(c for c in document["claims"] if c["id"] == "custom-faster")
+    assert custom["figures"][0]["low"] > 1 and custom["commit"] == "abc"
+    assert custom["link"] == "results/REPORT.md"
+    assert document["folders"][0]["status"] == "current"
+
+
+def test_provenance_tells_current_stale_and_unknown() -> None:
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=provenance.REPOSITORY, capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    head = git("rev-parse", "HEAD")
+    root = git("rev-list", "--max-parents=0", "HEAD").splitlines()[0]
+    assert provenance.status([head])[0] == "current"
+    assert provenance.status([head], dirty=True)[0] == "stale"
+    state, changed = provenance.status([root])
+    assert state == "stale" and changed  # the contenders changed since the first commit
+    assert provenance.status(["0" * 40])[0] == "unknown"
+    assert provenance.status([])[0] == "unknown"
