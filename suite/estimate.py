@@ -178,7 +178,7 @@ def split_size(ratings: Ratings, spec: DatasetSpec) -> Size:
 
 
 def estimate_run(
-    task: Task, size: Size, measured: pd.DataFrame, n_users_ranked: int
+    task: Task, size: Size, measured: pd.DataFrame, n_users_ranked: int, here: bool = False
 ) -> RunEstimate:
     """The estimated seconds of ``task`` on a split of ``size`` (see the module docstring).
 
@@ -192,7 +192,14 @@ def estimate_run(
         ``measurements()``.
     n_users_ranked : int
         Users its final ranking metrics score (every user, or the grid's ``eval_users``).
+    here : bool
+        The plan is for this machine: a run it cannot make (no GPU, a missing library) is
+        recorded as skipped at once, and costs nothing.
     """
+    if here:
+        available, why = models.get(task.model).available(task.backend)
+        if not available:
+            return RunEstimate(task, 0.0, f"skipped here: {why}")
     on_cuda = task.backend != "cpu"
     own = measured[(measured["model"] == task.model) & (measured["backend"] == task.backend)]
     guessed = own.empty and on_cuda
@@ -294,7 +301,8 @@ def estimate_grid(grid: Grid, measured: pd.DataFrame | None = None) -> PlanEstim
         size = split_size(ratings, split_plan.dataset)
         split_s += split_rate * len(ratings) / 1e6
         ranked = min(grid.eval_users or size.n_users, size.n_users)
-        runs += [estimate_run(task, size, measured, ranked) for task in split_plan.tasks]
+        here = grid.n_threads is None  # no --threads: the plan is for this machine
+        runs += [estimate_run(task, size, measured, ranked, here) for task in split_plan.tasks]
     return PlanEstimate(runs, load_s, split_s, grid.n_threads or default_threads())
 
 
