@@ -151,7 +151,7 @@ def run_check(
         **{key: value for key, value in (overrides or {}).items() if value is not None},
     )
     runner.run_grid(grid, out, in_process=in_process)
-    table = _check_run(reference, old, out, tolerances) if old is not None else None
+    table = _check_run(reference, old, out, tolerances, update) if old is not None else None
     failed = set() if table is None else set(table.loc[table["verdict"] == "FAIL", "check"])
     if update:
         stale = write_reference(out, reference, grid.name, tolerances)
@@ -182,13 +182,13 @@ def run_check(
 
 
 def _check_run(
-    reference: Path, old: pd.DataFrame, out: Path, tolerances: Tolerances
+    reference: Path, old: pd.DataFrame, out: Path, tolerances: Tolerances, update: bool = False
 ) -> pd.DataFrame:
     """Compare the run in ``out`` with the reference; write and print CHECK.md; the table."""
     current, _ = results.load(out)
     speed = speed_reference(reference, old, folder_machine(out))
     table = compare(old, current, tolerances, speed)
-    text = render(table)
+    text = render(table, update)
     safe_io.write_text(out / "CHECK.md", text)
     print(text)
     return table
@@ -360,11 +360,13 @@ def compare(
     )
 
 
-def render(table: pd.DataFrame) -> str:
+def render(table: pd.DataFrame, update: bool = False) -> str:
     """The comparison as markdown, failures first, under a headline that counts each verdict.
 
     ``change`` reads against ``allowed``: a signed difference for accuracy ("-0.005422"
-    against "≥ -0.0020"), a ratio for speed ("×1.07" against "× ≤ 1.3").
+    against "≥ -0.0020"), a ratio for speed ("×1.07" against "× ≤ 1.3"). With ``update``
+    (``check --update``) the run becomes the new reference: the rows are what changed against
+    the previous one, expected after a deliberate change, and headed so.
     """
     order = {"FAIL": 0, "gone": 1, "unchecked": 2, "new": 3, "ok": 4}
     table = table.sort_values("verdict", key=lambda v: v.map(order), kind="stable")
@@ -379,6 +381,15 @@ def render(table: pd.DataFrame) -> str:
     body = tabulate(
         shown, headers="keys", tablefmt="github", showindex=False, disable_numparse=True
     )
+    if update:
+        changed = int((table["verdict"] == "FAIL").sum())
+        heading = (
+            "# mfbench check --update: a new reference\n\nThis run replaces the gate's "
+            f"reference. Below, what changed against the previous reference: {changed} row(s) "
+            "beyond the gate's tolerances (expected after a deliberate change; they are not "
+            "regressions of this reference, which is now the one later runs are held to)."
+        )
+        return f"{heading}\n\n{body}\n"
     return f"# mfbench check\n\n{_headline(table)}\n\n{body}\n"
 
 

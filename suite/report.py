@@ -304,15 +304,21 @@ def _versus_floor(entrant: verdicts.Entrant, table: Standings) -> str:
         return "untested"
     if entrant.beats_floor:
         return "beats it"
+    if entrant in table.capped:
+        return "capped budget: not judged"
     return "not shown (noisy)" if entrant in table.unproven else "**learned nothing**"
 
 
-def _peak_memory(row: pd.Series) -> str:
-    """Peak resident MB of the run's process, plus its JVM's where it ran Spark."""
-    if not np.isfinite(row["peak_rss_mb"]):
+def _fit_memory(row: pd.Series) -> str:
+    """The fit's own memory: how far resident memory rose during the fit (its JVM's rise
+    included, for Spark), then the process's peak, which imported libraries dominate (the
+    torch import alone is several hundred MB)."""
+    growth, peak = row.get("fit_rss_growth_mb", math.nan), row["peak_rss_mb"]
+    if not np.isfinite(peak):
         return "n/a"
     jvm = row.get("peak_jvm_mb", math.nan)
-    return f"{row['peak_rss_mb']:.0f}" + (f" + {jvm:.0f} JVM" if np.isfinite(jvm) else "")
+    total = f"{peak:.0f}" + (f" + {jvm:.0f} JVM" if np.isfinite(jvm) else "")
+    return (f"{growth:.0f}" if np.isfinite(growth) else "n/a") + f" ({total})"
 
 
 def cost_table(table: Standings, rows: pd.DataFrame, reference: str | None) -> str:
@@ -344,7 +350,7 @@ def cost_table(table: Standings, rows: pd.DataFrame, reference: str | None) -> s
             line.append(_throughput_ratio(entrant, row, cpu))
         if rated and not target.empty:
             line.append(verdicts.time_to_target_text({**row, "model": entrant.model}))
-        line.append(_peak_memory(row))
+        line.append(_fit_memory(row))
         cells.append(line)
     headers = [
         "model",
@@ -359,7 +365,7 @@ def cost_table(table: Standings, rows: pd.DataFrame, reference: str | None) -> s
     ]
     if rated and not target.empty:
         headers.append(f"s to {RATING.title} ≤ {target.iloc[0]:g}")
-    headers.append("peak RSS MB")
+    headers.append("fit memory rise MB (process peak)")
     return tabulate(cells, headers=headers, tablefmt="github", disable_numparse=True)
 
 

@@ -86,13 +86,28 @@ class Standings:
 
     @property
     def learned_nothing(self) -> list[Entrant]:
-        """Contenders tested against the floor and, on average, no better than it."""
-        return [e for e in self.contenders if e.beats_floor is False and not self._ahead(e)]
+        """Contenders tested against the floor and, on average, no better than it (a capped
+        budget aside: its accuracy is not judged)."""
+        return [
+            e
+            for e in self.contenders
+            if e.beats_floor is False and not self._ahead(e) and not models.caps_epochs(e.model)
+        ]
 
     @property
     def unproven(self) -> list[Entrant]:
         """Contenders ahead of the floor on average, but not significantly: too noisy to tell."""
-        return [e for e in self.contenders if e.beats_floor is False and self._ahead(e)]
+        return [
+            e
+            for e in self.contenders
+            if e.beats_floor is False and self._ahead(e) and not models.caps_epochs(e.model)
+        ]
+
+    @property
+    def capped(self) -> list[Entrant]:
+        """Contenders whose epochs visit only part of the data (``Model.caps_epochs``): their
+        accuracy comes from a capped budget and is not judged."""
+        return [e for e in self.contenders if models.caps_epochs(e.model)]
 
     def _ahead(self, entrant: Entrant) -> bool:
         difference = entrant.vs_floor.mean if entrant.vs_floor is not None else 0.0
@@ -348,9 +363,18 @@ class Pairing:
     mine: pd.Series  # the summary row (the fastest setting of ``model`` at this k)
     theirs: pd.Series
     ratio: float  # mine / theirs ratings/s
-    on_par: bool  # the paired test on log throughput cannot tell them apart
-    tested: bool  # the two had the two or more paired runs that test needs
+    on_par: bool  # the ratio's 95% interval lies within ±10% (``PAR``)
+    tested: bool  # the two had the two or more paired runs an interval needs
     factors_pair: tuple[Any, Any] = (None, None)
+    interval: tuple[float, float] | None = None  # the ratio's 95% interval
+    resolved: bool = False  # the interval lies beyond ±10% (or within: on par)
+
+    def interval_text(self) -> str:
+        return f" [{self.interval[0]:.2f}, {self.interval[1]:.2f}]" if self.interval else ""
+
+
+#: A throughput ratio is "on par" only when its 95% interval lies within this factor of 1.
+PAR = 1.1
 
 
 def pairings(rows: pd.DataFrame, runs: pd.DataFrame) -> list[Pairing]:
@@ -390,10 +414,18 @@ def pairings(rows: pd.DataFrame, runs: pd.DataFrame) -> list[Pairing]:
             log_one = np.log(run_values(runs, one["label"], "cpu", "ratings_per_s"))
             log_two = np.log(run_values(runs, two["label"], "cpu", "ratings_per_s"))
             difference = stats.paired_difference(log_one, log_two, 0.0)
-            on_par = difference is not None and not difference.significant
             ratio = one["ratings_per_s"] / two["ratings_per_s"]
             tested = difference is not None
-            found.append(Pairing(model, other, k, one, two, ratio, on_par, tested, (k, k)))
+            interval = (math.exp(difference.low), math.exp(difference.high)) if difference else None
+            on_par = interval is not None and interval[0] >= 1 / PAR and interval[1] <= PAR
+            resolved = interval is not None and (
+                on_par or interval[0] > PAR or interval[1] < 1 / PAR
+            )
+            found.append(
+                Pairing(
+                    model, other, k, one, two, ratio, on_par, tested, (k, k), interval, resolved
+                )
+            )
     return found
 
 
@@ -410,12 +442,19 @@ def pairing_sentence(pair: Pairing, rows: pd.DataFrame) -> str:
         )
     ratio = pair.ratio if pair.ratio >= 1 else 1 / pair.ratio
     faster = one["label"] if pair.ratio >= 1 else two["label"]
-    verdict = (
-        "on par (within run-to-run noise)"
-        if pair.on_par
-        else f"{faster} {ratio:.{1 if ratio < 10 else 0}f}× the throughput"
-        + ("" if pair.tested else " (one run: noise not measured)")
-    )
+    if pair.on_par:
+        verdict = f"on par (its 95% interval{pair.interval_text()} within ±10%)"
+    elif not pair.tested:
+        verdict = f"{faster} {ratio:.{1 if ratio < 10 else 0}f}× (one run: noise not measured)"
+    elif not pair.resolved:
+        verdict = (
+            f"not resolved: {one['label']} / {two['label']} {pair.ratio:.2f}×{pair.interval_text()}"
+        )
+    else:
+        verdict = (
+            f"{faster} {ratio:.{1 if ratio < 10 else 0}f}× the throughput "
+            f"({one['label']} / {two['label']}{pair.interval_text()})"
+        )
     return (
         f"Same model, trained two ways, at {pair.factors:g} factors: **{one['label']}** "
         f"{si(one['ratings_per_s'])} ratings/s{_budget_note(one)}, **{two['label']}** "
@@ -540,9 +579,14 @@ def contest_verdict(table: Standings) -> str | None:
             f"{', '.join(e.name for e in unproven)} "
             f"{'is' if len(unproven) == 1 else 'are'} not shown to beat {floor} (too noisy)"
         )
-    if not tails:
-        tested = all(e.beats_floor is not None for e in table.contenders)
-        tails.append(f"every contender{'' if tested else ' tested'} beats {floor}")
+    if table.capped:
+        tails.append(
+            f"{', '.join(e.name for e in table.capped)}: capped budget, accuracy not judged"
+        )
+    if not nothing and not unproven:
+        tested = all(e.beats_floor is not None for e in table.contenders if e not in table.capped)
+        rest = " else" if table.capped else ""
+        tails.insert(0, f"every contender{rest}{'' if tested else ' tested'} beats {floor}")
     return f"{title}: {lead}; " + "; ".join(tails) + "."
 
 
@@ -560,6 +604,11 @@ def speed_verdict(found: list[Pairing]) -> str:
             )
         elif pair.on_par:
             parts.append(f"{pair.model} on par with {pair.twin} ({pair.factors:g} factors)")
+        elif pair.tested and not pair.resolved:
+            parts.append(
+                f"{pair.model} {ratio(pair.ratio)} {pair.twin}, not resolved "
+                f"({pair.factors:g} factors, 95% interval{pair.interval_text()})"
+            )
         else:
             once = "" if pair.tested else ", one run: noise not measured"
             parts.append(

@@ -427,3 +427,14 @@ def test_the_headline_says_only_what_the_table_holds(tmp_path: Path) -> None:
         "1 contender(s) with no ok run in the reference, not checked. **Speed not checked "
         "on this machine:** no speed reference for this machine class (AMD EPYC / Haswell)"
     )
+
+
+def test_an_update_is_headed_as_a_new_reference_not_as_regressions(tmp_path: Path) -> None:
+    reference = make_reference(tmp_path, "Intel Xeon", "SkylakeX")
+    speed = regress.speed_reference(tmp_path, reference, "AMD EPYC / Haswell")
+    worse = rows().assign(rmse=rows()["rmse"] + 0.1)
+    table = regress.compare(rows(), worse, regress.Tolerances(), speed)
+    text = regress.render(table, update=True)
+    assert text.startswith("# mfbench check --update: a new reference")
+    assert "2 row(s) beyond the gate's tolerances (expected after a deliberate change" in text
+    assert "regression(s)** out of" not in text

@@ -199,11 +199,17 @@ def test_write_report_makes_markdown_and_plots(frame, tmp_path: Path) -> None:
 def test_readme_headline_block_is_refreshed_from_results(frame, tmp_path: Path) -> None:
     frame.to_csv(tmp_path / "results.csv", index=False)
     readme = tmp_path / "README.md"
-    readme.write_text(f"# x\n{report.README_START}\nold table\n{report.README_END}\ntail\n")
+    readme.write_text(
+        f"# x\n{report.CLAIMS_START}\nold claims\n{report.CLAIMS_END}\n"
+        f"{report.README_START}\nold table\n{report.README_END}\ntail\n"
+    )
     report.update_readme(readme, tmp_path)
     text = readme.read_text()
-    assert "old table" not in text and text.endswith("tail\n")
+    assert "old table" not in text and "old claims" not in text and text.endswith("tail\n")
     assert "#### toy" in text and "0.9100 ± 0.0141" in text
+    assert text.index("the 2017 post's claims, judged today") < text.index("#### toy")
+    assert "well-written custom solutions are still much faster" in text
+    assert (tmp_path / report.SUMMARY_FILE).is_file()  # the same claims as data
 
 
 def test_readme_without_markers_is_refused(frame, tmp_path: Path) -> None:
