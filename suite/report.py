@@ -158,6 +158,35 @@ def _claims_section(folder: Path) -> str:
 README_START, README_END = "<!-- headline:start -->", "<!-- headline:end -->"
 CLAIMS_START, CLAIMS_END = "<!-- claims:start -->", "<!-- claims:end -->"
 SUMMARY_FILE = "summary.json"
+CLAIMS_PLOT = "claims.png"
+
+
+def _claim_points(
+    judged: list[claims.Claim], folders: list[provenance.Folder]
+) -> list[plots.claims.Point]:
+    """The "custom solutions are faster" ratios, each at its data set's training size."""
+    sizes = {
+        (folder.name, dataset): float(runs["n_train"].median())
+        for folder in folders
+        for dataset, runs in folder.results.groupby("dataset")
+    }
+    points = []
+    for claim in judged:
+        if claim.id != "custom-faster":
+            continue
+        for figure in claim.figures:
+            contest, _, pair = figure.name.partition(": ")
+            points.append(
+                plots.claims.Point(
+                    sizes.get((figure.folder, figure.dataset), float("nan")),
+                    figure.value,
+                    figure.low,
+                    figure.high,
+                    contest,
+                    f"{pair}, {figure.dataset}",
+                )
+            )
+    return [point for point in points if np.isfinite(point.n_train)]
 
 
 def update_readme(readme: Path, folder: Path) -> None:
@@ -178,7 +207,17 @@ def update_readme(readme: Path, folder: Path) -> None:
     with recorded(facts):
         judged = claims.judge(folders)
     safe_io.write_json(folder / SUMMARY_FILE, claims.summary(judged, folders))
-    text = _fill(text, CLAIMS_START, CLAIMS_END, _claims_block(judged, folders))
+    drawn = plots.claims.draw(
+        _claim_points(judged, folders),
+        "Custom solutions still much faster? Time to the target, PyTorch / fastest other",
+        folder / CLAIMS_PLOT,
+    )
+    block = _claims_block(judged, folders)
+    if drawn:
+        block += (
+            f"\n\n![PyTorch against the fastest other contender]({folder.as_posix()}/{CLAIMS_PLOT})"
+        )
+    text = _fill(text, CLAIMS_START, CLAIMS_END, block)
     results, _ = load(folder)
     with recorded(results_io.recorded_facts(results)):
         text = _fill(text, README_START, README_END, _headline(folder, results))

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from suite import metrics
+from suite import metrics, models
 from suite.models.base import Contest
 from suite.plots.figure import figure_legend, new_figure, save
 from suite.plots.look import legend_name, markers, style
@@ -23,7 +23,8 @@ GUIDE_LINES = {"target": (0, (6, 3)), "noise floor": (0, (1, 2))}
 
 
 def draw(dataset: str, results: pd.DataFrame, curves: pd.DataFrame, path: Path) -> bool:
-    """Each primary metric on the test set against training time: median per epoch, band.
+    """Each contest's primary metric on the test set against training time, for the
+    contenders that enter it: median per epoch (or per fresh fit), band.
 
     The band spans the runs' minimum and maximum. The y range follows ``y_window``: what it
     leaves out is named on the panel and marked by triangles on the edge. Returns False
@@ -63,6 +64,8 @@ def _convergence_panel(
     finals: dict[str, float] = {}
     drawn: dict[str, tuple[Any, Any, str]] = {}
     for (model, label, backend), rows in groups:
+        if not models.enters(model, metric.contest):  # a panel shows its contest's entrants
+            continue
         by_epoch = rows.groupby("epoch")
         median = by_epoch[column].median()
         if median.isna().all():

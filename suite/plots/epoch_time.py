@@ -44,7 +44,13 @@ def draw(dataset: str, rows: pd.DataFrame, path: Path) -> bool:
     if drawn.empty:
         return False
     names = [
-        legend_name(label, b) for label, b in zip(drawn["label"], drawn["backend"], strict=True)
+        legend_name(label, backend) + _factors(factors)
+        for label, backend, factors in zip(
+            drawn["label"],
+            drawn["backend"],
+            drawn.get("factors", [np.nan] * len(drawn)),
+            strict=True,
+        )
     ]
     plt = pyplot()
     longest = max(len(name) for name in names)  # room for the names, then 5 in of bars
@@ -101,3 +107,8 @@ def _with_note(label: str, rows: pd.DataFrame, trains: pd.Series) -> str:
     if unknown:
         notes.append(f"no bar, no per-epoch time or example count: {', '.join(unknown)}")
     return "\n".join([label, *(textwrap.fill(note, 90) for note in notes)])
+
+
+def _factors(factors: float) -> str:
+    """`` (32 factors)``: the work per rating grows with them, so each bar says how many."""
+    return f" ({factors:g} factors)" if factors is not None and np.isfinite(factors) else ""
