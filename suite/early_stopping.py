@@ -3,7 +3,9 @@
 After each epoch the contender's primary metric (RMSE for a rating model, NDCG@10 for a
 ranking one) is measured on a validation part carved out of the training half
 (``suite.data.splits.validation``); the test half is never looked at. Training stops once
-``patience`` epochs in a row have not improved on the best score, and the model is put back
+``patience`` epochs in a row have not improved on the best score by more than
+``MIN_IMPROVEMENT`` (relative: a score that creeps by less, as ALS's near its optimum, has
+stopped improving for this purpose), and the model is put back
 in the state it had after its best epoch (``Model.snapshot``/``restore``), as in Prechelt,
 "Early Stopping — But When?" (Neural Networks: Tricks of the Trade, 1998). A contender whose
 library trains every epoch in one call (``epoch_curve`` False) cannot be stopped: it runs
@@ -22,6 +24,9 @@ from suite.models.base import Contest, Model, StopTraining
 
 #: Epochs without improvement before training stops (the default of ``--early-stopping``).
 DEFAULT_PATIENCE = 3
+
+#: An epoch improves on the best validation score only by more than this share of it.
+MIN_IMPROVEMENT = 1e-4
 
 #: Share of the training half held out to stop on (``suite.data.splits.validation``).
 VALIDATION_FRACTION = 0.1
@@ -104,4 +109,5 @@ class EarlyStopping:
         if not np.isfinite(self.best_score):
             return True
         higher = self.metric(model).higher_is_better
-        return score > self.best_score if higher else score < self.best_score
+        margin = MIN_IMPROVEMENT * abs(self.best_score)
+        return score > self.best_score + margin if higher else score < self.best_score - margin

@@ -146,3 +146,26 @@ def test_a_bad_early_stopping_flag_is_a_one_line_error(tmp_path: Path, capsys) -
     data = ratings_file(tmp_path)
     argv = ["run", "--dataset", data, "--model", "numba-sgd", "--early-stopping", "0"]
     assert_one_line_error([*argv, "--out", tmp_path / "run"], capsys, "--early-stopping")
+
+
+def test_a_score_that_only_creeps_has_stopped_improving() -> None:
+    from suite.early_stopping import MIN_IMPROVEMENT, EarlyStopping
+
+    class Creeping:
+        """Validation RMSE falling by a hundredth of the margin each epoch, for ever."""
+
+        epoch_curve = True
+        contests = ("rating",)
+
+    stopper = EarlyStopping.__new__(EarlyStopping)
+    stopper.patience, stopper.best_score, stopper.best_epoch = 3, float("nan"), 0
+    stopper.last_score, stopper.stopped, stopper._best_state = float("nan"), False, None
+    scores = iter(0.92 * (1 - MIN_IMPROVEMENT / 100) ** n for n in range(100))
+    stopper.score = lambda model: next(scores)
+    stopper.metric = staticmethod(lambda model: __import__("suite").metrics.primary("rating"))
+    model = Creeping()
+    model.snapshot = lambda: {}
+    with pytest.raises(StopTraining):
+        for epoch in range(1, 100):
+            stopper.on_epoch(epoch, model)
+    assert stopper.best_epoch == 1 and epoch == 4
