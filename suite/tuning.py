@@ -112,6 +112,7 @@ def tune(
     n_threads: int | None = None,
     timeout_s: float | None = None,
     stall_trials: int | None = None,
+    min_trials: int = 0,
 ) -> Tuned:
     """Search ``model``'s hyperparameters: at most ``n_trials`` trials, scored on
     ``validation``; with ``stall_trials``, the search also ends once that many trials in a row
@@ -134,7 +135,8 @@ def tune(
     timeout_s : float, optional
         A wall-clock budget as well: the search stops at whichever comes first.
     stall_trials : int, optional
-        Trials without improvement that end the search.
+        Trials without improvement that end the search, once ``min_trials`` have run (the
+        sampler's random start alone would otherwise end a search that TPE never guided).
     """
     contender = models.get(model)
     stoppable = contender.epoch_curve
@@ -177,7 +179,10 @@ def tune(
         n_trials=n_trials,
         timeout=timeout_s,
         catch=(ModelFitError,),
-        callbacks=[_progress(model, n_trials), _stall(stall_trials, metric.higher_is_better)],
+        callbacks=[
+            _progress(model, n_trials),
+            _stall(stall_trials, metric.higher_is_better, min_trials),
+        ],
     )
     tuned = _result(model, metric, study, space, stoppable, max_epochs)
     tuned.search_s = time.perf_counter() - started
@@ -187,12 +192,13 @@ def tune(
     return tuned
 
 
-def _stall(trials: int | None, higher_is_better: bool) -> Any:
+def _stall(trials: int | None, higher_is_better: bool, min_trials: int = 0) -> Any:
     """Optuna callback: stop the study once ``trials`` trials in a row (finished ones, failed
-    and pruned included) have not bettered the best score by more than ``TIED``."""
+    and pruned included) have not bettered the best score by more than ``TIED``, and at least
+    ``min_trials`` have run."""
 
     def check(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        if trials is None:
+        if trials is None or trial.number + 1 < min_trials:
             return
         complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
         if not complete:
@@ -203,7 +209,9 @@ def _stall(trials: int | None, higher_is_better: bool) -> Any:
             if better and abs(t.value - best) > TIED * abs(best):
                 best, best_at = t.value, t.number
         if trial.number - best_at >= trials:
-            study.set_user_attr("stopped", f"after {trials} trials without improvement")
+            study.set_user_attr(
+                "stopped", f"after {trials} trials without improvement (at least {min_trials})"
+            )
             study.stop()
 
     return check
@@ -347,6 +355,7 @@ def tune_dataset(
     n_threads: int | None = None,
     timeout_s: float | None = None,
     stall_trials: int | None = None,
+    min_trials: int = 0,
     save_as_tuned: bool = False,
 ) -> Path:
     """``mfbench tune``: tune each of ``names`` on the training half of one split of
@@ -382,7 +391,11 @@ def tune_dataset(
         "budget": (
             f"at most {n_trials} Optuna TPE trials per contender (seed {seed}), the first at "
             f"its defaults"
-            + (f", ended after {stall_trials} trials without improvement" if stall_trials else "")
+            + (
+                f", ended after {stall_trials} trials without improvement once {min_trials} ran"
+                if stall_trials
+                else ""
+            )
             + f"; pruner: worst {100 - KEEP_PERCENTILE:g}% at an epoch ended"
             + (f", at most {timeout_s:g} s each" if timeout_s else "")
         ),
@@ -403,6 +416,7 @@ def tune_dataset(
             n_threads=n_threads,
             timeout_s=timeout_s,
             stall_trials=stall_trials,
+            min_trials=min_trials,
         )
         failed = sum(trial["state"] == "fail" for trial in tuned.trials)
         print(

@@ -157,3 +157,16 @@ def test_a_bad_tuned_settings_file_is_named(tuned_folder: Path, tmp_path: Path, 
         f"{key}.toml",
         "lr=-1.0",
     )
+
+
+def test_a_search_ends_once_it_stalls_but_not_before_its_minimum(halves) -> None:
+    fit, validation = halves
+    settings = {"seed": 0, "patience": 2, "max_epochs": 3, "n_threads": 1}
+    tuned = tuning.tune(
+        "numpy-als", fit, validation, n_trials=40, stall_trials=3, min_trials=8, **settings
+    )
+    assert 8 <= len(tuned.trials) < 40
+    assert tuned.stopped == "after 3 trials without improvement (at least 8)"
+    assert tuned.trials_to_best is not None and tuned.trials_to_best <= len(tuned.trials) - 3
+    capped = tuning.tune("numpy-als", fit, validation, n_trials=4, stall_trials=3, **settings)
+    assert len(capped.trials) == 4 or capped.stopped.startswith("after 3 trials")

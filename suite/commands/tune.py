@@ -41,6 +41,12 @@ def add(commands: Any) -> None:
         metavar="TRIALS",
         help="also end a contender's search after TRIALS trials without a better score",
     )
+    tuning.add_argument(
+        "--min-trials",
+        type=at_least(0),
+        default=0,
+        help="trials every search runs before --stall may end it",
+    )
     tuning.add_argument("--seed", type=seed, default=0, help="seeds split and sampler")
     tuning.add_argument("--patience", type=at_least(1), default=3, help="early stopping")
     tuning.add_argument("--max-epochs", type=at_least(1), default=100, help="per trial")
@@ -78,5 +84,6 @@ def main(args: argparse.Namespace) -> None:
         n_threads=args.threads,
         timeout_s=args.timeout,
         stall_trials=args.stall,
+        min_trials=args.min_trials,
         save_as_tuned=args.save,
     )
