@@ -12,9 +12,11 @@ STAMP_NOW := $(shell date -u +%Y%m%d-%H%M%S)
 
 install: $(STAMP)
 
-# LIBMF's C++ (the libmf 0.9.2 sdist) with its AVX kernels and OpenMP on x86-64, as LIBMF's
-# own Makefile builds it; --no-cache-dir so that a wheel cached without them is not reused.
-LIBMF_FLAGS := $(if $(filter x86_64,$(shell uname -m)),CFLAGS="-O3 -DUSEAVX -mavx -DUSEOMP -fopenmp" LDFLAGS="-fopenmp",)
+# LIBMF's C++ (the libmf 0.9.2 sdist) with its AVX kernels on x86-64, as LIBMF's own Makefile
+# builds it; --no-cache-dir so that a wheel cached without them is not reused. Not with its
+# OpenMP option: it only parallelises set-up loops (its SGD runs on std::threads), and a
+# second OpenMP runtime beside PyTorch's in one process hung a test run here.
+LIBMF_FLAGS := $(if $(filter x86_64,$(shell uname -m)),CFLAGS="-O3 -DUSEAVX -mavx",)
 
 # pip 25.2 is the last pip whose --no-build-isolation still builds the LightFM 1.17 sdist
 # (its setup.py breaks under PEP 517 hooks: "'dict' object has no attribute '__LIGHTFM_SETUP__'").
