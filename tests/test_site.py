@@ -197,7 +197,10 @@ def test_index_opens_with_the_claims_table_and_links_every_folder(site):
         assert page in evidence, f"index does not link {page}"
 
 
-def test_without_a_summary_the_index_says_no_claims_were_computed_and_how(tmp_path):
+def test_without_a_summary_the_index_says_no_claims_were_computed_and_how(tmp_path, monkeypatch):
+    from suite.site import build
+
+    monkeypatch.setattr(build, "DEFAULT_SUMMARY", tmp_path / "none" / "summary.json")
     shutil.copytree(RESULTS / "speed", tmp_path / "speed")
     publish([tmp_path / "speed"], tmp_path / "site")
     html = read(tmp_path / "site", "index.html")
