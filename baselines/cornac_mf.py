@@ -86,6 +86,7 @@ class CornacMF(Model):
 
     name = "cornac-mf"
     requirements = (Requirement("cornac"),)
+    method = "sgd"
     contests = (Contest.RATING,)
     hyperparameter_specs: ClassVar = {
         "init_std": Hyperparameter(float, low=0, low_open=True, search=(1e-3, 0.3), log=True),

@@ -135,6 +135,7 @@ class ImplicitALS(_ImplicitModel):
     """
 
     name = "implicit-als"
+    method = "als"
     library = "implicit.als"
     hyperparameter_specs: ClassVar = {
         # Confidence-weighted ALS penalises on another scale than SGD: tens, not tenths.
@@ -216,6 +217,7 @@ class ImplicitBPR(_ImplicitModel):
     """
 
     name = "implicit-bpr"
+    method = "sgd"
     library = "implicit.bpr"
     hyperparameter_specs: ClassVar = {"verify_negative_samples": Hyperparameter(bool)}
 
@@ -294,6 +296,7 @@ class ImplicitLMF(_ImplicitModel):
     """
 
     name = "implicit-lmf"
+    method = "sgd"
     library = "implicit.lmf"
     backends: ClassVar[tuple[str, ...]] = ("cpu",)
     hyperparameter_specs: ClassVar = {"neg_prop": Hyperparameter(int, low=1)}

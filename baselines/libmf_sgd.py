@@ -123,6 +123,7 @@ class _LIBMF(Model):
         Requirement("libmf", install="built from source by `make install`: see the Makefile"),
     )
     epoch_curve = False  # mf_train runs every iteration in one call: no state in between
+    method = "sgd"
     hyperparameter_specs: ClassVar = {
         "bins": Hyperparameter(int, low=1, optional=True),
     }

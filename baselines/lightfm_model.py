@@ -48,6 +48,7 @@ class _LightFM(Model):
     requirements = (
         Requirement("lightfm", install="built from source by `make install`: see the Makefile"),
     )
+    method = "sgd"
     hyperparameter_specs: ClassVar = {
         "learning_schedule": Hyperparameter(str, choices=("adagrad", "adadelta")),
     }

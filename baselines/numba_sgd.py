@@ -136,6 +136,7 @@ class NumbaSGD(BiasedFactorsModel):
 
     name = "numba-sgd"
     requirements = (Requirement("numba"),)
+    method = "sgd"
     hyperparameter_specs: ClassVar = {
         "hogwild": Hyperparameter(bool),
         "kernel": Hyperparameter(str, choices=KERNELS),

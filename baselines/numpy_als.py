@@ -56,6 +56,7 @@ class NumpyALS(BiasedFactorsModel):
     """
 
     name = "numpy-als"
+    method = "als"
     requirements = (Requirement("numpy"),)
 
     def __init__(

@@ -104,6 +104,7 @@ class NumpySGD(BiasedFactorsModel):
     name = "numpy-sgd"
     requirements = (Requirement("numpy"),)
     same_model_as = "numba-sgd"  # the same loop, compiled
+    method = "sgd"
     hyperparameter_specs: ClassVar = {
         "lr_decay": Hyperparameter(float, low=0, low_open=True, high=1, search=(0.8, 1.0)),
     }

@@ -215,6 +215,7 @@ class _SparkALS(Model):
         Requirement("pyspark", install="pip install 'mfbench[spark]'"),
         Requirement("pyarrow", install="pip install 'mfbench[spark]'"),
     )
+    method = "als"
     epoch_curve = False  # ALS.fit runs every iteration in one call: no state in between
     hyperparameter_specs: ClassVar = {
         "blocks": Hyperparameter(int, low=1, optional=True),

@@ -77,6 +77,7 @@ class SurpriseFactors(Model):
 
     contests = (Contest.RATING,)
     requirements = (Requirement("scikit-surprise", module="surprise"),)
+    method = "sgd"
     epoch_curve = False  # one call fits every epoch: nothing to evaluate in between
     hyperparameter_specs: ClassVar = {
         "init_std": Hyperparameter(float, low=0, low_open=True, search=(1e-3, 0.3), log=True)

@@ -66,13 +66,19 @@ class Source:
 
 def discover(root: Path) -> list[Path]:
     """The folders to publish by default: ``root`` and each folder directly under it (but
-    ``runs``) that holds run records or tuning trials, in name order, ``root`` first."""
+    ``runs``) that holds run records or tuning trials — or, for a folder that holds neither
+    (``tuning/`` with one search per fold), each of its own folders that does — in name
+    order, ``root`` first."""
     if not root.is_dir():
         raise InputError(f"{root}: no such folder (give the FOLDERs to publish)")
     found = [root] if kind(root) != "empty" else []
     for child in sorted(root.iterdir()):
-        if child.is_dir() and child.name not in SKIPPED and kind(child) != "empty":
+        if not child.is_dir() or child.name in SKIPPED:
+            continue
+        if kind(child) != "empty":
             found.append(child)
+        else:
+            found += [g for g in sorted(child.iterdir()) if g.is_dir() and kind(g) != "empty"]
     if not found:
         raise InputError(f"{root}: holds no results folder (results.csv, results.jsonl)")
     return found
