@@ -120,7 +120,7 @@ def test_the_bundle_installs_offline_with_python_312(mfbench_wheel: Path, tmp_pa
     ).stdout.split()
     assert shown == [str(site / "suite" / "__init__.py"), _version()]
     assert (site / "suite" / "configs" / "gpu.toml").is_file()
-    assert (site / "suite" / "configs" / "tuned" / "ml-100k.toml").is_file()
+    assert (site / "suite" / "configs" / "tuned" / "ml-100k" / "kfold5-fold0-seed0.toml").is_file()
     if any(w.name.startswith("implicit-") for w in bundled):  # pip took its cp312 build
         assert list((site / "implicit").rglob("*.so"))
 
