@@ -53,6 +53,7 @@ from suite.measure import (
     calibrate,
     clock,
     current_rss_mb,
+    epoch_swing,
     peak_gpu_mb,
     peak_rss_mb,
     reset_gpu_peak,
@@ -331,7 +332,7 @@ def _evaluate(
             candidates=candidates(task, train),
         )
     epoch_times = [row["epoch_s"] for row in curve_rows if not row.get("fresh_fit")]
-    swing = max(epoch_times) / np.median(epoch_times) if len(epoch_times) >= 3 else float("nan")
+    swing = epoch_swing(epoch_times)
     undefined = ranking.get("n_ranked_users") == 0
     return {
         **out,
@@ -347,6 +348,7 @@ def _evaluate(
         "rank_eval_s": rank_eval.seconds,
         "epoch_s_median": float(np.median(epoch_times)) if epoch_times else float("nan"),
         "epoch_s_max": max(epoch_times) if epoch_times else float("nan"),
+        "epoch_swing": swing,
         "disturbed": bool(swing > DISTURBED_SWING),
         "ratings_processed": model.n_ratings_processed_,
         **times_to_targets(task, curve_rows),

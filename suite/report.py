@@ -682,6 +682,14 @@ def _header(env: dict[str, Any], results: pd.DataFrame) -> str:
     return f"## Environment\n\n{table}{caveats}"
 
 
+def _swing(row: dict) -> float:
+    """A run's ``epoch_swing`` (folders older than it: slowest over median epoch, all epochs)."""
+    swing = row.get("epoch_swing")
+    if swing is None or pd.isna(swing):
+        return row["epoch_s_max"] / row["epoch_s_median"]
+    return float(swing)
+
+
 def _problems_section(results: pd.DataFrame) -> str:
     """Every run that was not ok, every ok run that carries a caveat, grouped by reason, and
     every run whose epochs were disturbed (``execute.DISTURBED_SWING``), with its load."""
@@ -705,14 +713,15 @@ def _problems_section(results: pd.DataFrame) -> str:
                 row["label"],
                 row["backend"],
                 f"f{row['fold']} s{row['seed']}",
-                f"{row['epoch_s_max'] / row['epoch_s_median']:.1f}×",
+                f"{_swing(row):.1f}×",
                 f"{row['load_1m_start']:.2f} → {row['load_1m_end']:.2f}",
             ]
             for row in disturbed.to_dict("records")
         ]
         parts.append(
-            f"## Disturbed runs\n\nIn these runs the slowest epoch took more than "
-            f"{DISTURBED_SWING:g}× the median epoch: another process most likely shared the "
+            f"## Disturbed runs\n\nIn these runs the slowest epoch after the first (which "
+            f"carries the library's set-up) took more than {DISTURBED_SWING:g}× the median "
+            "epoch after the first: another process most likely shared the "
             "machine (the load average is the machine's, this run's own work included). Their "
             "times are not clean; rerun them alone.\n\n"
             + tabulate(

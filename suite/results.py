@@ -82,6 +82,7 @@ EXTRA_COLUMNS = [
     "model_facts",
     "library_version",
     "epoch_s_max",
+    "epoch_swing",
     "disturbed",
     "load_1m_start",
     "load_1m_end",
