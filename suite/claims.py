@@ -141,11 +141,13 @@ class Claim:
     datasets: list[str] = field(default_factory=list)
     folders: list[str] = field(default_factory=list)
     ratios: list[Ratio] = field(default_factory=list)  # mine (a) against theirs (b)
+    places: list[str] = field(default_factory=list)  # where each ratio was measured
     models: dict[str, str] = field(default_factory=dict)  # label -> contender, where it matters
 
     def add_ratio(self, name: str, ratio: Ratio, dataset: str, folder: str, context: str) -> None:
         """A speed ratio, ``a`` the side the claim speaks for (PyTorch, ALS, ...)."""
         self.ratios.append(ratio)
+        self.places.append(context.split(":")[0].strip())
         self.add(
             _ratio_figure(name, ratio, dataset, folder),
             f"{context}{ratio.text()}: {ratio.reading()}",
@@ -277,7 +279,7 @@ def _als_faster(claim: Claim, folders: list[Folder]) -> None:
                 continue
             ratio = time_ratio(runs, als, sgd, TARGET_COLUMN[contest])
             if ratio is not None:
-                context = f"{dataset}, {contest.value}, the fastest ALS against the fastest SGD: "
+                context = f"{dataset}, {contest.value}: the fastest ALS against the fastest SGD, "
                 name = f"{contest.value}: {als} / {sgd}"
                 claim.add_ratio(name, ratio, dataset, folder.name, context)
     claim.verdict = _speed_verdict(claim, "ALS", "SGD")
@@ -452,18 +454,28 @@ def _speed_verdict(claim: Claim, mine: str, theirs: str, holds_when: str = "mine
     depends (where it flips) / not resolved; ``holds_when`` says whose speed it asserts."""
     if not claim.ratios:
         return "not measured"
-    judged = [r for r in claim.ratios if r.resolved and not r.overhead_bound]
-    mine_faster = [r for r in judged if r.high < 1 / PAR]
-    theirs_faster = [r for r in judged if r.low > PAR]
+    judged = [
+        (ratio, place)
+        for ratio, place in zip(claim.ratios, claim.places, strict=True)
+        if ratio.resolved and not ratio.overhead_bound
+    ]
+    mine_faster = [place for ratio, place in judged if ratio.high < 1 / PAR]
+    theirs_faster = [place for ratio, place in judged if ratio.low > PAR]
     if mine_faster and theirs_faster:
-        return f"depends on the data set or contest: {mine} faster on some, {theirs} on others"
+        return (
+            f"depends on the data set or contest: {mine} faster on {'; '.join(mine_faster)}, "
+            f"{theirs} on {'; '.join(theirs_faster)}"
+        )
     if mine_faster or theirs_faster:
         winner = mine if mine_faster else theirs
         asserted = mine if holds_when == "mine" else theirs
-        untold = len(judged) - len(mine_faster) - len(theirs_faster)
-        rest = f" (not resolved on {untold} of {len(judged)})" if untold else ""
-        return ("holds" if winner == asserted else f"reversed: {winner} is faster") + rest
-    if judged and all(r.low >= 1 / PAR and r.high <= PAR for r in judged):
+        said = "holds" if winner == asserted else f"reversed: {winner} is faster"
+        untold = [p for _, p in judged if p not in mine_faster and p not in theirs_faster]
+        if not untold:
+            return said
+        faster = "; ".join(mine_faster or theirs_faster)
+        return f"{said} on {faster}; not resolved on {'; '.join(untold)}"
+    if judged and all(r.low >= 1 / PAR and r.high <= PAR for r, _ in judged):
         return "on par: neither is faster beyond ±10%"
     if not judged:
         return "not judged: every fit was overhead-bound or had too few runs"

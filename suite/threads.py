@@ -32,12 +32,16 @@ def thread_limits(n_threads: int | None) -> Iterator[None]:
             torch.set_num_threads(previous)
 
 
-#: How idle OpenMP threads wait between parallel regions in every run: asleep, not spinning.
-#: Spinning threads (libgomp's default) hold their core after each region; with as many
-#: threads as cores, any other busy process then makes each region wait for a thread the
-#: kernel has descheduled, and epochs take many times longer in bursts. Every contender that
-#: uses OpenMP (PyTorch, implicit, LightFM, LIBMF) runs under the same policy.
-OPENMP_WAIT_POLICY = "PASSIVE"
+#: How idle OpenMP threads wait between parallel regions in every run: spinning, so that a
+#: run meets every region with its threads awake (benchmarks run alone; a run another process
+#: disturbed anyway is flagged, ``measure.epoch_swing``). Measured on an idle 2-core machine,
+#: torch-biased-mf on ML-100K (k = 32, 5 epochs, 2 threads): fit 0.06 s spinning (ACTIVE),
+#: 0.08-0.13 s under libgomp's default (a short spin, then sleep), 0.55 s asleep (PASSIVE:
+#: every one of the step's small parallel regions waits for a thread to wake), 0.07 s on one
+#: thread. PASSIVE was this suite's policy for a while and made PyTorch look 9x slower on two
+#: threads than on one. Every contender that uses OpenMP (PyTorch, implicit, LightFM, numba's
+#: pools) runs under the same policy.
+OPENMP_WAIT_POLICY = "ACTIVE"
 
 
 def settle_openmp() -> None:

@@ -618,12 +618,12 @@ def test_a_slow_first_epoch_is_set_up_not_a_disturbance() -> None:
     assert math.isnan(epoch_swing([0.1, 0.01, 0.01]))  # too few epochs to judge
 
 
-def test_runs_wait_for_openmp_asleep(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_runs_wait_for_openmp_awake(monkeypatch: pytest.MonkeyPatch) -> None:
     from suite import threads
 
     monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
     threads.settle_openmp()
-    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
-    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")  # a user's own choice stays
-    threads.settle_openmp()
     assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
+    monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")  # a user's own choice stays
+    threads.settle_openmp()
+    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"

@@ -83,6 +83,28 @@ def test_a_difference_within_noise_is_reported_tied() -> None:
     assert numba.vs_best.significant and numba.vs_best.mean == pytest.approx(0.02, abs=1e-3)
 
 
+def test_a_contender_tied_with_the_best_and_the_floor_is_not_a_winner() -> None:
+    runs = runs_of(
+        {
+            "torch-ials": [0.38 + e / 10 for e in NOISE],
+            "implicit-lmf": [0.38, 0.05, 0.36, 0.08, 0.17],  # some folds diverged
+            "popularity": [0.17 + e / 10 for e in NOISE],
+        },
+        metric="ndcg_at_10",
+    )
+    table = standings(runs, Contest.RANKING)
+    lmf = next(e for e in table.entrants if e.label == "implicit-lmf")
+    assert lmf.tied_with_best and lmf.beats_floor is False  # the noise ties it with both
+    assert [e.label for e in table.winners] == ["torch-ials"]
+    assert table.too_noisy_to_place == [lmf]
+    said = verdicts.contest_verdict(table)
+    assert "**torch-ials** is best (0.3800), significantly ahead of every other contender " in said
+    assert "ahead of every other contender that beats the floor" in said
+    assert "implicit-lmf is not shown to beat the floor popularity" in said
+    best = verdicts.winner_sentence(table)
+    assert "implicit-lmf" not in best and "every other contender that beats the floor" in best
+
+
 def test_a_real_difference_names_one_winner() -> None:
     runs = runs_of(
         {
