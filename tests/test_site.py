@@ -229,15 +229,15 @@ def test_a_run_folder_page_has_its_verdict_tables_figures_and_provenance(site):
         assert links.rows[f"table-data-{number}"] == ok.groupby(["label", "backend"]).ngroups
     assert links.rows["table-runs"] == len(results)
     assert "commit" in links.headers["table-runs"] and "data digest" in links.headers["table-runs"]
-    # provenance: both sessions' commits (each run's from the session it started in)
-    assert links.rows["table-load"] == 2
-    assert "2ab8506639" in html and "dd69878fd7" in html
+    # provenance: every session's commit (each run's from the session it started in)
     env = json.loads((RESULTS / "env.json").read_text(encoding="utf-8"))
-    commits = provenance.run_commits(results, env).str[:7]
-    assert set(commits[results["model"] == "spark-als"]) == {"dd69878"}  # the second session
-    assert set(commits[results["model"] == "torch-mf"]) == {"2ab8506"}
+    sessions = provenance.sessions(env)
+    assert links.rows["table-load"] == len(sessions) >= 1
+    commits = set(provenance.run_commits(results, env).str[:10])
+    assert commits and all(commit in html for commit in commits)
     assert "AMD EPYC" in html
-    assert "resumed on other code" in html  # the environment's caveat
+    if len(commits) > 1:
+        assert "resumed on other code" in html  # the environment's caveat
     figures = json.loads(re.search(r'id="figures">(.*?)</script>', html, re.S).group(1))
     ids = {item["target_id"] for item in figures}
     assert ids == set(re.findall(r'<div id="([^"]+)" class="plot"', html))
