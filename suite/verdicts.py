@@ -85,7 +85,8 @@ class Standings:
     @property
     def too_noisy_to_place(self) -> list[Entrant]:
         """Contenders tied with the best and not shown to beat the floor: tied with both."""
-        return [e for e in self.contenders if e.tied_with_best and e not in self.winners]
+        winners = self.winners
+        return [e for e in self.contenders if e.tied_with_best and e not in winners]
 
     @property
     def no_winner(self) -> bool:
@@ -249,9 +250,9 @@ def winner_sentence(table: Standings) -> str | None:
         "; tied with it: "
         + ", ".join(f"**{e.name}** ({e.mean:.4f}, {e.vs_best.interval()})" for e in tied)
         if tied
-        else "; every other contender is significantly worse"
-        if not table.too_noisy_to_place
-        else "; every other contender that beats the floor is significantly worse"
+        else "; every other contender"
+        + (" that beats the floor" if table.too_noisy_to_place else "")
+        + " is significantly worse"
     )
     return f"Best: **{best.name}**, {metric.title} {best.mean:.4f} over {_runs(best.runs)}{ties}."
 
