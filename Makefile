@@ -15,17 +15,26 @@ install: $(STAMP)
 # LIBMF's C++ (the libmf 0.9.2 sdist) with its AVX kernels on x86-64, as LIBMF's own Makefile
 # builds it; --no-cache-dir so that a wheel cached without them is not reused. Not with its
 # OpenMP option: it only parallelises set-up loops (its SGD runs on std::threads), and a
-# second OpenMP runtime beside PyTorch's in one process hung a test run here.
+# second OpenMP runtime beside PyTorch's in one process hung a test run here. Built from the
+# source archive with patches/libmf-0.9.2-terminate.patch applied: upstream's mf_train can
+# deadlock at its end (the patch file says how; a CI run hung on it).
 LIBMF_FLAGS := $(if $(filter x86_64,$(shell uname -m)),CFLAGS="-O3 -DUSEAVX -mavx",)
+LIBMF_PATCH := patches/libmf-0.9.2-terminate.patch
+LIBMF_SRC := $(VENV)/libmf-src
 
 # pip 25.2 is the last pip whose --no-build-isolation still builds the LightFM 1.17 sdist
 # (its setup.py breaks under PEP 517 hooks: "'dict' object has no attribute '__LIGHTFM_SETUP__'").
-$(STAMP): pyproject.toml requirements.lock Makefile
+$(STAMP): pyproject.toml requirements.lock Makefile $(LIBMF_PATCH)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q "pip==25.2" "setuptools==84.2.1" "wheel==0.48.0"
 	$(PIP) install -q -r requirements.lock
 	$(PIP) install -q --no-build-isolation "lightfm==1.17"
-	$(LIBMF_FLAGS) $(PIP) install -q --no-cache-dir --no-build-isolation "libmf==0.9.2"
+	rm -rf $(LIBMF_SRC) && mkdir -p $(LIBMF_SRC)
+	$(PIP) download -q --no-deps --no-binary :all: --dest $(LIBMF_SRC) "libmf==0.9.2"
+	tar -xzf $(LIBMF_SRC)/libmf-0.9.2.tar.gz -C $(LIBMF_SRC)
+	patch -s -p1 -d $(LIBMF_SRC)/libmf-0.9.2 < $(LIBMF_PATCH)
+	$(LIBMF_FLAGS) $(PIP) install -q --no-cache-dir --no-build-isolation --force-reinstall \
+		--no-deps $(LIBMF_SRC)/libmf-0.9.2
 	$(PIP) install -q --no-build-isolation --no-deps -e .
 	touch $(STAMP)
 
