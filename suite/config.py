@@ -13,6 +13,8 @@ and models (each with backends and hyperparameters)::
     validation_fraction = 0.1      # a validation part of the training half (never the test)
     spark_master = "spark://host:7077"  # optional: the Spark contenders' cluster (else local)
     eval_users = 20000             # optional: rank a seeded sample of test users (else all)
+    cost_only = true               # optional: measures cost at fixed budgets, so the report
+                                   # makes no accuracy verdict (scaling and speed grids)
     [[datasets]]
     name = "ml-100k"               # a data set name or a ratings file
     split = "kfold"                # holdout | kfold | temporal
@@ -135,6 +137,7 @@ class Grid:
     patience: int | None = None  # early stopping's patience in epochs; None: off
     validation_fraction: float = VALIDATION_FRACTION  # of each training half, to stop on
     spark_master: str | None = None  # Spark contenders' cluster (``master``); None: local
+    cost_only: bool = False  # a cost grid (fixed small budgets): its report judges no accuracy
     cli_params: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def variants(
@@ -182,6 +185,10 @@ class Grid:
         raw["datasets"] = [DatasetSpec(**renamed(d, "grid.json")) for d in raw["datasets"]]
         raw["models"] = [ModelSpec(**m) for m in raw["models"]]
         return cls(**raw)
+
+
+#: A run folder's saved grid (``mfbench run`` writes it; resuming and reports read it).
+GRID_FILE = "grid.json"
 
 
 def tuned_folder() -> Path:
@@ -299,6 +306,7 @@ _CONFIG_KEYS = (
     "patience",
     "validation_fraction",
     "spark_master",
+    "cost_only",
     "datasets",
     "models",
 )
@@ -311,6 +319,7 @@ _GRID_SETTINGS = (
     "patience",
     "validation_fraction",
     "spark_master",
+    "cost_only",
 )
 
 

@@ -88,12 +88,13 @@ def load(path: Path, name: str | None = None) -> Folder:
     env_file = path / "env.json"
     env = safe_io.read_json(env_file, "env.json") if env_file.is_file() else {}
     commits = _commits(frame, env)
+    configs = sorted(set(frame.get("config", pd.Series(dtype=object)).dropna().astype(str)))
     dirty = bool(frame.get("git_dirty", pd.Series(dtype=object)).fillna(False).astype(bool).any())
     dirty |= any(session.get("git_dirty") for session in env.get("load", []))
     sessions = [session.get("started_at") for session in env.get("load", [])]
     measured_at = max([s for s in sessions if s] or [env.get("captured_at") or "?"])
     folder = Folder(path, name or path.as_posix(), frame, curves, env, commits, dirty, measured_at)
-    folder.status, folder.changed = status(commits, dirty)
+    folder.status, folder.changed = status(commits, dirty, configs)
     return folder
 
 
@@ -107,8 +108,15 @@ def _commits(frame: pd.DataFrame, env: dict[str, Any]) -> list[str]:
     return found
 
 
-def status(commits: list[str], dirty: bool = False) -> tuple[str, list[str]]:
-    """``("current" | "stale" | "unknown", measuring files changed since)``."""
+def status(
+    commits: list[str], dirty: bool = False, configs: list[str] | None = None
+) -> tuple[str, list[str]]:
+    """``("current" | "stale" | "unknown", measuring files changed since)``.
+
+    ``configs`` names the grids the folder ran (its records' ``config``): of the grid files,
+    only theirs count (every file else under ``suite/configs``, the tuned settings included,
+    does). ``None`` or empty: every grid file counts.
+    """
     if not commits:
         return "unknown", []
     changed: list[str] = []
@@ -116,8 +124,24 @@ def status(commits: list[str], dirty: bool = False) -> tuple[str, list[str]]:
         if _git("cat-file", "-e", f"{commit}^{{commit}}") is None:
             return "unknown", []
         listed = _git("diff", "--name-only", commit, "HEAD", "--", *MEASURING_CODE) or ""
-        changed += [line for line in listed.splitlines() if line and line not in changed]
+        changed += [
+            line
+            for line in listed.splitlines()
+            if line and line not in changed and _counts_for(line, configs)
+        ]
     return ("stale" if changed or dirty else "current"), changed
+
+
+def _counts_for(path: str, configs: list[str] | None) -> bool:
+    """Whether a change of ``path`` can change the numbers of runs of the grids ``configs``."""
+    grid = Path(path)
+    if not configs or grid.parent.as_posix() != GRIDS or grid.suffix != ".toml":
+        return True
+    return grid.stem in configs
+
+
+#: Where the grid files live: one grid's change does not make another grid's folders stale.
+GRIDS = "suite/configs"
 
 
 def _git(*args: str) -> str | None:

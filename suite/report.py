@@ -19,6 +19,7 @@ from tabulate import tabulate
 
 from suite import claims, environment, metrics, models, plots, provenance, safe_io, stats, verdicts
 from suite import results as results_io
+from suite.config import GRID_FILE
 from suite.errors import InputError
 from suite.measure import DISTURBED_SWING
 from suite.models.base import Contest
@@ -125,14 +126,17 @@ def _write_report(
     env = _environment(folder)
     summary = summarize(results)
     datasets = list(dict.fromkeys(results["dataset"]))
+    judged = not cost_only(folder)
     verdict, mains, sections = [], [], []
     for dataset in datasets:
         rows = _rows(summary, dataset)
         runs = results[results["dataset"] == dataset]
-        said = verdicts.verdict(rows, runs, _gpu_name(env)) if not rows.empty else []
+        said = verdicts.verdict(rows, runs, _gpu_name(env), not judged) if not rows.empty else []
         verdict.append(f"**{dataset}.** " + (" ".join(said) or "No successful runs."))
-        mains.append(f"### {dataset}\n\n{contest_tables(rows, runs)}")
-        sections.append(_dataset_section(dataset, rows, runs, curves, folder, reference_model))
+        mains.append(f"### {dataset}\n\n{contest_tables(rows, runs, judged)}")
+        sections.append(
+            _dataset_section(dataset, rows, runs, curves, folder, reference_model, judged)
+        )
     parts = [_title(results), _claims_section(folder), "## Verdict", "\n\n".join(verdict)]
     parts.append(_header(env, results))
     parts += [*sections, scaling_section(summary, folder), _problems_section(results)]
@@ -140,6 +144,14 @@ def _write_report(
     path = folder / "REPORT.md"
     safe_io.write_text(path, "\n\n".join(s for s in parts if s) + "\n")
     return Written(path, "\n\n".join(mains))
+
+
+def cost_only(folder: Path) -> bool:
+    """Whether ``folder``'s runs come from a cost grid (its saved ``grid.json`` says so)."""
+    saved = folder / GRID_FILE
+    if not saved.is_file():
+        return False
+    return bool(safe_io.read_json(saved, GRID_FILE).get("cost_only", False))
 
 
 def _claims_section(folder: Path) -> str:
@@ -281,7 +293,7 @@ def _gpu_name(env: dict[str, Any]) -> str | None:
 # -- tables -------------------------------------------------------------------------------------
 
 
-def contest_tables(rows: pd.DataFrame, runs: pd.DataFrame) -> str:
+def contest_tables(rows: pd.DataFrame, runs: pd.DataFrame, judged: bool = True) -> str:
     """Both contests' standings tables of one data set (what ``mfbench run`` prints)."""
     if rows.empty:
         return "_No successful runs._"
@@ -289,14 +301,16 @@ def contest_tables(rows: pd.DataFrame, runs: pd.DataFrame) -> str:
     for contest in CONTESTS:
         table = verdicts.standings(rows, runs, contest)
         if table.entrants:
-            tables.append(f"{CONTEST_TITLES[contest]}:\n\n{standings_table(table, rows)}")
+            shown = standings_table(table, rows, judged)
+            tables.append(f"{CONTEST_TITLES[contest]}:\n\n{shown}")
     return "\n\n".join(tables) or "_No contest result._"
 
 
-def standings_table(table: Standings, rows: pd.DataFrame) -> str:
+def standings_table(table: Standings, rows: pd.DataFrame, judged: bool = True) -> str:
     """One contest: its metrics (primary ± std), the difference from the best and the floor.
 
-    A rating contest also shows each model's ranking metric, as a finding.
+    A rating contest also shows each model's ranking metric, as a finding. Not ``judged``
+    (a cost grid): the best and floor columns say so instead.
     """
     shown = [m for m in metrics.METRICS if m.contest == table.contest]
     if table.contest == Contest.RATING:
@@ -311,7 +325,10 @@ def standings_table(table: Standings, rows: pd.DataFrame) -> str:
             line.append(
                 "n/a" if math.isnan(mean) else _pm(mean, std) if metric.primary else f"{mean:.4f}"
             )
-        line += [_versus_best(entrant, table), _versus_floor(entrant, table)]
+        if judged:
+            line += [_versus_best(entrant, table), _versus_floor(entrant, table)]
+        else:
+            line += ["not judged (cost grid)", "not judged"]
         cells.append(line)
     headers = [
         "model",
@@ -573,6 +590,7 @@ def _dataset_section(
     curves: pd.DataFrame,
     folder: Path,
     reference_model: str | None,
+    judged: bool = True,
 ) -> str:
     first = runs.iloc[0]
     split = f"{first['split']}, {runs['fold'].nunique()} fold(s) × {runs['seed'].nunique()} seed(s)"
@@ -591,7 +609,7 @@ def _dataset_section(
         table = verdicts.standings(rows, runs, contest)
         if table.entrants:
             parts.append(
-                _contest_section(table, rows, pairs, folder, slug, dataset, reference_model)
+                _contest_section(table, rows, pairs, folder, slug, dataset, reference_model, judged)
             )
     undefined = verdicts.no_ranking(rows)
     if undefined:
@@ -617,10 +635,16 @@ def _contest_section(
     slug: str,
     dataset: str,
     reference_model: str | None,
+    judged: bool = True,
 ) -> str:
-    """One contest on one data set: what the numbers say, standings, cost, Pareto plot."""
+    """One contest on one data set: what the numbers say (no winner or floor verdict on a
+    cost grid), standings, cost, Pareto plot."""
     contest = table.contest
-    said = [verdicts.winner_sentence(table), verdicts.floor_sentence(table)]
+    said = (
+        [verdicts.winner_sentence(table), verdicts.floor_sentence(table)]
+        if judged
+        else [verdicts.NOT_JUDGED]
+    )
     if contest == Contest.RATING:
         said.append(verdicts.time_to_target(rows))
     said.append(verdicts.highest_throughput(rows, contest))
@@ -631,13 +655,13 @@ def _contest_section(
     ]
     if contest == Contest.RANKING:
         said.append(verdicts.rating_models_rank(rows))
-    if table.tested:
+    if table.tested and judged:
         said.append(verdicts.test_sentence())
     reference = speed_reference(contest, reference_model)
     parts = [
         f"### {CONTEST_TITLES[contest]} ({table.metric.title})",
         "\n".join(f"- {sentence}" for sentence in said if sentence),
-        standings_table(table, rows),
+        standings_table(table, rows, judged),
         "Budgets and speed:",
         cost_table(table, rows, reference),
     ]

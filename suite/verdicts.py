@@ -542,12 +542,26 @@ def si(value: float) -> str:
 # -- the verdict: three to five sentences per data set ------------------------------------------
 
 
-def verdict(rows: pd.DataFrame, runs: pd.DataFrame, gpu_name: str | None = None) -> list[str]:
-    """The suite's question answered for one data set: accuracy, ranking, CPU speed, GPU."""
-    said = [
-        contest_verdict(standings(rows, runs, contest))
-        for contest in (Contest.RATING, Contest.RANKING)
-    ]
+#: What a cost grid's report says instead of its contest verdicts (``Grid.cost_only``).
+NOT_JUDGED = (
+    "Accuracy: not judged — a cost grid, where each contender runs a fixed, small budget; "
+    "the scores in the tables are where that budget ended, not what the contender can reach."
+)
+
+
+def verdict(
+    rows: pd.DataFrame, runs: pd.DataFrame, gpu_name: str | None = None, cost_only: bool = False
+) -> list[str]:
+    """The suite's question answered for one data set: accuracy (not on a cost grid),
+    ranking, CPU speed, GPU."""
+    said = (
+        [NOT_JUDGED]
+        if cost_only
+        else [
+            contest_verdict(standings(rows, runs, contest))
+            for contest in (Contest.RATING, Contest.RANKING)
+        ]
+    )
     said.append(no_ranking(rows))
     said += [speed_verdict(pairings(rows, runs)), gpu_verdict(rows, runs, gpu_name)]
     return [sentence for sentence in said if sentence]

@@ -178,3 +178,13 @@ def test_provenance_tells_current_stale_and_unknown() -> None:
     assert state == "stale" and changed  # the contenders changed since the first commit
     assert provenance.status(["0" * 40])[0] == "unknown"
     assert provenance.status([])[0] == "unknown"
+
+
+def test_a_grid_file_makes_only_its_own_folders_stale() -> None:
+    counts = provenance._counts_for
+    assert counts("suite/configs/speed.toml", ["speed"])
+    assert not counts("suite/configs/speed.toml", ["default"])
+    assert counts("suite/configs/speed.toml", None)  # grids unknown: every change counts
+    assert counts("suite/configs/tuned/ml-100k/kfold5-fold0-seed0.toml", ["speed"])
+    assert counts("suite/configs/__init__.py", ["speed"])
+    assert counts("baselines/numba_sgd.py", ["speed"])

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from suite import report, results, verdicts
+from suite import config, report, results, runner, verdicts
 from suite.errors import InputError
 from suite.models.base import Contest
 
@@ -162,6 +162,20 @@ def test_sections_say_what_the_numbers_say(frame, tmp_path: Path) -> None:
     assert "### Rating prediction (RMSE)" in text and "### Top-N ranking (NDCG@10)" in text
     assert "Fastest to RMSE ≤ 0.9: **torch-biased-mf** (cpu) after 2.00 s" in text
     assert "Rating models rank too, as a finding: the best, **" in text
+
+
+def test_a_cost_grid_makes_no_accuracy_verdict(frame, tmp_path: Path) -> None:
+    frame.to_csv(tmp_path / "results.csv", index=False)
+    (tmp_path / config.GRID_FILE).write_text(json.dumps({"name": "toy", "cost_only": True}))
+    text = report.write_report(tmp_path).path.read_text()
+    verdict = text.split("## Verdict")[1].split("## Environment")[0]
+    assert "Accuracy: not judged — a cost grid" in verdict
+    assert "has the best" not in text and "is best" not in text and "tied for best" not in text
+    assert "not judged (cost grid)" in text and "Fastest to RMSE ≤ 0.9" in text  # cost stays
+    assert "learned nothing" not in text.split("## How to read this")[0]
+    (tmp_path / config.GRID_FILE).write_text(json.dumps({"name": "toy", "cost_only": False}))
+    assert "has the best" in report.write_report(tmp_path).path.read_text()
+    assert runner.GRID_FILE == config.GRID_FILE  # the file the runner writes is the one read
 
 
 def test_noise_floor_distance(frame) -> None:
