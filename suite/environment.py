@@ -133,7 +133,9 @@ def versions() -> dict[str, str | None]:
 
 
 def code_version() -> dict[str, Any]:
-    """The git commit of the code running now, and whether its tracked files had changes.
+    """The git commit of the code running now, and whether its tracked files had changes
+    (results folders aside: a gate reference or report written beside the code is no change
+    to what measures).
 
     Where the code runs from no checkout (an installed wheel, as on a GPU lease),
     ``$MFBENCH_GIT_COMMIT`` and ``$MFBENCH_GIT_DIRTY`` (1 or 0) say what it was built from.
@@ -143,7 +145,11 @@ def code_version() -> dict[str, Any]:
         return {"git_commit": given, "git_dirty": os.environ.get("MFBENCH_GIT_DIRTY") == "1"}
     return {
         "git_commit": _git("rev-parse", "HEAD"),
-        "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
+        "git_dirty": bool(
+            _git(
+                "status", "--porcelain", "--untracked-files=no", "--", ":/", ":(top,exclude)results"
+            )
+        ),
     }
 
 

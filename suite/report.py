@@ -17,7 +17,18 @@ import numpy as np
 import pandas as pd
 from tabulate import tabulate
 
-from suite import claims, environment, metrics, models, plots, provenance, safe_io, stats, verdicts
+from suite import (
+    claims,
+    environment,
+    metrics,
+    models,
+    plots,
+    provenance,
+    safe_io,
+    stats,
+    targets,
+    verdicts,
+)
 from suite import results as results_io
 from suite.config import GRID_FILE
 from suite.errors import InputError
@@ -138,12 +149,26 @@ def _write_report(
             _dataset_section(dataset, rows, runs, curves, folder, reference_model, judged)
         )
     parts = [_title(results), _claims_section(folder), "## Verdict", "\n\n".join(verdict)]
+    parts.append(_targets_section(results, curves) if judged else "")
     parts.append(_header(env, results))
     parts += [*sections, scaling_section(summary, folder), _problems_section(results)]
     parts.append(_columns_note())
     path = folder / "REPORT.md"
     safe_io.write_text(path, "\n\n".join(s for s in parts if s) + "\n")
     return Written(path, "\n\n".join(mains))
+
+
+def _targets_section(results: pd.DataFrame, curves: pd.DataFrame) -> str:
+    """The targets of PyTorch at its best on CPU (``suite.targets``), where any is measured."""
+    judged = targets.judge(results, curves)
+    if all(j.state == "not measured" for j in judged):
+        return ""
+    note = (
+        "Each target's figure with its 95% interval over paired runs: **met** when the whole "
+        "interval lies on the target's side, **missed** when it lies wholly on the other, "
+        "**not resolved** when it straddles the threshold (`suite/targets.py`)."
+    )
+    return f"## Targets: PyTorch at its best on CPU\n\n{note}\n\n{targets.markdown(judged)}"
 
 
 def cost_only(folder: Path) -> bool:
