@@ -42,7 +42,7 @@ $(STAMP): pyproject.toml requirements.lock Makefile $(LIBMF_PATCH)
 bench: install
 	$(VENV)/bin/mfbench run $(BENCH_ARGS)
 
-# Unit tests (the pytest-benchmark suite runs once as tests: --benchmark-disable in
+# Unit tests (the pytest-benchmark suite runs once as tests, on the seed matrix only: --benchmark-disable in
 # pyproject.toml), then the regression gate against results/ci.
 test: install
 	$(PY) -m pytest -q

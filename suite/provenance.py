@@ -89,7 +89,7 @@ def load(path: Path, name: str | None = None) -> Folder:
     env = safe_io.read_json(env_file, "env.json") if env_file.is_file() else {}
     commits = _commits(frame, env)
     configs = sorted(set(frame.get("config", pd.Series(dtype=object)).dropna().astype(str)))
-    dirty = bool(frame.get("git_dirty", pd.Series(dtype=object)).fillna(False).astype(bool).any())
+    dirty = bool(frame.get("git_dirty", pd.Series(dtype=object)).eq(True).any())
     dirty |= any(session.get("git_dirty") for session in env.get("load", []))
     sessions = [session.get("started_at") for session in env.get("load", [])]
     measured_at = max([s for s in sessions if s] or [env.get("captured_at") or "?"])

@@ -1,20 +1,27 @@
 """The targets of "PyTorch at its best on CPU", judged from one folder's runs.
 
-Each target is a threshold on one figure that has a 95% interval over paired runs (folds ×
-seeds). A target is **met** when the whole interval lies on the threshold's good side,
-**missed** when it lies wholly on the other, **not resolved** when the interval straddles the
-threshold (or there are too few runs for one), and **not measured** when the folder lacks the
-runs. ``mfbench report`` lists them in a folder's REPORT.md (section "Targets").
+The targets themselves are data, in ``suite/targets.toml``: each names its check (``kind``),
+its data set, the contenders it pairs and its thresholds; this module holds one check per kind
+and writes each target's sentence from its fields. Each target is a threshold on one figure
+that has a 95% interval over paired runs (folds × seeds). A target is **met** when the whole
+interval lies on the threshold's good side, **missed** when it lies wholly on the other,
+**not resolved** when the interval straddles the threshold (or there are too few runs for
+one), and **not measured** when the folder lacks the runs. ``mfbench report`` lists them in a
+folder's REPORT.md (section "Targets").
 
-The bespoke side is every contender that is not PyTorch (numba-sgd, Cornac, LIBMF, ...), each
-at the settings the folder ran it with; ratios are ``PyTorch / bespoke``.
+Ratios are ``mine / theirs``; the bespoke side of ``time_to_rating_target`` is every
+contender not written in PyTorch, each at the settings the folder ran it with.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import string
+import tomllib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from importlib import resources
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,12 +29,15 @@ import pandas as pd
 from suite import models, stats
 from suite import results as results_io
 from suite.claims import Ratio, fastest, time_ratio
+from suite.errors import InputError
 from suite.models.base import Contest
 from suite.verdicts import test_fraction
 
-#: The data sets the targets are set on.
-MOVIELENS = "ml-100k"
-SMALL = "synthetic-seed-2017"
+#: The file the targets are read from (inside the package).
+TARGETS_FILE = "targets.toml"
+
+#: One target as written in the file: its kind, data set, contenders and thresholds.
+Target = Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -78,49 +88,49 @@ def _interval(ratio_low: float, ratio_high: float) -> str:
     return f" [{ratio_low:.2f}, {ratio_high:.2f}]" if math.isfinite(ratio_low) else " (no interval)"
 
 
-def _time_to_rmse(results: pd.DataFrame, curves: pd.DataFrame) -> Found:
-    runs = _ok(results, MOVIELENS)
-    target = runs["rating_target"].dropna()
+def _time_to_rmse(target: Target, results: pd.DataFrame, curves: pd.DataFrame) -> Found:
+    runs = _ok(results, target["dataset"])
+    rmse = runs["rating_target"].dropna()
     mine = fastest(runs, Contest.RATING, models.is_pytorch)
     theirs = fastest(runs, Contest.RATING, lambda m: not models.is_pytorch(m))
-    if target.empty or mine is None or theirs is None:
+    if rmse.empty or mine is None or theirs is None:
         return None
     ratio = _ratio(runs, mine, theirs, "time_to_rating_target_s")
     if ratio is None:
         return None
     figure = (
-        f"RMSE {target.iloc[0]:g}: {mine} / {theirs} = {ratio.value:.2f}×"
+        f"RMSE {rmse.iloc[0]:g}: {mine} / {theirs} = {ratio.value:.2f}×"
         f"{_interval(ratio.low, ratio.high)} ({ratio.a_median:.2f} s against "
         f"{ratio.b_median:.2f} s, {ratio.runs} runs)"
     )
-    return figure, state(ratio.low, ratio.high, 1.0, at_most=True)
+    return figure, state(ratio.low, ratio.high, target["at_most"], at_most=True)
 
 
-def _ials(results: pd.DataFrame, curves: pd.DataFrame) -> Found:
-    runs = _ok(results, MOVIELENS)
-    fit = _ratio(runs, "torch-ials", "implicit-als", "fit_s")
-    ndcg = _ratio(runs, "torch-ials", "implicit-als", "ndcg_at_10")
+def _fit_at_equal_ranking(target: Target, results: pd.DataFrame, curves: pd.DataFrame) -> Found:
+    runs = _ok(results, target["dataset"])
+    mine, theirs = target["mine"], target["theirs"]
+    fit = _ratio(runs, mine, theirs, "fit_s")
+    ndcg = _ratio(runs, mine, theirs, "ndcg_at_10")
     if fit is None or ndcg is None:
         return None
     figure = (
         f"fit {fit.value:.2f}×{_interval(fit.low, fit.high)} ({fit.a_median:.2f} s against "
         f"{fit.b_median:.2f} s); NDCG@10 {ndcg.value:.3f}×{_interval(ndcg.low, ndcg.high)}; "
-        f"{fit.runs} runs, factors {_factors(runs, 'torch-ials')} and "
-        f"{_factors(runs, 'implicit-als')}"
+        f"{fit.runs} runs, factors {_factors(runs, mine)} and {_factors(runs, theirs)}"
     )
     verdict = _both(
-        state(fit.low, fit.high, 1.5, at_most=True),
-        state(ndcg.low, ndcg.high, 0.98, at_most=False),
+        state(fit.low, fit.high, target["fit_at_most"], at_most=True),
+        state(ndcg.low, ndcg.high, target["ndcg_at_least"], at_most=False),
     )
     return figure, verdict
 
 
-def _bpr(results: pd.DataFrame, curves: pd.DataFrame) -> Found:
-    runs = _ok(results, MOVIELENS)
+def _time_to_their_ranking(target: Target, results: pd.DataFrame, curves: pd.DataFrame) -> Found:
+    runs = _ok(results, target["dataset"])
     if "ndcg_at_10" not in runs or "test_ndcg_at_10" not in curves:
         return None
-    theirs = runs[runs["label"] == "implicit-bpr"].set_index(["fold", "seed"])
-    mine = runs[runs["label"] == "torch-bpr"].set_index(["fold", "seed"])
+    theirs = runs[runs["label"] == target["theirs"]].set_index(["fold", "seed"])
+    mine = runs[runs["label"] == target["mine"]].set_index(["fold", "seed"])
     if theirs.empty or mine.empty:
         return None
     reached = {}
@@ -147,42 +157,44 @@ def _bpr(results: pd.DataFrame, curves: pd.DataFrame) -> Found:
         f"{theirs['ndcg_at_10'].median():.4f} against a {fits.median():.2f} s fit, "
         f"{len(times)} runs" + (f"; never reached in {never}" if never else "") + ")"
     )
-    verdict = "missed" if never else state(low, high, 1.0, at_most=True)
+    verdict = "missed" if never else state(low, high, target["at_most"], at_most=True)
     return figure, verdict
 
 
-def _small_data(results: pd.DataFrame, curves: pd.DataFrame) -> Found:
-    runs = _ok(results, SMALL)
-    if runs.empty or _factors(runs, "torch-biased-mf") != _factors(runs, "numba-sgd"):
+def _throughput_at_equal_k(target: Target, results: pd.DataFrame, curves: pd.DataFrame) -> Found:
+    runs = _ok(results, target["dataset"])
+    mine, theirs = target["mine"], target["theirs"]
+    if runs.empty or _factors(runs, mine) != _factors(runs, theirs):
         return None
-    ratio = _ratio(runs, "torch-biased-mf", "numba-sgd", "ratings_per_s")
+    ratio = _ratio(runs, mine, theirs, "ratings_per_s")
     if ratio is None:
         return None
     figure = (
         f"{ratio.value:.2f}×{_interval(ratio.low, ratio.high)} ratings/s at k = "
-        f"{_factors(runs, 'numba-sgd')} ({ratio.runs} runs; fits of {ratio.a_median:.3g} and "
+        f"{_factors(runs, theirs)} ({ratio.runs} runs; fits of {ratio.a_median:.3g} and "
         f"{ratio.b_median:.3g} ratings/s)"
     )
-    return figure, state(ratio.low, ratio.high, 0.3, at_most=False)
+    return figure, state(ratio.low, ratio.high, target["at_least"], at_most=False)
 
 
-def _accuracy(results: pd.DataFrame, curves: pd.DataFrame) -> Found:
-    runs = _ok(results, MOVIELENS)
+def _rmse_within_fit_time(target: Target, results: pd.DataFrame, curves: pd.DataFrame) -> Found:
+    runs = _ok(results, target["dataset"])
     if "rmse" not in runs:
         return None
-    mine = runs[runs["label"] == "torch-biased-mf"].set_index(["fold", "seed"])
+    mine = runs[runs["label"] == target["mine"]].set_index(["fold", "seed"])
+    bound, budget = float(target["rmse_at_most"]), float(target["fit_at_most_s"])
     if mine.empty:
         return None
     rmse = mine["rmse"].astype(float)
-    threshold = pd.Series(0.903, index=rmse.index)
+    threshold = pd.Series(bound, index=rmse.index)
     difference = stats.paired_difference(rmse, threshold, test_fraction(runs))
     low, high = (
-        (0.903 + difference.low, 0.903 + difference.high) if difference else (math.nan, math.nan)
+        (bound + difference.low, bound + difference.high) if difference else (math.nan, math.nan)
     )
     fit = float(mine["fit_s"].median())
     interval = f" [{low:.4f}, {high:.4f}]" if math.isfinite(low) else " (no interval)"
     figure = f"RMSE {rmse.mean():.4f}{interval}, median fit {fit:.2f} s ({len(rmse)} runs)"
-    verdict = _both(state(low, high, 0.903, at_most=True), "met" if fit <= 3.0 else "missed")
+    verdict = _both(state(low, high, bound, at_most=True), "met" if fit <= budget else "missed")
     return figure, verdict
 
 
@@ -193,28 +205,74 @@ def _factors(runs: pd.DataFrame, label: str) -> str:
     return ", ".join(str(k) for k in sorted(found, key=None if numbers else str)) or "?"
 
 
-#: Every target in the order they were set: what it asks, and how it is checked.
-TARGETS: tuple[tuple[str, Callable[[pd.DataFrame, pd.DataFrame], Found]], ...] = (
-    (
-        "Time to the RMSE target on ML-100K: the fastest PyTorch contender ≤ 1.0× the fastest "
-        "bespoke one",
+#: Every kind of target: the sentence a report shows (filled from the target's fields, which
+#: are exactly the sentence's), and its check.
+KINDS: dict[str, tuple[str, Callable[[Target, pd.DataFrame, pd.DataFrame], Found]]] = {
+    "time_to_rating_target": (
+        "Time to the RMSE target on {dataset}: the fastest PyTorch contender ≤ {at_most}× the "
+        "fastest bespoke one",
         _time_to_rmse,
     ),
-    ("torch-ials fits in ≤ 1.5× implicit-als's time at ≥ 0.98× its NDCG@10", _ials),
-    ("torch-bpr reaches implicit-bpr's final NDCG@10 in ≤ 1.0× implicit-bpr's fit time", _bpr),
-    (
-        f"On {SMALL} (10^4 ratings) torch-biased-mf's throughput ≥ 0.3× numba-sgd's at equal k",
-        _small_data,
+    "fit_at_equal_ranking": (
+        "{mine} fits {dataset} in ≤ {fit_at_most}× {theirs}'s time at ≥ {ndcg_at_least}× its "
+        "NDCG@10",
+        _fit_at_equal_ranking,
     ),
-    ("torch-biased-mf's ML-100K RMSE ≤ 0.903 at ≤ 3 s a fit", _accuracy),
-)
+    "time_to_their_ranking": (
+        "{mine} reaches {theirs}'s final NDCG@10 on {dataset} in ≤ {at_most}× {theirs}'s fit time",
+        _time_to_their_ranking,
+    ),
+    "throughput_at_equal_k": (
+        "On {dataset} {mine}'s throughput ≥ {at_least}× {theirs}'s at equal k",
+        _throughput_at_equal_k,
+    ),
+    "rmse_within_fit_time": (
+        "{mine}'s {dataset} RMSE ≤ {rmse_at_most} at ≤ {fit_at_most_s} s a fit",
+        _rmse_within_fit_time,
+    ),
+}
 
 
-def judge(results: pd.DataFrame, curves: pd.DataFrame) -> list[Judged]:
-    """Every target: judged where this folder has its runs, else ``not measured``."""
+def _fields(kind: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(KINDS[kind][0]) if name}
+
+
+def sentence(target: Target) -> str:
+    """What ``target`` asks, in words."""
+    return KINDS[target["kind"]][0].format(**target)
+
+
+def load(text: str | None = None, label: str = f"suite/{TARGETS_FILE}") -> list[Target]:
+    """The targets of ``text`` (default: the package's ``targets.toml``), each checked: a known
+    kind with exactly its fields; else an ``InputError`` naming the file and the target."""
+    if text is None:
+        text = (resources.files("suite") / TARGETS_FILE).read_text(encoding="utf-8")
+    try:
+        listed = tomllib.loads(text).get("target", [])
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{label}: {exc}") from exc
+    for number, target in enumerate(listed, start=1):
+        where = f"{label}: [[target]] #{number}"
+        kind = target.get("kind")
+        if kind not in KINDS:
+            raise InputError(f"{where}: kind {kind!r} is not one of {', '.join(KINDS)}")
+        given, needed = set(target) - {"kind"}, _fields(kind)
+        if given != needed:
+            wrong = sorted(given - needed) or sorted(needed - given)
+            what = "unknown key(s)" if given - needed else "missing key(s)"
+            raise InputError(f"{where} ({kind}): {what} {', '.join(wrong)}")
+    return listed
+
+
+def judge(
+    results: pd.DataFrame, curves: pd.DataFrame, listed: list[Target] | None = None
+) -> list[Judged]:
+    """Every target (``listed``, default the package's): judged where this folder has its
+    runs, else ``not measured``."""
     judged = []
-    for text, check in TARGETS:
-        found = check(results, curves)
+    for target in load() if listed is None else listed:
+        found = KINDS[target["kind"]][1](target, results, curves)
+        text = sentence(target)
         judged.append(Judged(text, *found) if found else Judged(text, "–", "not measured"))
     return judged
 

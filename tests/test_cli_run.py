@@ -92,7 +92,10 @@ def test_errors_are_one_line_with_exit_2(argv, message, capsys) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("speed = 3", "grid.toml: unknown key 'speed'; valid: calibrate, curve_users"),
+        (
+            "speed = 3",
+            "grid.toml: unknown key 'speed'; valid: calibrate, cost_only, curve_users",
+        ),
         ("[[datasets]]\nname = 'ml-100k'\nfold = 2", "[[datasets]] #1: unknown key 'fold'"),
         (
             "[[datasets]]\nname = 'ml-100k'\n[[models]]\nname = 'numpy-als'\nparams = { lr = 1 }",

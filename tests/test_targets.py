@@ -62,14 +62,14 @@ def test_time_to_the_rating_target_pairs_the_fastest_of_each_side() -> None:
     first = state_of(judged, "Time to the RMSE target")
     assert first.state == "met" and "torch-biased-mf / numba-sgd = 0.59×" in first.figure
     assert state_of(judged, "torch-ials").state == "not measured"  # no such runs here
-    accuracy = state_of(judged, "torch-biased-mf's ML-100K RMSE")
+    accuracy = state_of(judged, "torch-biased-mf's ml-100k RMSE")
     assert accuracy.state == "met" and "RMSE 0.9000" in accuracy.figure
 
 
 def test_accuracy_is_missed_on_a_slow_fit_even_at_the_rmse() -> None:
     rows = [run("torch-biased-mf", fold, rmse=0.890 + fold * 0.001, fit_s=4.0) for fold in range(3)]
     judged = targets.judge(pd.DataFrame(rows), pd.DataFrame())
-    assert state_of(judged, "torch-biased-mf's ML-100K RMSE").state == "missed"
+    assert state_of(judged, "torch-biased-mf's ml-100k RMSE").state == "missed"
 
 
 def test_bpr_target_reads_the_curve_and_a_run_that_never_gets_there_misses() -> None:
@@ -118,3 +118,47 @@ def test_small_data_throughput_only_at_equal_factors() -> None:
     assert small.state == "met" and "at k = 32" in small.figure
     unequal = state_of(targets.judge(rows(64), pd.DataFrame()), "On synthetic-seed-2017")
     assert unequal.state == "not measured"
+
+
+def test_the_shipped_targets_load_and_each_sentence_names_its_contenders() -> None:
+    listed = targets.load()
+    assert [t["kind"] for t in listed] == list(targets.KINDS)
+    for target in listed:
+        text = targets.sentence(target)
+        assert "{" not in text and target["dataset"] in text
+        assert all(target[side] in text for side in ("mine", "theirs") if side in target)
+
+
+def test_a_target_s_threshold_is_read_from_its_entry() -> None:
+    rows = [run("torch-biased-mf", fold, rmse=0.890 + fold * 0.001, fit_s=1.0) for fold in range(3)]
+    entry = {
+        "kind": "rmse_within_fit_time",
+        "dataset": "ml-100k",
+        "mine": "torch-biased-mf",
+        "fit_at_most_s": 3.0,
+    }
+    strict = targets.judge(pd.DataFrame(rows), pd.DataFrame(), [{**entry, "rmse_at_most": 0.85}])
+    loose = targets.judge(pd.DataFrame(rows), pd.DataFrame(), [{**entry, "rmse_at_most": 0.95}])
+    assert (strict[0].state, loose[0].state) == ("missed", "met")
+    assert strict[0].target == "torch-biased-mf's ml-100k RMSE ≤ 0.85 at ≤ 3.0 s a fit"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[[target]]\nkind = "fastest"', "[[target]] #1: kind 'fastest' is not one of"),
+        (
+            '[[target]]\nkind = "time_to_rating_target"\ndataset = "ml-100k"',
+            "[[target]] #1 (time_to_rating_target): missing key(s) at_most",
+        ),
+        (
+            '[[target]]\nkind = "time_to_rating_target"\ndataset = "x"\nat_most = 1\nmine = "a"',
+            "[[target]] #1 (time_to_rating_target): unknown key(s) mine",
+        ),
+        ("[[target]\n", "targets.toml: "),
+    ],
+)
+def test_a_wrong_target_entry_is_named(text: str, message: str) -> None:
+    with pytest.raises(targets.InputError, match=None) as raised:
+        targets.load(text, "targets.toml")
+    assert str(raised.value).startswith("targets.toml") and message in str(raised.value)

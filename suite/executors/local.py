@@ -148,11 +148,14 @@ def _stop(worker: Any, grace_s: float = 1.0) -> None:
 def _worker_main(sender: Any, task: Task) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _die_with_parent()
-    record, curves = execute.execute(
-        task, lambda epoch, total: sender.send(("epoch", epoch, total))
-    )
-    sender.send(("done", record, curves))
-    sender.close()
+    try:
+        record, curves = execute.execute(
+            task, lambda epoch, total: sender.send(("epoch", epoch, total))
+        )
+        sender.send(("done", record, curves))
+        sender.close()
+    except (BrokenPipeError, ConnectionResetError):  # the parent stopped listening (Ctrl-C,
+        os._exit(1)  # SIGTERM, SIGHUP): no one to report to, and no traceback on its terminal
 
 
 def _die_with_parent() -> None:
