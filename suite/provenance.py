@@ -52,9 +52,12 @@ class Folder:
     measured_at: str
     status: str = "unknown"  # current | stale | unknown
     changed: list[str] = field(default_factory=list)  # measuring code changed since
+    neutral: list[str] = field(default_factory=list)  # changes since, declared in NEUTRAL
 
     @property
     def status_text(self) -> str:
+        if self.status == "current" and self.neutral:
+            return f"current (declared measurement-neutral since: {', '.join(self.neutral)})"
         if self.status == "stale" and self.changed:
             shown = ", ".join(self.changed[:3]) + (" ..." if len(self.changed) > 3 else "")
             return f"stale (changed since: {shown})"
@@ -94,7 +97,7 @@ def load(path: Path, name: str | None = None) -> Folder:
     sessions = [session.get("started_at") for session in env.get("load", [])]
     measured_at = max([s for s in sessions if s] or [env.get("captured_at") or "?"])
     folder = Folder(path, name or path.as_posix(), frame, curves, env, commits, dirty, measured_at)
-    folder.status, folder.changed = status(commits, dirty, configs)
+    folder.status, folder.changed, folder.neutral = status(commits, dirty, configs)
     return folder
 
 
@@ -110,26 +113,44 @@ def _commits(frame: pd.DataFrame, env: dict[str, Any]) -> list[str]:
 
 def status(
     commits: list[str], dirty: bool = False, configs: list[str] | None = None
-) -> tuple[str, list[str]]:
-    """``("current" | "stale" | "unknown", measuring files changed since)``.
+) -> tuple[str, list[str], list[str]]:
+    """``("current" | "stale" | "unknown", measuring files changed since, changes passed
+    over)``.
 
     ``configs`` names the grids the folder ran (its records' ``config``): of the grid files,
     only theirs count (every file else under ``suite/configs``, the tuned settings included,
-    does). ``None`` or empty: every grid file counts.
+    does). ``None`` or empty: every grid file counts. A file whose every change since is
+    declared in ``NEUTRAL`` does not make the folder stale; it is listed (``file@commit``) as
+    passed over.
     """
     if not commits:
-        return "unknown", []
+        return "unknown", [], []
     changed: list[str] = []
+    passed: list[str] = []
     for commit in commits:
         if _git("cat-file", "-e", f"{commit}^{{commit}}") is None:
-            return "unknown", []
+            return "unknown", [], []
         listed = _git("diff", "--name-only", commit, "HEAD", "--", *MEASURING_CODE) or ""
-        changed += [
-            line
-            for line in listed.splitlines()
-            if line and line not in changed and _counts_for(line, configs)
-        ]
-    return ("stale" if changed or dirty else "current"), changed
+        for line in listed.splitlines():
+            if not line or line in changed or not _counts_for(line, configs):
+                continue
+            since = (_git("log", "--format=%H", f"{commit}..HEAD", "--", line) or "").split()
+            if since and all((change, line) in NEUTRAL for change in since):
+                passed += [f"{line}@{c[:10]}" for c in since if f"{line}@{c[:10]}" not in passed]
+            else:
+                changed.append(line)
+    return ("stale" if changed or dirty else "current"), changed, passed
+
+
+#: Changes of measuring code that cannot change a recorded number, each declared by its commit
+#: (full hash) and file, with why. A folder measured before one stays current on its account;
+#: its provenance line names it. Keep this list short and every reason checkable.
+NEUTRAL: dict[tuple[str, str], str] = {
+    ("dfdd1a4d6dae64637dbf9b40ceb3690be89ff38b", "suite/executors/local.py"): (
+        "a worker whose parent stopped listening (Ctrl-C, SIGTERM, SIGHUP) exits without a "
+        "traceback: only on that path, where the run is not recorded"
+    ),
+}
 
 
 def _counts_for(path: str, configs: list[str] | None) -> bool:

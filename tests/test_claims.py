@@ -174,10 +174,34 @@ def test_provenance_tells_current_stale_and_unknown() -> None:
     root = git("rev-list", "--max-parents=0", "HEAD").splitlines()[0]
     assert provenance.status([head])[0] == "current"
     assert provenance.status([head], dirty=True)[0] == "stale"
-    state, changed = provenance.status([root])
+    state, changed, _ = provenance.status([root])
     assert state == "stale" and changed  # the contenders changed since the first commit
     assert provenance.status(["0" * 40])[0] == "unknown"
     assert provenance.status([])[0] == "unknown"
+
+
+def test_changes_declared_neutral_leave_a_folder_current_and_are_named(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def git(*args: str) -> list[str]:
+        return subprocess.run(
+            ["git", *args], cwd=provenance.REPOSITORY, capture_output=True, text=True, check=True
+        ).stdout.split()
+
+    root = git("rev-list", "--max-parents=0", "HEAD")[0]
+    _, changed, _ = provenance.status([root])
+    declared = {
+        (c, path): "test"
+        for path in changed
+        for c in git("log", "--format=%H", f"{root}..HEAD", "--", path)
+    }
+    monkeypatch.setattr(provenance, "NEUTRAL", declared)
+    state, left, passed = provenance.status([root])
+    assert (state, left) == ("current", []) and len(passed) >= len(changed)
+    kept = changed[0]
+    monkeypatch.setattr(provenance, "NEUTRAL", {k: v for k, v in declared.items() if k[1] != kept})
+    state, left, _ = provenance.status([root])
+    assert (state, left) == ("stale", [kept])
 
 
 def test_a_grid_file_makes_only_its_own_folders_stale() -> None:
