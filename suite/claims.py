@@ -449,6 +449,11 @@ def judge(folders: list[Folder]) -> list[Claim]:
     return judged
 
 
+def _places(places: list[str]) -> str:
+    """Each place once (two folders may both measure one data set and contest)."""
+    return "; ".join(dict.fromkeys(places))
+
+
 def _speed_verdict(claim: Claim, mine: str, theirs: str, holds_when: str = "mine") -> str:
     """The verdict of a claim's speed ratios (``a``: ``mine``): holds / reversed / on par /
     depends (where it flips) / not resolved; ``holds_when`` says whose speed it asserts."""
@@ -463,8 +468,8 @@ def _speed_verdict(claim: Claim, mine: str, theirs: str, holds_when: str = "mine
     theirs_faster = [place for ratio, place in judged if ratio.low > PAR]
     if mine_faster and theirs_faster:
         return (
-            f"depends on the data set or contest: {mine} faster on {'; '.join(mine_faster)}, "
-            f"{theirs} on {'; '.join(theirs_faster)}"
+            f"depends on the data set or contest: {mine} faster on {_places(mine_faster)}, "
+            f"{theirs} on {_places(theirs_faster)}"
         )
     if mine_faster or theirs_faster:
         winner = mine if mine_faster else theirs
@@ -473,8 +478,8 @@ def _speed_verdict(claim: Claim, mine: str, theirs: str, holds_when: str = "mine
         untold = [p for _, p in judged if p not in mine_faster and p not in theirs_faster]
         if not untold:
             return said
-        faster = "; ".join(mine_faster or theirs_faster)
-        return f"{said} on {faster}; not resolved on {'; '.join(untold)}"
+        faster = _places(mine_faster or theirs_faster)
+        return f"{said} on {faster}; not resolved on {_places(untold)}"
     if judged and all(r.low >= 1 / PAR and r.high <= PAR for r, _ in judged):
         return "on par: neither is faster beyond ±10%"
     if not judged:

@@ -78,6 +78,16 @@ def test_a_verdict_resolved_on_one_data_set_names_where_and_where_not() -> None:
     )
 
 
+def test_a_place_two_folders_measure_is_named_once() -> None:
+    clear = runs("ml-100k", {"torch-als": list(0.1 * NOISE), "numba-sgd": list(0.4 * NOISE)})
+    swings = np.array([1.0, 2.0, 0.5, 1.6, 0.7])
+    noisy = runs("synthetic-1m", {"torch-als": list(swings), "numba-sgd": list(swings[::-1])})
+    claim = judged(folder(clear + noisy), folder(clear + noisy, "results/again"))
+    assert claim["custom-faster"].verdict == (
+        "reversed: PyTorch is faster on ml-100k, rating; not resolved on synthetic-1m, rating"
+    )
+
+
 def test_depends_on_scale_names_both_sides() -> None:
     small = runs("ml-100k", {"torch-biased-mf": list(0.8 * NOISE), "numba-sgd": list(0.2 * NOISE)})
     large = runs("synthetic-1m", {"torch-biased-mf": list(2 * NOISE), "numba-sgd": list(9 * NOISE)})
