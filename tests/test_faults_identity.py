@@ -418,7 +418,7 @@ def test_two_files_of_one_name_get_their_own_plots(tmp_path: Path, capsys) -> No
 @pytest.mark.slow
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP])
 def test_sigterm_and_sighup_stop_like_ctrl_c(tmp_path: Path, stop: signal.Signals) -> None:
-    slow = '[[models]]\nname = "numpy-sgd"\nparams = { epochs = 40, factors = 8 }\n'
+    slow = '[[models]]\nname = "numpy-sgd"\nparams = { epochs = 20, factors = 8 }\n'
     config_path = config_file(tmp_path, ratings_file(tmp_path, 150, 100, 6000), slow)
     out = tmp_path / "run"
     command = [sys.executable, "-m", "suite", "run", "--config", config_path, "--out", out]

@@ -35,7 +35,7 @@ params = { epochs = 2, factors = 4 }
 SLOW_MODELS = """
 [[models]]
 name = "numpy-sgd"
-params = { epochs = 40, factors = 8 }
+params = { epochs = 20, factors = 8 }
 """
 
 

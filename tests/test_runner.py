@@ -118,7 +118,7 @@ def test_sigint_then_resume_loses_and_repeats_nothing(tmp_path: Path) -> None:
     models = """
 [[models]]
 name = "numpy-sgd"
-params = { epochs = 30 }
+params = { epochs = 12 }
 [[models]]
 name = "numpy-als"
 params = { epochs = 40 }

@@ -29,6 +29,11 @@ class Page:
     html: str
     figures: list[Figure] = field(default_factory=list)
     note: str = ""  # one line on what happened, for the command's output
+    drawn: int | None = None  # how many figures, where ``figures`` was left out (None: count it)
+
+    @property
+    def figure_count(self) -> int:
+        return len(self.figures) if self.drawn is None else self.drawn
 
 
 Links = Sequence[tuple[str, str]]
