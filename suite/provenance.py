@@ -134,12 +134,23 @@ def status(
         for line in listed.splitlines():
             if not line or line in changed or not _counts_for(line, configs):
                 continue
-            since = (_git("log", "--format=%H", f"{commit}..HEAD", "--", line) or "").split()
-            if since and all((change, line) in NEUTRAL for change in since):
-                passed += [f"{line}@{c[:10]}" for c in since if f"{line}@{c[:10]}" not in passed]
+            neutral = _neutral_changes(commit, line)
+            if neutral:
+                passed += [change for change in neutral if change not in passed]
             else:
                 changed.append(line)
     return ("stale" if changed or dirty else "current"), changed, passed
+
+
+def _neutral_changes(commit: str, path: str) -> list[str]:
+    """``path@commit`` of each change of ``path`` since ``commit`` when every one of them is
+    declared in ``NEUTRAL``, else none (git is asked only about the files declared there)."""
+    if all(declared != path for _, declared in NEUTRAL):
+        return []
+    since = (_git("log", "--format=%H", f"{commit}..HEAD", "--", path) or "").split()
+    if since and all((change, path) in NEUTRAL for change in since):
+        return [f"{path}@{change[:10]}" for change in since]
+    return []
 
 
 #: Changes of measuring code that cannot change a recorded number, each declared by its commit
