@@ -201,28 +201,29 @@ CLAIMS_PLOT = "claims.png"
 def _claim_points(
     judged: list[claims.Claim], folders: list[provenance.Folder]
 ) -> list[plots.claims.Point]:
-    """The "custom solutions are faster" ratios, each at its data set's training size."""
+    """The "custom solutions are faster" ratios, each at its data set's training size; a
+    pair measured in several folders names its folder."""
     sizes = {
         (folder.name, dataset): float(runs["n_train"].median())
         for folder in folders
         for dataset, runs in folder.results.groupby("dataset")
     }
-    points = []
-    for claim in judged:
-        if claim.id != "custom-faster":
-            continue
-        for figure in claim.figures:
-            contest, _, pair = figure.name.partition(": ")
-            points.append(
-                plots.claims.Point(
-                    sizes.get((figure.folder, figure.dataset), float("nan")),
-                    figure.value,
-                    figure.low,
-                    figure.high,
-                    contest,
-                    f"{pair}, {figure.dataset}",
-                )
-            )
+    figures = [
+        figure for claim in judged if claim.id == "custom-faster" for figure in claim.figures
+    ]
+    labels = [f"{f.name.partition(': ')[2]}, {f.dataset}" for f in figures]
+    repeated = {label for label in labels if labels.count(label) > 1}
+    points = [
+        plots.claims.Point(
+            sizes.get((figure.folder, figure.dataset), float("nan")),
+            figure.value,
+            figure.low,
+            figure.high,
+            figure.name.partition(": ")[0],
+            f"{label} ({figure.folder})" if label in repeated else label,
+        )
+        for figure, label in zip(figures, labels, strict=True)
+    ]
     return [point for point in points if np.isfinite(point.n_train)]
 
 

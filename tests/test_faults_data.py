@@ -174,7 +174,11 @@ def test_a_release_zip_is_read_through_its_ratings_file(tmp_path: Path) -> None:
     [
         ("r.csv.zst", b"\x28\xb5\x2f\xfd" + bytes(40), "zstd-compressed; decompress it first"),
         ("r.7z", b"7z\xbc\xaf\x27\x1c" + bytes(40), "7z-compressed; decompress it first"),
-        ("r.csv.gz", gzip.compress(CSV.encode() * 50)[:60], "damaged gzip-compressed file"),
+        (
+            "r.csv.gz",
+            gzip.compress(CSV.encode() * 50, mtime=0)[:60],
+            "damaged gzip-compressed file",
+        ),
         ("many.zip", zipped({"a.csv": CSV, "b.csv": CSV}), "zip archive with 2 files (a.csv"),
         ("random.csv", np.random.default_rng(0).bytes(4096), "binary file (NUL bytes"),
         ("plot.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(50), "binary file (a PNG"),

@@ -72,12 +72,24 @@ def train():
     return tiny_ratings(seed=2)
 
 
+#: The reference fits, one per contender and settings: the cases of a contender share it.
+_REFERENCES: dict[tuple[str, str], np.ndarray] = {}
+
+
+def reference_output(name: str, base: dict, train) -> np.ndarray:
+    """``fitted_output`` of ``name`` at ``base``, fitted once per module run."""
+    key = (name, repr(sorted(base.items())))
+    if key not in _REFERENCES:
+        _REFERENCES[key] = fitted_output(models.create(name, n_threads=1, **base).fit(train), train)
+    return _REFERENCES[key]
+
+
 @pytest.mark.parametrize(("name", "param"), cases())
 def test_changing_a_hyperparameter_changes_the_result(name, param, train) -> None:
     base = quick(name, **CONTEXT.get((name, param), {}))
     value = base.get(param, models.hyperparameters(name)[param])
     variant = {**base, param: changed(param, value)}
-    reference = fitted_output(models.create(name, n_threads=1, **base).fit(train), train)
+    reference = reference_output(name, base, train)
     output = fitted_output(models.create(name, n_threads=1, **variant).fit(train), train)
     assert output.shape != reference.shape or not np.allclose(output, reference), (
         f"{name}: {param}={variant[param]!r} gave the same fit as {value!r}"

@@ -363,3 +363,25 @@ def test_scaling_draws_each_group(tmp_path: Path) -> None:
     ]
     plots.scaling.draw(groups, tmp_path / "scaling.png")
     assert (tmp_path / "scaling.png").read_bytes()[:4] == PNG_MAGIC
+
+
+def test_claims_points_of_one_size_are_dodged_and_their_labels_kept_apart(tmp_path: Path) -> None:
+    from suite.plots.claims import Point, dodged, draw, spread_labels
+
+    at_100k = [  # two ratios 3 % apart at one size, and one far below: the figure's crowd
+        Point(8e4, 3.15, 0.35, 28.1, "rating", "torch-bpmf / numba-sgd, ml-100k"),
+        Point(8e4, 3.05, 0.3, 20.0, "rating", "torch-bpmf / cornac-mf, ml-100k"),
+        Point(8e4, 0.33, 0.24, 0.39, "ranking", "torch-ials / implicit-als, ml-100k"),
+    ]
+    alone = Point(8e5, 3.1, None, None, "rating", "torch-als / cornac-mf, synthetic-1m")
+    points = [*at_100k, alone]
+    x = dodged(points)
+    assert len({round(v) for v in x[:3]}) == 3  # no two bars on one line
+    assert x[3] == alone.n_train and min(x[:3]) < 8e4 < max(x[:3])
+    gap = 0.05
+    y = np.log10(spread_labels(points, gap))
+    assert y[0] - y[1] >= gap - 1e-9  # the crowded pair apart
+    assert y[0] > y[1] > y[2]  # in the order of their points
+    assert y[3] == pytest.approx(math.log10(3.1))  # its own column: left where it is
+    assert draw(points, "claims", tmp_path / "claims.png")
+    assert not draw([], "claims", tmp_path / "none.png") and not (tmp_path / "none.png").exists()
