@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -212,7 +213,7 @@ def _claim_points(
         figure for claim in judged if claim.id == "custom-faster" for figure in claim.figures
     ]
     labels = [f"{f.name.partition(': ')[2]}, {f.dataset}" for f in figures]
-    repeated = {label for label in labels if labels.count(label) > 1}
+    repeated = {label for label, count in Counter(labels).items() if count > 1}
     points = [
         plots.claims.Point(
             sizes.get((figure.folder, figure.dataset), float("nan")),

@@ -72,18 +72,18 @@ def draw(points: list[Point], title: str, path: Path) -> bool:
     gap = LABEL_GAP * np.log10(y_high / y_low)
     label_y = spread_labels(points, gap)
     columns = _columns(points)
+    right = {c: max(x for x, d in zip(x_of, columns, strict=True) if d == c) for c in columns}
     for i, point in enumerate(points):
-        column = [x for x, c in zip(x_of, columns, strict=True) if c == columns[i]]
         axes.annotate(
             point.label,
             (x_of[i], point.ratio),
-            xytext=(max(column) * 10**DODGE_DECADES, label_y[i]),
+            xytext=(right[columns[i]] * 10**DODGE_DECADES, label_y[i]),
             textcoords="data",
             fontsize=7,
             va="center",
             arrowprops={"arrowstyle": "-", "color": "0.6", "linewidth": 0.6, "shrinkA": 0},
         )
-    crowded = len(set(x_of)) > len({round(p.n_train) for p in points})
+    crowded = any(x != point.n_train for x, point in zip(x_of, points, strict=True))
     axes.set_xlabel(
         "training ratings (log)" + ("; points of one size spread sideways" if crowded else "")
     )
@@ -120,12 +120,16 @@ def dodged(points: list[Point]) -> list[float]:
     """Each point's x: its size, moved sideways by ``DODGE_DECADES`` steps (centred) where
     several points share a size, so that their bars do not hide each other."""
     x = []
-    for point in points:
-        same = [p for p in points if np.isclose(p.n_train, point.n_train, rtol=0.01)]
-        rank = sorted(range(len(same)), key=lambda k: same[k].ratio).index(
-            next(k for k, p in enumerate(same) if p is point)
+    for i, point in enumerate(points):
+        same = sorted(
+            (
+                j
+                for j, other in enumerate(points)
+                if np.isclose(other.n_train, point.n_train, rtol=0.01)
+            ),
+            key=lambda j: points[j].ratio,
         )
-        x.append(point.n_train * 10 ** (DODGE_DECADES * (rank - (len(same) - 1) / 2)))
+        x.append(point.n_train * 10 ** (DODGE_DECADES * (same.index(i) - (len(same) - 1) / 2)))
     return x
 
 
