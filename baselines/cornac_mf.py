@@ -89,7 +89,6 @@ class CornacMF(Model):
     method = "sgd"
     contests = (Contest.RATING,)
     hyperparameter_specs: ClassVar = {
-        "init_std": Hyperparameter(float, low=0, low_open=True, search=(1e-3, 0.3), log=True),
         "biased": Hyperparameter(bool),
         "hogwild": Hyperparameter(bool),
     }

@@ -79,9 +79,6 @@ class SurpriseFactors(Model):
     requirements = (Requirement("scikit-surprise", module="surprise"),)
     method = "sgd"
     epoch_curve = False  # one call fits every epoch: nothing to evaluate in between
-    hyperparameter_specs: ClassVar = {
-        "init_std": Hyperparameter(float, low=0, low_open=True, search=(1e-3, 0.3), log=True)
-    }
     epochs: int
 
     def _algorithm(self) -> Any:

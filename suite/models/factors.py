@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 import numpy as np
 
 from suite.data.ratings import Ratings
-from suite.models.base import Contest, Hyperparameter, Model
+from suite.models.base import Contest, Model
 
 
 class BiasedFactorsModel(Model):
@@ -18,9 +16,6 @@ class BiasedFactorsModel(Model):
     """
 
     contests = (Contest.RATING,)
-    hyperparameter_specs: ClassVar = {
-        "init_std": Hyperparameter(float, low=0, low_open=True, search=(1e-3, 0.3), log=True)
-    }
     factors: int
     init_std: float
 

@@ -121,7 +121,6 @@ class TorchALS(TorchContender):
     hyperparameter_specs: ClassVar = {
         "l2": Hyperparameter(float, low=0, low_open=True, search=(1e-3, 1.0), log=True),
         "epochs": Hyperparameter(int, low=1, search=(2, 50), log=True),
-        "init_std": Hyperparameter(float, low=0, low_open=True, search=(1e-3, 0.3), log=True),
         "cg_steps": Hyperparameter(int, low=1, search=(1, 8)),
     }
 

@@ -84,7 +84,7 @@ class TorchBPMF(TorchContender):
     contests = (Contest.RATING,)
     backends = ("cpu", "cuda")
     hyperparameter_specs: ClassVar = {
-        "factors": Hyperparameter(int, low=1, search=(4, 64), log=True),
+        "factors": Hyperparameter(int, low=1, search=(4, 128), log=True),
         "burn_in": Hyperparameter(int, low=0),
         "alpha": Hyperparameter(float, low=0, low_open=True, search=(0.5, 8.0), log=True),
         "init_std": Hyperparameter(float, low=0, low_open=True),

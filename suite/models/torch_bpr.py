@@ -321,7 +321,6 @@ class TorchBPR(TorchContender):
         "batch_size": Hyperparameter(int, low=1),
         "exclude_positives": Hyperparameter(bool),
         "trainer": Hyperparameter(str, choices=TRAINERS),
-        "init_std": Hyperparameter(float, low=0, low_open=True, search=(1e-3, 0.3), log=True),
     }
 
     def __init__(

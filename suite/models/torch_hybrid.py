@@ -281,7 +281,6 @@ class TorchHybrid(TorchContender):
     hyperparameter_specs: ClassVar = {
         "optimizer": Hyperparameter(str, choices=OPTIMIZERS),
         "batch_size": Hyperparameter(int, low=1),
-        "init_std": Hyperparameter(float, low=0, low_open=True, search=(1e-3, 0.3), log=True),
         "identity": Hyperparameter(bool),
     }
 

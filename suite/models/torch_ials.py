@@ -84,7 +84,6 @@ class TorchIALS(TorchContender):
     hyperparameter_specs: ClassVar = {
         "l2": Hyperparameter(float, low=0, low_open=True, search=(0.01, 1000.0), log=True),
         "alpha": Hyperparameter(float, low=0, search=(0.1, 100.0), log=True),
-        "init_std": Hyperparameter(float, low=0, low_open=True, search=(1e-3, 0.3), log=True),
         "batch_size": Hyperparameter(int, low=1),
         "solver": Hyperparameter(str, choices=("cg", "cholesky")),
         "cg_steps": Hyperparameter(int, low=1),

@@ -357,9 +357,6 @@ class _TorchModel(TorchContender):
 
     backends = ("cpu", "cuda", "mps")
     contests = (Contest.RATING,)
-    hyperparameter_specs: ClassVar = {
-        "init_std": Hyperparameter(float, low=0, low_open=True, search=(1e-3, 0.3), log=True)
-    }
 
     def _init_module(
         self, module_class: type[MatrixFactorization], train: Ratings, sparse: bool
