@@ -27,6 +27,7 @@ import math
 import os
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -113,6 +114,7 @@ def tune(
     timeout_s: float | None = None,
     stall_trials: int | None = None,
     min_trials: int = 0,
+    start_from: Mapping[str, Any] | None = None,
 ) -> Tuned:
     """Search ``model``'s hyperparameters: at most ``n_trials`` trials, scored on
     ``validation``; with ``stall_trials``, the search also ends once that many trials in a row
@@ -137,6 +139,10 @@ def tune(
     stall_trials : int, optional
         Trials without improvement that end the search, once ``min_trials`` have run (the
         sampler's random start alone would otherwise end a search that TPE never guided).
+    start_from : mapping, optional
+        Settings tried second, after the defaults (a warm start: e.g. this split's earlier
+        winner, when its ranges are widened); values outside the ranges are left to the
+        sampler. It counts against the budget like any trial.
     """
     contender = models.get(model)
     stoppable = contender.epoch_curve
@@ -151,6 +157,8 @@ def tune(
         ),
     )
     study.enqueue_trial(starting_point(model, space))
+    if start_from:
+        study.enqueue_trial(within(start_from, space))
     fixed = {"epochs": max_epochs} if stoppable and "epochs" in contender.specs() else {}
 
     def objective(trial: optuna.Trial) -> float:
@@ -219,11 +227,15 @@ def _stall(trials: int | None, higher_is_better: bool, min_trials: int = 0) -> A
 
 def starting_point(model: str, space: dict[str, Hyperparameter]) -> dict[str, Any]:
     """The first trial of every search: the contender's defaults, where in its ranges."""
-    defaults = models.hyperparameters(model)
+    return within(models.hyperparameters(model), space)
+
+
+def within(settings: Mapping[str, Any], space: dict[str, Hyperparameter]) -> dict[str, Any]:
+    """The values of ``settings`` that ``space`` searches and that lie in its ranges."""
     return {
-        name: defaults[name]
+        name: settings[name]
         for name, spec in space.items()
-        if defaults.get(name) is not None and _in_range(defaults[name], spec)
+        if settings.get(name) is not None and _in_range(settings[name], spec)
     }
 
 
@@ -357,17 +369,19 @@ def tune_dataset(
     stall_trials: int | None = None,
     min_trials: int = 0,
     save_as_tuned: bool = False,
+    warm_start: bool = False,
 ) -> Path:
     """``mfbench tune``: tune each of ``names`` on the training half of one split of
     ``dataset`` (``fold`` of a ``folds``-fold split, or the holdout of ``seed``).
 
     A validation part is carved out of that training half; the split's test half is never
     seen, so the winners may be used on this split's test ratings only (``save_as_tuned``
-    keeps them as this split's own tuned settings, ``config.split_instance``). Each
-    contender's search is written to ``out`` as soon as it ends (a crash keeps the ones
-    before). Returns the settings file.
+    keeps them as this split's own tuned settings, ``config.split_instance``; ``warm_start``
+    tries the ones saved before second, ``tune``'s ``start_from``). Each contender's search
+    is written to ``out`` as soon as it ends (a crash keeps the ones before). Returns the
+    settings file.
     """
-    from suite.config import DatasetSpec, split_instance
+    from suite.config import DatasetSpec, split_instance, tuned_settings
 
     for name in names:
         models.get(name)  # unknown names fail here, listing the valid ones
@@ -380,6 +394,7 @@ def tune_dataset(
     env = environment.environment()
     where = f"fold {fold} of a {folds}-fold split" if split == "kfold" else "a holdout"
     instance = split_instance(DatasetSpec(dataset, split=split, folds=folds), fold, seed)
+    earlier = tuned_settings(dataset, instance) if warm_start else {}
     provenance = {
         "data set": dataset,
         "split": instance,
@@ -398,6 +413,11 @@ def tune_dataset(
             )
             + f"; pruner: worst {100 - KEEP_PERCENTILE:g}% at an epoch ended"
             + (f", at most {timeout_s:g} s each" if timeout_s else "")
+            + (
+                "; warm start: this split's saved winners tried second"
+                if warm_start and earlier
+                else ""
+            )
         ),
         "early stopping": f"patience {patience}, at most {max_epochs} epochs",
         "commit": f"{env.get('git_commit')}{' (dirty)' if env.get('git_dirty') else ''}",
@@ -417,6 +437,7 @@ def tune_dataset(
             timeout_s=timeout_s,
             stall_trials=stall_trials,
             min_trials=min_trials,
+            start_from=earlier.get(name),
         )
         failed = sum(trial["state"] == "fail" for trial in tuned.trials)
         print(

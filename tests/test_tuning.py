@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import tomllib
 from pathlib import Path
 
@@ -101,6 +102,27 @@ def test_tune_on_the_command_line(tmp_path: Path, capsys) -> None:
     assert_one_line_error(
         ["tune", "--dataset", data, "--model", "torch-svd"], capsys, "unknown model 'torch-svd'"
     )
+
+
+def test_a_warm_start_tries_the_splits_saved_winner_second(
+    tuned_folder: Path, tmp_path: Path, capsys
+) -> None:
+    data = ratings_file(tmp_path)
+    folder = tuned_folder / tuned_key(str(data))
+    folder.mkdir()
+    earlier = {"factors": 9, "lr": 0.0123, "l2": 0.0456, "init_std": 0.0789, "lr_decay": 0.9}
+    values = ", ".join(f"{k} = {v}" for k, v in earlier.items())
+    (folder / "kfold5-fold1-seed0.toml").write_text(f'"numba-sgd" = {{ {values} }}\n')
+    argv = ["tune", "--dataset", data, "--split", "kfold", "--fold", "1", "--model", "numba-sgd"]
+    for warm in (True, False):
+        out = tmp_path / f"warm-{warm}"
+        flags = ["--trials", "3", "--max-epochs", "3", "--out", out]
+        code, _, err = run_cli([*argv, *flags, *(["--warm-start"] if warm else [])], capsys)
+        assert code == 0, err
+        trials = pd.read_csv(out / "trials.csv")
+        second = ast.literal_eval(trials.loc[trials["number"] == 1, "params"].iloc[0])
+        assert (second == earlier) is warm, second
+        assert ("warm start" in (out / "settings.toml").read_text()) is warm
 
 
 def test_saved_winners_are_every_grids_settings_until_a_config_or_flag_says_otherwise(

@@ -59,6 +59,12 @@ def add(commands: Any) -> None:
         help="also make the winners this split's tuned settings, which every grid then uses on "
         "it unless a config or flag sets a value (suite/configs/tuned/<data set>/<split>.toml)",
     )
+    tuning.add_argument(
+        "--warm-start",
+        action="store_true",
+        help="try this split's saved winners second (after the defaults): a search over wider "
+        "ranges then starts where the last one ended (training-side only: no test rating)",
+    )
 
 
 def main(args: argparse.Namespace) -> None:
@@ -86,4 +92,5 @@ def main(args: argparse.Namespace) -> None:
         stall_trials=args.stall,
         min_trials=args.min_trials,
         save_as_tuned=args.save,
+        warm_start=args.warm_start,
     )
