@@ -161,6 +161,25 @@ NEUTRAL: dict[tuple[str, str], str] = {
         "a worker whose parent stopped listening (Ctrl-C, SIGTERM, SIGHUP) exits without a "
         "traceback: only on that path, where the run is not recorded"
     ),
+    **{
+        ("03d769b376044f55acf95edfb8b08e3c11d02959", path): (
+            "search ranges widened (read by mfbench tune only, never by a run); init_std's "
+            "spec moved into COMMON_SPECS with the same type and bounds"
+        )
+        for path in (
+            "baselines/cornac_mf.py",
+            "baselines/libmf_sgd.py",
+            "baselines/surprise_models.py",
+            "suite/models/base.py",
+            "suite/models/factors.py",
+            "suite/models/torch_als.py",
+            "suite/models/torch_bpmf.py",
+            "suite/models/torch_bpr.py",
+            "suite/models/torch_hybrid.py",
+            "suite/models/torch_ials.py",
+            "suite/models/torch_mf.py",
+        )
+    },
 }
 
 
