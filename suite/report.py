@@ -26,6 +26,7 @@ from suite import (
     plots,
     provenance,
     safe_io,
+    settings_source,
     stats,
     targets,
     verdicts,
@@ -174,10 +175,19 @@ def _targets_section(results: pd.DataFrame, curves: pd.DataFrame) -> str:
 
 def cost_only(folder: Path) -> bool:
     """Whether ``folder``'s runs come from a cost grid (its saved ``grid.json`` says so)."""
+    return bool(_saved_grid(folder).get("cost_only", False))
+
+
+def _saved_grid(folder: Path) -> dict[str, Any]:
+    """The grid ``mfbench run`` saved in ``folder`` (``grid.json``), or {} where there is none."""
     saved = folder / GRID_FILE
-    if not saved.is_file():
-        return False
-    return bool(safe_io.read_json(saved, GRID_FILE).get("cost_only", False))
+    return safe_io.read_json(saved, GRID_FILE) if saved.is_file() else {}
+
+
+def _saved_folds(folder: Path, dataset: str) -> int | None:
+    """The k of ``dataset``'s k-fold split as the folder's saved grid has it, or None."""
+    specs = _saved_grid(folder).get("datasets", [])
+    return next((spec.get("folds") for spec in specs if spec.get("name") == dataset), None)
 
 
 def _claims_section(folder: Path) -> str:
@@ -630,6 +640,9 @@ def _dataset_section(
         )
     if rows.empty:
         return "\n\n".join([*parts, "_No successful runs._"])
+    settings = settings_source.section(dataset, runs, _saved_folds(folder, dataset))
+    if settings:
+        parts += ["### Where the settings come from", settings]
     slug = results_io.slug(dataset)
     pairs = verdicts.pairings(rows, runs)
     for contest in CONTESTS:
