@@ -177,7 +177,7 @@ class LIBMFSGD(_LIBMF):
     hyperparameter_specs: ClassVar = {
         "lr": Hyperparameter(float, low=0, low_open=True, search=(1e-3, 0.5), log=True),
         "l2": Hyperparameter(float, low=0, search=(1e-4, 1.0), log=True),
-        "epochs": Hyperparameter(int, low=1, search=(5, 400), log=True),
+        "epochs": Hyperparameter(int, low=1, search=(5, 800), log=True),
     }
 
     def __init__(
@@ -252,7 +252,7 @@ class LIBMFBPR(_LIBMF):
     hyperparameter_specs: ClassVar = {
         "lr": Hyperparameter(float, low=0, low_open=True, search=(1e-3, 0.5), log=True),
         "l2": Hyperparameter(float, low=0, search=(1e-4, 1.0), log=True),
-        "epochs": Hyperparameter(int, low=1, search=(5, 400), log=True),
+        "epochs": Hyperparameter(int, low=1, search=(5, 800), log=True),
     }
 
     def __init__(

@@ -132,11 +132,11 @@ class Hyperparameter:
 #: Types and ranges of the shared hyperparameters, declared once: a contender that takes one
 #: of these names gets its spec (``Model.specs()``) without declaring it again.
 COMMON_SPECS: dict[str, Hyperparameter] = {
-    "factors": Hyperparameter(int, low=1, search=(8, 512), log=True),
+    "factors": Hyperparameter(int, low=1, search=(8, 1024), log=True),
     "epochs": Hyperparameter(int, low=1, search=(5, 200), log=True),
     "lr": Hyperparameter(float, low=0, low_open=True, search=(1e-4, 1.0), log=True),
-    "l2": Hyperparameter(float, low=0, search=(1e-5, 10.0), log=True),
-    "init_std": Hyperparameter(float, low=0, low_open=True, search=(1e-4, 1.0), log=True),
+    "l2": Hyperparameter(float, low=0, search=(1e-5, 100.0), log=True),
+    "init_std": Hyperparameter(float, low=0, low_open=True, search=(1e-6, 1.0), log=True),
 }
 
 #: The largest seed: what every library's generator takes (NumPy's legacy ``RandomState``
