@@ -153,6 +153,11 @@ def _neutral_changes(commit: str, path: str) -> list[str]:
     return []
 
 
+_WIDER_RANGES = (
+    "search ranges widened (read by mfbench tune only, never by a run); init_std's spec moved "
+    "into COMMON_SPECS with the same type and bounds"
+)
+
 #: Changes of measuring code that cannot change a recorded number, each declared by its commit
 #: (full hash) and file, with why. A folder measured before one stays current on its account;
 #: its provenance line names it. Keep this list short and every reason checkable.
@@ -162,10 +167,11 @@ NEUTRAL: dict[tuple[str, str], str] = {
         "traceback: only on that path, where the run is not recorded"
     ),
     **{
-        ("03d769b376044f55acf95edfb8b08e3c11d02959", path): (
-            "search ranges widened (read by mfbench tune only, never by a run); init_std's "
-            "spec moved into COMMON_SPECS with the same type and bounds"
-        )
+        ("080313ac35d2ccc954dc0d1251f443717ed28951", path): _WIDER_RANGES
+        for path in ("baselines/libmf_sgd.py", "suite/models/base.py")
+    },
+    **{
+        ("03d769b376044f55acf95edfb8b08e3c11d02959", path): _WIDER_RANGES
         for path in (
             "baselines/cornac_mf.py",
             "baselines/libmf_sgd.py",
