@@ -97,8 +97,17 @@ def load(path: Path, name: str | None = None) -> Folder:
     sessions = [session.get("started_at") for session in env.get("load", [])]
     measured_at = max([s for s in sessions if s] or [env.get("captured_at") or "?"])
     folder = Folder(path, name or path.as_posix(), frame, curves, env, commits, dirty, measured_at)
-    folder.status, folder.changed, folder.neutral = status(commits, dirty, configs)
+    folder.status, folder.changed, folder.neutral = status(commits, dirty, configs, _splits(frame))
     return folder
+
+
+def _splits(frame: pd.DataFrame) -> set[tuple[str, str, int, int]] | None:
+    """Each run's (data set, split, fold, seed), or None where the records lack one."""
+    columns = ["dataset", "split", "fold", "seed"]
+    if frame.empty or any(c not in frame for c in columns) or frame[columns].isna().any(axis=None):
+        return None
+    rows = frame[columns].drop_duplicates().itertuples(index=False)
+    return {(str(d), str(s), int(f), int(e)) for d, s, f, e in rows}
 
 
 def _commits(frame: pd.DataFrame, env: dict[str, Any]) -> list[str]:
@@ -112,14 +121,18 @@ def _commits(frame: pd.DataFrame, env: dict[str, Any]) -> list[str]:
 
 
 def status(
-    commits: list[str], dirty: bool = False, configs: list[str] | None = None
+    commits: list[str],
+    dirty: bool = False,
+    configs: list[str] | None = None,
+    splits: set[tuple[str, str, int, int]] | None = None,
 ) -> tuple[str, list[str], list[str]]:
     """``("current" | "stale" | "unknown", measuring files changed since, changes passed
     over)``.
 
     ``configs`` names the grids the folder ran (its records' ``config``): of the grid files,
-    only theirs count (every file else under ``suite/configs``, the tuned settings included,
-    does). ``None`` or empty: every grid file counts. A file whose every change since is
+    only theirs count (every other file under ``suite/configs`` does); ``None`` or empty:
+    every grid file counts. ``splits`` (each run's data set, split, fold and seed) narrows
+    the tuned settings that count to those its runs read. A file whose every change since is
     declared in ``NEUTRAL`` does not make the folder stale; it is listed (``file@commit``) as
     passed over.
     """
@@ -132,7 +145,7 @@ def status(
             return "unknown", [], []
         listed = _git("diff", "--name-only", commit, "HEAD", "--", *MEASURING_CODE) or ""
         for line in listed.splitlines():
-            if not line or line in changed or not _counts_for(line, configs):
+            if not line or line in changed or not _counts_for(line, configs, splits):
                 continue
             neutral = _neutral_changes(commit, line)
             if neutral:
@@ -189,16 +202,45 @@ NEUTRAL: dict[tuple[str, str], str] = {
 }
 
 
-def _counts_for(path: str, configs: list[str] | None) -> bool:
-    """Whether a change of ``path`` can change the numbers of runs of the grids ``configs``."""
+def _counts_for(
+    path: str, configs: list[str] | None, splits: set[tuple[str, str, int, int]] | None = None
+) -> bool:
+    """Whether a change of ``path`` can change the numbers of runs of the grids ``configs``
+    on ``splits`` (each run's data set, split, fold and seed; None: unknown, so any)."""
     grid = Path(path)
+    if grid.parent.as_posix().startswith(TUNED):
+        return _tuned_counts_for(grid, splits)
     if not configs or grid.parent.as_posix() != GRIDS or grid.suffix != ".toml":
         return True
     return grid.stem in configs
 
 
+def _tuned_counts_for(path: Path, splits: set[tuple[str, str, int, int]] | None) -> bool:
+    """Whether the tuned settings file ``path`` (``tuned/<data set>.toml`` or
+    ``tuned/<data set>/<split instance>.toml``, ``config.split_instance``) can reach one of
+    the ``splits``: its data set's runs, on the split instance it names (a ratings file's
+    ``file-`` key cannot be told from a run's name, so it counts)."""
+    relative = path.relative_to(TUNED).with_suffix("")
+    key = relative.parts[0]
+    if splits is None or key.startswith("file-"):
+        return True
+    instance = relative.parts[1] if len(relative.parts) > 1 else None
+    for dataset, split, fold, seed in splits:
+        if dataset != key and not dataset.startswith(f"{key} "):
+            continue
+        if instance is None or (
+            instance.startswith(split)
+            and (split != "kfold" or f"-fold{fold}-" in instance)
+            and (split not in ("kfold", "holdout") or instance.endswith(f"-seed{seed}"))
+        ):
+            return True
+    return False
+
+
 #: Where the grid files live: one grid's change does not make another grid's folders stale.
 GRIDS = "suite/configs"
+#: Where the tuned settings live: one split's winners reach only the runs on that split.
+TUNED = "suite/configs/tuned"
 
 
 def _git(*args: str) -> str | None:

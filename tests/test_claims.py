@@ -222,3 +222,20 @@ def test_a_grid_file_makes_only_its_own_folders_stale() -> None:
     assert counts("suite/configs/tuned/ml-100k/kfold5-fold0-seed0.toml", ["speed"])
     assert counts("suite/configs/__init__.py", ["speed"])
     assert counts("baselines/numba_sgd.py", ["speed"])
+
+
+def test_a_splits_tuned_settings_make_only_folders_with_runs_on_that_split_stale() -> None:
+    counts = provenance._counts_for
+    fold0 = "suite/configs/tuned/ml-100k/kfold5-fold0-seed0.toml"
+    kfold = {("ml-100k", "kfold", 0, 0), ("ml-100k", "kfold", 1, 0)}
+    assert counts(fold0, ["default"], kfold)
+    assert not counts(fold0, ["default"], {("ml-100k", "kfold", 1, 0)})
+    assert not counts(fold0, ["speed"], {("ml-100k", "holdout", 0, 0)})
+    assert not counts(fold0, ["scaling"], {("synthetic-1m", "holdout", 0, 0)})
+    assert counts(fold0, ["default"], None)  # runs unknown: it counts
+    holdout = "suite/configs/tuned/ml-100k/holdout0.2-seed1.toml"
+    assert counts(holdout, ["x"], {("ml-100k +features", "holdout", 0, 1)})
+    assert not counts(holdout, ["x"], {("ml-100k", "holdout", 0, 0)})
+    assert counts("suite/configs/tuned/ml-100k.toml", ["x"], {("ml-100k", "holdout", 0, 0)})
+    assert not counts("suite/configs/tuned/ml-100k.toml", ["x"], {("ml-1m", "holdout", 0, 0)})
+    assert counts("suite/configs/tuned/file-0123abcd.toml", ["x"], {("u.data", "holdout", 0, 0)})
