@@ -133,8 +133,19 @@ def new_figure(
 
 def finish(drawn: Any, items: Sequence[tuple[str, list[Any]]], tipped: Sequence[Any]) -> None:
     """Add the legend (one entry per name, hiding all its glyphs on click) on the right, and
-    a hover tool that shows the ``tip`` of the glyphs in ``tipped``."""
-    from bokeh.models import HoverTool, Legend, LegendItem
+    a hover tool that shows the ``tip`` of the glyphs in ``tipped``.
+
+    No glyph keeps the non-selection and muted copies Bokeh makes by default: the figures have
+    no selection tool and the legend hides rather than mutes, so those copies were never
+    drawn, yet they were a fifth of the models a page serialises and its browser parses
+    (results/scaling's page: 3,275 → 2,647 models, 727 → 544 kB).
+    """
+    from bokeh.models import GlyphRenderer, HoverTool, Legend, LegendItem
+
+    for renderer in drawn.renderers:
+        if isinstance(renderer, GlyphRenderer):
+            renderer.nonselection_glyph = None
+            renderer.muted_glyph = None
 
     if items:
         legend = Legend(
