@@ -16,8 +16,9 @@ install: $(STAMP)
 # builds it; --no-cache-dir so that a wheel cached without them is not reused. Not with its
 # OpenMP option: it only parallelises set-up loops (its SGD runs on std::threads), and a
 # second OpenMP runtime beside PyTorch's in one process hung a test run here. Built from the
-# source archive with patches/libmf-0.9.2-terminate.patch applied: upstream's mf_train can
-# deadlock at its end (the patch file says how; a CI run hung on it).
+# source archive with patches/libmf-0.9.2-terminate.patch applied: upstream's mf_train trains
+# a varying part of one more round after its last, or deadlocks there (the patch file says how;
+# CI runs failed on both).
 LIBMF_FLAGS := $(if $(filter x86_64,$(shell uname -m)),CFLAGS="-O3 -DUSEAVX -mavx",)
 LIBMF_PATCH := patches/libmf-0.9.2-terminate.patch
 LIBMF_SRC := $(VENV)/libmf-src

@@ -94,15 +94,27 @@ def library() -> ctypes.CDLL:
     return lib
 
 
+@functools.cache
+def c_library() -> ctypes.CDLL:
+    """The C library of this process (LIBMF draws its per-block generators' seeds from its
+    ``rand()``)."""
+    c = ctypes.CDLL(None)
+    c.srand.argtypes = (ctypes.c_uint,)
+    return c
+
+
 def factorize(
-    nodes: np.ndarray, n_rows: int, n_columns: int, parameter: _Parameter
+    nodes: np.ndarray, n_rows: int, n_columns: int, parameter: _Parameter, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """LIBMF's ``mf_train`` on ``nodes`` (a ``NODE`` array) of an ``n_rows × n_columns`` matrix; the
     factors ``P`` (rows × k) and ``Q`` (columns × k), copied out. Rows or columns without a
-    rating, which LIBMF leaves NaN, are 0 (the harness treats them as cold)."""
+    rating, which LIBMF leaves NaN, are 0 (the harness treats them as cold). ``seed`` seeds
+    ``rand()`` first: the same inputs and seed give the same factors on one thread."""
     nodes = np.ascontiguousarray(nodes, dtype=NODE)
     problem = _Problem(n_rows, n_columns, len(nodes), nodes.ctypes.data_as(ctypes.POINTER(_Node)))
     lib = library()
+    # Else a fit's blocks depend on the fits before it in the process; glibc's srand(0) is srand(1).
+    c_library().srand((seed + 1) % 2**32)
     model = lib.mf_train(ctypes.byref(problem), parameter)
     if not model:
         raise RuntimeError("libmf: mf_train returned no model")
@@ -169,7 +181,9 @@ class LIBMFSGD(_LIBMF):
     bins : int, optional
         Blocks per side of the rating matrix (default: ``max(2 × threads + 1, 20)``).
     backend, n_threads, seed
-        CPU; LIBMF's threads; LIBMF seeds its own generator (it takes no seed).
+        CPU; LIBMF's threads; ``seed`` seeds the C library's ``rand()``, from which LIBMF
+        draws the seeds of its per-block generators (``libmf-bpr``'s negative samples; LIBMF
+        takes no seed and initialises the factors the same way in every fit).
     """
 
     name = "libmf-sgd"
@@ -215,7 +229,7 @@ class LIBMFSGD(_LIBMF):
         nodes["r"] = train.rating - baseline
         parameter = self._parameter(SQUARED_LOSS)
         self.user_factors_, self.item_factors_ = factorize(
-            nodes, train.n_users, train.n_items, parameter
+            nodes, train.n_users, train.n_items, parameter, self.seed
         )
         for epoch in range(1, self.epochs + 1):  # counters right; there is no curve
             self._epoch_done(epoch, len(train), on_epoch)
@@ -287,7 +301,7 @@ class LIBMFBPR(_LIBMF):
     def _fit(self, train: Ratings, on_epoch: EpochCallback | None) -> None:
         nodes = self._inputs(train)
         self.user_factors_, self.item_factors_ = factorize(
-            nodes, train.n_users, train.n_items, self._parameter(ROW_BPR)
+            nodes, train.n_users, train.n_items, self._parameter(ROW_BPR), self.seed
         )
         for epoch in range(1, self.epochs + 1):  # counters right; there is no curve
             self._epoch_done(epoch, len(nodes), on_epoch)

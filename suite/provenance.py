@@ -9,6 +9,7 @@ commit git knows. The claims (``suite.claims``) are computed from current folder
 
 from __future__ import annotations
 
+import re
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,8 +17,8 @@ from typing import Any
 
 import pandas as pd
 
+from suite import models, safe_io
 from suite import results as results_io
-from suite import safe_io
 
 #: Paths whose change makes a folder's numbers stale (relative to the repository root).
 MEASURING_CODE = (
@@ -32,6 +33,7 @@ MEASURING_CODE = (
     "suite/threads.py",
     "suite/early_stopping.py",
     "suite/configs",
+    "patches",
 )
 
 #: The repository this file belongs to (where git is asked).
@@ -57,7 +59,12 @@ class Folder:
     @property
     def status_text(self) -> str:
         if self.status == "current" and self.neutral:
-            return f"current (declared measurement-neutral since: {', '.join(self.neutral)})"
+            commits = dict.fromkeys(change.rpartition("@")[2] for change in self.neutral)
+            return (
+                f"current (changes declared measurement-neutral since: {len(self.neutral)} "
+                f"file change(s) in commit(s) {', '.join(commits)}, listed in "
+                "suite/provenance.py's NEUTRAL)"
+            )
         if self.status == "stale" and self.changed:
             shown = ", ".join(self.changed[:3]) + (" ..." if len(self.changed) > 3 else "")
             return f"stale (changed since: {shown})"
@@ -97,7 +104,10 @@ def load(path: Path, name: str | None = None) -> Folder:
     sessions = [session.get("started_at") for session in env.get("load", [])]
     measured_at = max([s for s in sessions if s] or [env.get("captured_at") or "?"])
     folder = Folder(path, name or path.as_posix(), frame, curves, env, commits, dirty, measured_at)
-    folder.status, folder.changed, folder.neutral = status(commits, dirty, configs, _splits(frame))
+    ran = set(frame["model"].dropna().astype(str)) if "model" in frame else None
+    folder.status, folder.changed, folder.neutral = status(
+        commits, dirty, configs, _splits(frame), ran
+    )
     return folder
 
 
@@ -125,6 +135,7 @@ def status(
     dirty: bool = False,
     configs: list[str] | None = None,
     splits: set[tuple[str, str, int, int]] | None = None,
+    ran: set[str] | None = None,
 ) -> tuple[str, list[str], list[str]]:
     """``("current" | "stale" | "unknown", measuring files changed since, changes passed
     over)``.
@@ -132,9 +143,10 @@ def status(
     ``configs`` names the grids the folder ran (its records' ``config``): of the grid files,
     only theirs count (every other file under ``suite/configs`` does); ``None`` or empty:
     every grid file counts. ``splits`` (each run's data set, split, fold and seed) narrows
-    the tuned settings that count to those its runs read. A file whose every change since is
-    declared in ``NEUTRAL`` does not make the folder stale; it is listed (``file@commit``) as
-    passed over.
+    the tuned settings that count to those its runs read; ``ran`` (the contenders it ran)
+    the library patches to those of libraries its contenders need. A file whose every change
+    since is declared in ``NEUTRAL`` does not make the folder stale; it is listed
+    (``file@commit``) as passed over.
     """
     if not commits:
         return "unknown", [], []
@@ -145,7 +157,7 @@ def status(
             return "unknown", [], []
         listed = _git("diff", "--name-only", commit, "HEAD", "--", *MEASURING_CODE) or ""
         for line in listed.splitlines():
-            if not line or line in changed or not _counts_for(line, configs, splits):
+            if not line or line in changed or not _counts_for(line, configs, splits, ran):
                 continue
             neutral = _neutral_changes(commit, line)
             if neutral:
@@ -203,11 +215,17 @@ NEUTRAL: dict[tuple[str, str], str] = {
 
 
 def _counts_for(
-    path: str, configs: list[str] | None, splits: set[tuple[str, str, int, int]] | None = None
+    path: str,
+    configs: list[str] | None,
+    splits: set[tuple[str, str, int, int]] | None = None,
+    ran: set[str] | None = None,
 ) -> bool:
     """Whether a change of ``path`` can change the numbers of runs of the grids ``configs``
-    on ``splits`` (each run's data set, split, fold and seed; None: unknown, so any)."""
+    on ``splits`` (each run's data set, split, fold and seed) of the contenders ``ran``
+    (None: unknown, so any)."""
     grid = Path(path)
+    if grid.parent.as_posix() == PATCHES:
+        return _patch_counts_for(grid, ran)
     if grid.parent.as_posix().startswith(TUNED):
         return _tuned_counts_for(grid, splits)
     if not configs or grid.parent.as_posix() != GRIDS or grid.suffix != ".toml":
@@ -237,6 +255,22 @@ def _tuned_counts_for(path: Path, splits: set[tuple[str, str, int, int]] | None)
     return False
 
 
+def _patch_counts_for(path: Path, ran: set[str] | None) -> bool:
+    """Whether the patch ``path`` of a library (``<distribution>-<version>-<what>.patch``)
+    reaches one of the contenders ``ran``: one needs that library, or is not registered here
+    (it may have)."""
+    named = re.match(r"(.+?)-\d", path.name)
+    if ran is None or named is None:
+        return True
+    for name in ran:
+        model = models.lookup(name)
+        if model is None or named.group(1) in {r.distribution for r in model.requirements}:
+            return True
+    return False
+
+
+#: Where the patches of contenders' libraries live (``make install`` applies them).
+PATCHES = "patches"
 #: Where the grid files live: one grid's change does not make another grid's folders stale.
 GRIDS = "suite/configs"
 #: Where the tuned settings live: one split's winners reach only the runs on that split.

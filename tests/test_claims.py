@@ -239,3 +239,23 @@ def test_a_splits_tuned_settings_make_only_folders_with_runs_on_that_split_stale
     assert counts("suite/configs/tuned/ml-100k.toml", ["x"], {("ml-100k", "holdout", 0, 0)})
     assert not counts("suite/configs/tuned/ml-100k.toml", ["x"], {("ml-1m", "holdout", 0, 0)})
     assert counts("suite/configs/tuned/file-0123abcd.toml", ["x"], {("u.data", "holdout", 0, 0)})
+
+
+def test_a_library_patch_makes_only_folders_with_its_contenders_stale() -> None:
+    counts = provenance._counts_for
+    patch = "patches/libmf-0.9.2-terminate.patch"
+    assert counts(patch, ["default"], None, {"torch-mf", "libmf-bpr"})
+    assert not counts(patch, ["features"], None, {"torch-hybrid", "lightfm-warp-hybrid"})
+    assert counts(patch, ["features"], None, {"torch-hybrid", "a-retired-contender"})
+    assert counts(patch, ["default"], None, None)  # contenders unknown: it counts
+    assert counts("patches/README", ["default"], None, {"torch-mf"})  # not a library's patch
+
+
+def test_a_folder_passed_over_changes_is_named_by_commit_not_by_every_file() -> None:
+    folder = Folder(Path("results"), "results", pd.DataFrame(), pd.DataFrame(), {}, [], False, "")
+    folder.status = "current"
+    folder.neutral = ["a.py@03d769b376", "b.py@03d769b376", "a.py@080313ac35"]
+    assert folder.status_text == (
+        "current (changes declared measurement-neutral since: 3 file change(s) in commit(s) "
+        "03d769b376, 080313ac35, listed in suite/provenance.py's NEUTRAL)"
+    )
