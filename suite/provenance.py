@@ -226,6 +226,8 @@ def _counts_for(
     grid = Path(path)
     if grid.parent.as_posix() == PATCHES:
         return _patch_counts_for(grid, ran)
+    if ran is not None and _own_module_of_others(path, ran):
+        return False
     if grid.parent.as_posix().startswith(TUNED):
         return _tuned_counts_for(grid, splits)
     if not configs or grid.parent.as_posix() != GRIDS or grid.suffix != ".toml":
@@ -267,6 +269,35 @@ def _patch_counts_for(path: Path, ran: set[str] | None) -> bool:
         if model is None or named.group(1) in {r.distribution for r in model.requirements}:
             return True
     return False
+
+
+def _own_module_of_others(path: str, ran: set[str]) -> bool:
+    """Whether ``path`` is the module of registered contenders (``models.REGISTRY``) none of
+    which is in ``ran``, and no other file imports it: then its change reaches no run of theirs.
+    A contender ``ran`` that is not registered here might live in it (it does not pass)."""
+    module = path.removesuffix(".py").replace("/", ".")
+    homes = {entry.partition(":")[0] for entry in models.REGISTRY.values()}
+    if not path.endswith(".py") or module not in homes:
+        return False
+    if any(models.lookup(name) is None or _home(name) == module for name in ran):
+        return False
+    package, _, leaf = module.rpartition(".")
+    imports = re.compile(
+        rf"^\s*(from {re.escape(module)} import|import {re.escape(module)}\b|"
+        rf"from {re.escape(package)} import .*\b{re.escape(leaf)}\b)",
+        re.M,
+    )
+    for root in ("suite", "baselines"):
+        for source in (REPOSITORY / root).rglob("*.py"):
+            if source.relative_to(REPOSITORY).as_posix() != path and imports.search(
+                source.read_text(encoding="utf-8")
+            ):
+                return False
+    return True
+
+
+def _home(name: str) -> str:
+    return models.REGISTRY[name].partition(":")[0]
 
 
 #: Where the patches of contenders' libraries live (``make install`` applies them).

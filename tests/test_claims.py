@@ -259,3 +259,14 @@ def test_a_folder_passed_over_changes_is_named_by_commit_not_by_every_file() -> 
         "current (changes declared measurement-neutral since: 3 file change(s) in commit(s) "
         "03d769b376, 080313ac35, listed in suite/provenance.py's NEUTRAL)"
     )
+
+
+def test_a_contenders_own_module_makes_only_folders_that_ran_it_stale() -> None:
+    counts = provenance._counts_for
+    own = "baselines/libmf_sgd.py"  # libmf-sgd's and libmf-bpr's, imported by no other file
+    assert counts(own, ["default"], None, {"torch-mf", "libmf-bpr"})
+    assert not counts(own, ["features"], None, {"torch-hybrid", "lightfm-warp-hybrid"})
+    assert counts(own, ["features"], None, {"torch-hybrid", "a-retired-contender"})
+    assert counts(own, ["features"], None, None)
+    assert counts("baselines/floors.py", ["features"], None, {"torch-hybrid"})  # imported
+    assert counts("suite/models/base.py", ["features"], None, {"torch-hybrid"})
