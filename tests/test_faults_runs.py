@@ -67,6 +67,21 @@ def test_resume_of_a_folder_that_does_not_exist_is_refused(tmp_path: Path, capsy
     assert "typo" in line and not (tmp_path / "typo").exists()  # nothing started
 
 
+def test_an_out_that_is_a_file_is_refused_before_any_data_is_loaded(
+    grid: Path, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    taken = tmp_path / "notes.txt"
+    taken.write_text("mine")
+
+    def planned(*args: object) -> None:
+        raise AssertionError("the grid was planned (its data loaded) before --out was checked")
+
+    monkeypatch.setattr(runner, "plan", planned)
+    command = ["run", "--config", grid, "--out", taken, "--in-process"]
+    assert_one_line_error(command, capsys, "a file, not a folder", str(taken))
+    assert taken.read_text() == "mine"
+
+
 def test_resume_of_a_folder_without_a_grid_is_refused(tmp_path: Path, capsys) -> None:
     assert_one_line_error(
         ["run", "--resume", "--out", tmp_path], capsys, "holds no grid.json", str(tmp_path)

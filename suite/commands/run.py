@@ -124,6 +124,8 @@ def main(args: argparse.Namespace) -> None:
 
         print(estimate.dry_run(grid_from_arguments(args)))
         return
+    if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
+        raise InputError(f"--out {args.out}: a file, not a folder: choose another --out")
     if args.resume:
         grid, out = _grid_to_resume(args)
     else:
