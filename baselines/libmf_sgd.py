@@ -136,6 +136,11 @@ class _LIBMF(Model):
     )
     epoch_curve = False  # mf_train runs every iteration in one call: no state in between
     method = "sgd"
+    # On one thread LIBMF's main thread and its solver thread hand every block over through a
+    # condition variable, and how they are scheduled moves the fit time: six sessions of the
+    # gate's config here gave normalised fit times of 2.79-3.60 (libmf-sgd) and 1.43-2.07
+    # (libmf-bpr), a max/min of 1.29 and 1.45 against 1.11-1.28 for the others.
+    speed_tolerance = 1.6
     hyperparameter_specs: ClassVar = {
         "bins": Hyperparameter(int, low=1, optional=True),
     }

@@ -15,7 +15,9 @@ Like is compared with like:
   is what was judged (timing noise is far above 0.5%). A median is compared only with one
   over the same runs (split, fold, seed), every one of them ok and timed now. Otherwise, and
   for fits shorter than ``min_fit_s`` in the reference (too short to time reliably), the
-  row says "unchecked" and why.
+  row says "unchecked" and why. A speed row beyond its limit is measured again (its
+  contender's runs repeated): it fails only when the second measurement exceeds the limit
+  too, since a burst of load from another process can slow one contender's few fits.
 
 Normalised speed is comparable within one *machine class* (CPU model and the BLAS kernels
 chosen for it), not across: on the same config, LightFM's ``fit_norm`` is 1.5× higher on an
@@ -50,7 +52,7 @@ import pandas as pd
 from tabulate import tabulate
 
 from suite import environment, metrics, models, results, runner, safe_io
-from suite.config import load_config
+from suite.config import Grid, load_config
 from suite.errors import InputError
 
 log = logging.getLogger("mfbench")
@@ -60,6 +62,7 @@ NAN = float("nan")
 CHECK_FILE = "check.json"
 KEY = ["dataset", "label", "backend"]
 SPEED_CHECK = "fit_norm (median)"  # the check column of a speed row
+REMEASURED = "remeasured"  # the run folder, inside a check's, of speed rows measured again
 SPEED_PREFIX = "speed-"  # speed-<machine class slug>.csv: runs timed on another machine class
 SPEED_COLUMNS = [*KEY, "model", "split", "fold", "seed", "status", "fit_s", "fit_norm"]
 NO_CLASS = "no speed reference for this machine class"
@@ -151,7 +154,12 @@ def run_check(
         **{key: value for key, value in (overrides or {}).items() if value is not None},
     )
     runner.run_grid(grid, out, in_process=in_process)
-    table = _check_run(reference, old, out, tolerances, update) if old is not None else None
+    table = None
+    if old is not None:
+        table = _compared(reference, old, out, tolerances)
+        if not update and not update_speed:
+            table = _confirm_slowdowns(grid, table, reference, old, out, tolerances, in_process)
+        _write_check(out, table, update)
     failed = set() if table is None else set(table.loc[table["verdict"] == "FAIL", "check"])
     if update:
         stale = write_reference(out, reference, grid.name, tolerances)
@@ -181,16 +189,68 @@ def run_check(
     return 1 if failed else 0
 
 
-def _check_run(
-    reference: Path, old: pd.DataFrame, out: Path, tolerances: Tolerances, update: bool = False
+def _compared(
+    reference: Path, old: pd.DataFrame, out: Path, tolerances: Tolerances
 ) -> pd.DataFrame:
-    """Compare the run in ``out`` with the reference; write and print CHECK.md; the table."""
+    """The comparison of the run in ``out`` with the reference."""
     current, _ = results.load(out)
     speed = speed_reference(reference, old, folder_machine(out))
-    table = compare(old, current, tolerances, speed)
+    return compare(old, current, tolerances, speed)
+
+
+def _write_check(out: Path, table: pd.DataFrame, update: bool) -> None:
     text = render(table, update)
     safe_io.write_text(out / "CHECK.md", text)
     print(text)
+
+
+def _confirm_slowdowns(
+    grid: Grid,
+    table: pd.DataFrame,
+    reference: Path,
+    old: pd.DataFrame,
+    out: Path,
+    tolerances: Tolerances,
+    in_process: bool,
+) -> pd.DataFrame:
+    """``table`` with each speed FAIL measured again before it is believed.
+
+    A burst of load from another process can slow one contender's few timed fits far beyond
+    the limit (on 2 shared cores, 1.8× for one contender while the rest held), and LIBMF's
+    fits alone vary ±20% from run to run on one thread. A real slowdown is there every
+    time it is measured: the failing contenders run again, in ``out/remeasured``, and a row
+    fails only when both measurements exceed its limit. The row shows the smaller ratio (the
+    one judged) and names both.
+    """
+    failing = table[(table["check"] == SPEED_CHECK) & (table["verdict"] == "FAIL")]
+    if failing.empty:
+        return table
+    labels = set(failing["model"])
+    log.warning("speed beyond the limit for %s: measuring again", ", ".join(sorted(labels)))
+    again = out / REMEASURED
+    subgrid = dataclasses.replace(
+        grid, models=[spec for spec in grid.models if (spec.label or spec.name) in labels]
+    )
+    runner.run_grid(subgrid, again, in_process=in_process)
+    second = _compared(reference, old, again, tolerances)
+    redone = {
+        (row["dataset"], row["model"], row["backend"]): row
+        for _, row in second[second["check"] == SPEED_CHECK].iterrows()
+    }
+    table = table.copy()
+    for index, row in failing.iterrows():
+        redo = redone.get((row["dataset"], row["model"], row["backend"]))
+        if redo is None or redo["verdict"] not in ("ok", "FAIL"):
+            why = "not measured again" if redo is None else redo["allowed"]
+            table.loc[index, "allowed"] = f"{row['allowed']} (re-measured: {why})"
+            continue
+        first_ratio, second_ratio = row["change"], redo["change"]
+        kept = redo if second_ratio < first_ratio else row
+        table.loc[index, ["now", "change"]] = [kept["now"], kept["change"]]
+        table.loc[index, "allowed"] = (
+            f"{row['allowed']} (×{first_ratio:.2f}, re-measured ×{second_ratio:.2f})"
+        )
+        table.loc[index, "verdict"] = redo["verdict"]  # FAIL only when both exceed the limit
     return table
 
 

@@ -414,19 +414,32 @@ def slow_grid(tmp_path: Path) -> Path:
     return config_file(tmp_path, ratings_file(tmp_path, 150, 100, 6000), SLOW_MODELS, "[0, 1, 2]")
 
 
+#: One fit of minutes (numpy-sgd, about 0.1 s an epoch on 6,000 ratings): Ctrl-C must not wait
+#: for it. The bound below allows the worker's SIGTERM grace and the interpreter's exit (about
+#: 1 s here, 2 s on a loaded CI machine), far less than the fit.
+MINUTES_LONG_MODELS = """
+[[models]]
+name = "numpy-sgd"
+params = { epochs = 2000, factors = 8 }
+"""
+
+
 @pytest.mark.slow
-def test_ctrl_c_during_a_long_fit_stops_within_two_seconds(slow_grid, tmp_path) -> None:
+def test_ctrl_c_during_a_long_fit_ends_it_without_waiting(tmp_path) -> None:
+    grid = config_file(tmp_path, ratings_file(tmp_path, 150, 100, 6000), MINUTES_LONG_MODELS)
     out = tmp_path / "run"
-    process = subprocess.Popen(_mfbench_run(slow_grid, out), stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(_mfbench_run(grid, out), stderr=subprocess.PIPE, text=True)
     _wait_for(lambda: _worker_of(process.pid), "a worker", process)
     time.sleep(0.5)  # inside the fit
+    worker = _worker_of(process.pid)
     pressed = time.monotonic()
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=60)
     took = time.monotonic() - pressed
     assert process.returncode == 130, err
-    assert took < 2.0, f"Ctrl-C took {took:.1f} s"
-    assert "interrupted: 0 of 3 runs are recorded" in err and "mfbench: interrupted" in err
+    assert took < 10.0, f"Ctrl-C took {took:.1f} s: it waited for the fit"
+    assert not _running(worker), "the busy worker outlived mfbench"
+    assert "interrupted: 0 of 2 runs are recorded" in err and "mfbench: interrupted" in err
 
 
 @pytest.mark.slow

@@ -11,6 +11,7 @@ from harness_helpers import gate_config_file, ratings_file
 
 from suite import regress
 from suite.cli import main
+from suite.config import Grid, ModelSpec
 from suite.errors import InputError
 
 
@@ -195,7 +196,45 @@ def test_gate_end_to_end_passes_unchanged_and_fails_a_doctored_reference(
     assert len(failed) == 2
     assert any("rmse" in line and "numpy-als" in line and "| 1 " in line for line in failed)
     assert any("fit_norm" in line and "numpy-sgd" in line for line in failed)
+    assert any("re-measured ×" in line for line in failed)  # a slowdown is confirmed first
+    remeasured = pd.read_csv(tmp_path / "third" / regress.REMEASURED / "results.csv")
+    assert set(remeasured["model"]) == {"numpy-sgd"}  # only the contender that failed
     assert "**2 regression(s)**" in capsys.readouterr().out
+
+
+def _measured_again(monkeypatch, second: pd.DataFrame) -> list[list[str]]:
+    """Make ``_confirm_slowdowns`` see ``second`` as its new measurement; the models of each
+    grid it runs."""
+    ran: list[list[str]] = []
+    monkeypatch.setattr(
+        regress.runner, "run_grid", lambda grid, *_, **__: ran.append([m.name for m in grid.models])
+    )
+    tol = regress.Tolerances()
+    monkeypatch.setattr(regress, "_compared", lambda *_: regress.compare(rows(), second, tol))
+    return ran
+
+
+def test_a_slowdown_is_believed_only_when_measuring_again_repeats_it(
+    monkeypatch, tmp_path: Path
+) -> None:
+    grid = Grid("g", [], [ModelSpec("numpy-als"), ModelSpec("popularity")])
+    slower = {("numpy-als", 0, "fit_norm"): 20.0, ("numpy-als", 1, "fit_norm"): 22.0}
+    first = regress.compare(rows(), rows(slower), regress.Tolerances())
+    assert verdicts(first)[(regress.SPEED_CHECK, "numpy-als", None)] == "FAIL"  # x2.00
+
+    def confirmed(second: pd.DataFrame) -> pd.Series:
+        ran = _measured_again(monkeypatch, second)
+        args = (grid, first, tmp_path, rows(), tmp_path, regress.Tolerances(), True)
+        table = regress._confirm_slowdowns(*args)
+        assert ran == [["numpy-als"]]  # only the failing contender runs again
+        return table[table["check"] == regress.SPEED_CHECK].set_index("model").loc["numpy-als"]
+
+    burst = confirmed(rows({("numpy-als", 0, "fit_norm"): 11.0}))  # x1.05 the second time
+    assert burst["verdict"] == "ok" and burst["change"] == 1.05
+    assert "(×2.00, re-measured ×1.05)" in burst["allowed"]
+    real = confirmed(rows({**slower, ("numpy-als", 1, "fit_norm"): 16.0}))  # x1.71
+    assert real["verdict"] == "FAIL" and real["change"] == 1.71  # the smaller ratio is judged
+    assert "(×2.00, re-measured ×1.71)" in real["allowed"]
 
 
 def test_gate_refuses_a_reference_of_another_config(tmp_path: Path, capsys) -> None:
