@@ -191,6 +191,9 @@ NEUTRAL: dict[tuple[str, str], str] = {
         "a worker whose parent stopped listening (Ctrl-C, SIGTERM, SIGHUP) exits without a "
         "traceback: only on that path, where the run is not recorded"
     ),
+    ("06094b992e055ea07adebc9816d2ad43e8caac1c", "baselines/libmf_sgd.py"): (
+        "LIBMF's speed_tolerance: the gate's allowed slow-down, read only by `mfbench check`"
+    ),
     **{
         ("080313ac35d2ccc954dc0d1251f443717ed28951", path): _WIDER_RANGES
         for path in ("baselines/libmf_sgd.py", "suite/models/base.py")
