@@ -9,8 +9,10 @@ commit git knows. The claims (``suite.claims``) are computed from current folder
 
 from __future__ import annotations
 
+import functools
 import re
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -267,11 +269,9 @@ def _patch_counts_for(path: Path, ran: set[str] | None) -> bool:
     named = re.match(r"(.+?)-\d", path.name)
     if ran is None or named is None:
         return True
-    for name in ran:
-        model = models.lookup(name)
-        if model is None or named.group(1) in {r.distribution for r in model.requirements}:
-            return True
-    return False
+    return _any_may(
+        ran, lambda model: named.group(1) in {r.distribution for r in model.requirements}
+    )
 
 
 def _own_module_of_others(path: str, ran: set[str]) -> bool:
@@ -282,8 +282,25 @@ def _own_module_of_others(path: str, ran: set[str]) -> bool:
     homes = {entry.partition(":")[0] for entry in models.REGISTRY.values()}
     if not path.endswith(".py") or module not in homes:
         return False
-    if any(models.lookup(name) is None or _home(name) == module for name in ran):
+    if _any_may(ran, lambda model: _home(model.name) == module):
         return False
+    return not _imported_elsewhere(path)
+
+
+def _any_may(ran: set[str], reached: Callable[[type], bool]) -> bool:
+    """Whether a change may reach a run of one of the contenders ``ran``: one is ``reached``,
+    or is not registered here (nothing is known of it)."""
+    for name in ran:
+        model = models.lookup(name)
+        if model is None or reached(model):
+            return True
+    return False
+
+
+@functools.cache
+def _imported_elsewhere(path: str) -> bool:
+    """Whether a file of ``suite`` or ``baselines`` other than ``path`` imports its module."""
+    module = path.removesuffix(".py").replace("/", ".")
     package, _, leaf = module.rpartition(".")
     imports = re.compile(
         rf"^\s*(from {re.escape(module)} import|import {re.escape(module)}\b|"
@@ -295,8 +312,8 @@ def _own_module_of_others(path: str, ran: set[str]) -> bool:
             if source.relative_to(REPOSITORY).as_posix() != path and imports.search(
                 source.read_text(encoding="utf-8")
             ):
-                return False
-    return True
+                return True
+    return False
 
 
 def _home(name: str) -> str:

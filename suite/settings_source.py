@@ -41,9 +41,14 @@ def section(dataset: str, runs: pd.DataFrame, folds: int | None = None) -> str:
     spec = DatasetSpec(
         dataset, split=str(first["split"]), folds=folds or max(2, runs["fold"].nunique())
     )
+    splits = {}  # each split's winners and flags, read once for every contender
+    for fold, seed in runs.groupby(["fold", "seed"]).groups:
+        instance = split_instance(spec, int(fold), int(seed))
+        tuned_file = tuned_folder() / tuned_key(spec.name) / f"{instance}.toml"
+        splits[fold, seed] = (tuned_settings(spec.name, instance), flags(tuned_file))
     rows = []
     for label, own in runs.groupby("label", sort=False):
-        described = _describe(spec, own)
+        described = _describe(spec, own, splits)
         if described:
             rows.append({"contender": label, **described})
     if not rows:
@@ -58,19 +63,26 @@ def section(dataset: str, runs: pd.DataFrame, folds: int | None = None) -> str:
     return f"{note}\n\n{tabulate(rows, headers='keys', tablefmt='github')}"
 
 
-def _describe(spec: DatasetSpec, runs: pd.DataFrame) -> dict[str, str] | None:
+def _describe(
+    spec: DatasetSpec,
+    runs: pd.DataFrame,
+    splits: dict[tuple[Any, Any], tuple[dict[str, dict[str, Any]], dict[str, str]]],
+) -> dict[str, str] | None:
+    """One contender's row: how many of its splits ran their winners, what overrode them and
+    what the searches flagged; None where no split of it has a winner. ``splits``: each
+    (fold, seed)'s winners and flags."""
     model = str(runs["model"].iloc[0])
     tuned, overridden, flagged = 0, set(), []
     for (fold, seed), split_runs in runs.groupby(["fold", "seed"]):
-        instance = split_instance(spec, int(fold), int(seed))
-        winner = tuned_settings(spec.name, instance).get(model)
+        winners, split_flags = splits[fold, seed]
+        winner = winners.get(model)
         if not winner:
             continue
         params = _params(split_runs["params"].iloc[0])
         differ = {name for name, value in winner.items() if params.get(name) != value}
         tuned += 1
         overridden |= differ
-        edge = flags(tuned_folder() / tuned_key(spec.name) / f"{instance}.toml").get(model)
+        edge = split_flags.get(model)
         if edge:
             flagged.append(f"fold {fold}: {edge}" if spec.split == "kfold" else edge)
     if not tuned:

@@ -442,6 +442,17 @@ def test_ctrl_c_during_a_long_fit_ends_it_without_waiting(tmp_path) -> None:
     assert "interrupted: 0 of 2 runs are recorded" in err and "mfbench: interrupted" in err
 
 
+def test_a_stop_signal_while_a_worker_starts_is_acted_on_after_the_start() -> None:
+    from suite.executors import local
+
+    finished = False
+    with pytest.raises(KeyboardInterrupt), local._stop_signals_held():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)
+        finished = True  # the request to the fork server is never cut in half
+    assert finished
+
+
 @pytest.mark.slow
 def test_sigkill_of_mfbench_mid_run_loses_and_repeats_nothing(slow_grid, tmp_path) -> None:
     out = tmp_path / "run"

@@ -118,10 +118,10 @@ def test_sigint_then_resume_loses_and_repeats_nothing(tmp_path: Path) -> None:
     models = """
 [[models]]
 name = "numpy-sgd"
-params = { epochs = 12 }
+params = { epochs = 4 }
 [[models]]
 name = "numpy-als"
-params = { epochs = 40 }
+params = { epochs = 10 }
 """
     config = config_file(
         tmp_path, ratings_file(tmp_path, 150, 100, 6000), models, seeds="[0, 1, 2]"

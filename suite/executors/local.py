@@ -14,6 +14,7 @@ import os
 import signal
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -80,11 +81,12 @@ def _execute_in_worker(task: Task, on_epoch: execute.Progress | None = None) -> 
     context = _worker_context()
     receiver, sender = context.Pipe(duplex=False)
     worker = context.Process(target=_worker_main, args=(sender, task), daemon=True)
-    worker.start()
-    sender.close()
     RUNNING[threading.get_ident()] = worker
     outcome, stopped = None, True
     try:
+        with _stop_signals_held():
+            worker.start()
+        sender.close()
         while outcome is None:
             if receiver.poll(0.2):
                 try:
@@ -114,6 +116,33 @@ def _execute_in_worker(task: Task, on_epoch: execute.Progress | None = None) -> 
         }
         return failed, []
     return outcome
+
+
+@contextmanager
+def _stop_signals_held() -> Iterator[None]:
+    """The block with Ctrl-C, SIGTERM and SIGHUP held back until it ends (main thread).
+
+    Starting a worker is a request to the fork server (its descriptors sent over a socket):
+    a Ctrl-C raised half-way through closes the socket under the server, which then dies
+    with a traceback on the terminal. Held, the signal stops the grid right after. Python
+    acts on signals in the main thread only, so other threads are never cut short.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = {number: signal.signal(number, lambda n, _: caught.append(n)) for number in HELD}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        if caught:
+            signal.raise_signal(caught[0])  # now, to the handler it was meant for
+
+
+#: The signals that stop a grid (``suite.cli``), held while a worker is started.
+HELD = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 #: The fresh worker process of each thread that is running one now (see ``stop_runs``).
