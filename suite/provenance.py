@@ -193,6 +193,10 @@ NEUTRAL: dict[tuple[str, str], str] = {
         "a worker whose parent stopped listening (Ctrl-C, SIGTERM, SIGHUP) exits without a "
         "traceback: only on that path, where the run is not recorded"
     ),
+    ("6b8961d8c4ae437cdbd6fee3579171b0eefc5058", "suite/executors/local.py"): (
+        "a stop signal that arrives while a worker starts is acted on once it has started: "
+        "only on that path, where the run is not recorded"
+    ),
     ("06094b992e055ea07adebc9816d2ad43e8caac1c", "baselines/libmf_sgd.py"): (
         "LIBMF's speed_tolerance: the gate's allowed slow-down, read only by `mfbench check`"
     ),
