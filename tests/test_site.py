@@ -210,8 +210,8 @@ def test_without_a_summary_the_index_says_no_claims_were_computed_and_how(tmp_pa
     from suite.site import build
 
     monkeypatch.setattr(build, "DEFAULT_SUMMARY", tmp_path / "none" / "summary.json")
-    shutil.copytree(RESULTS / "speed", tmp_path / "speed")
-    publish([tmp_path / "speed"], tmp_path / "site")
+    shutil.copytree(RESULTS / "ci", tmp_path / "ci")  # the smallest committed folder
+    publish([tmp_path / "ci"], tmp_path / "site")
     html = read(tmp_path / "site", "index.html")
     assert "No claims were computed yet" in html
     assert "mfbench report results --readme README.md" in html
@@ -510,13 +510,13 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys):
 def test_default_is_the_results_folder_of_the_working_folder(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert_one_line_error(["publish"], capsys, "results", "no such folder")
-    shutil.copytree(RESULTS / "speed", tmp_path / "results" / "speed")
+    shutil.copytree(RESULTS / "ci", tmp_path / "results" / "ci")  # the smallest committed one
     (tmp_path / "results" / "runs").mkdir()
     write_summary(tmp_path / "results")
     code, out, err = run_cli(["publish"], capsys)
     assert code == 0, err
-    assert "results/speed -> results-speed.html" in out
-    assert (tmp_path / "site" / "results-speed.html").is_file()
+    assert "results/ci -> results-ci.html" in out
+    assert (tmp_path / "site" / "results-ci.html").is_file()
     assert 'id="table-claims"' in read(tmp_path / "site", "index.html")  # results/summary.json
     assert build.MARKER in {p.name for p in (tmp_path / "site").iterdir()}
 
