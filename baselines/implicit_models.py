@@ -299,7 +299,11 @@ class ImplicitLMF(_ImplicitModel):
     method = "sgd"
     library = "implicit.lmf"
     backends: ClassVar[tuple[str, ...]] = ("cpu",)
-    hyperparameter_specs: ClassVar = {"neg_prop": Hyperparameter(int, low=1)}
+    hyperparameter_specs: ClassVar = {
+        "neg_prop": Hyperparameter(int, low=1),
+        # implicit's default step is 1.0 (AdaGrad), the top of the shared lr range
+        "lr": Hyperparameter(float, low=0, low_open=True, search=(1e-4, 10.0), log=True),
+    }
 
     def __init__(
         self,
