@@ -220,6 +220,7 @@ NEUTRAL: dict[tuple[str, str], str] = {
             "suite/models/torch_mf.py",
         )
     },
+    ("a0bd936dd2bbf22c1bd990133b9c1c18b3fe4b75", "baselines/implicit_models.py"): _WIDER_RANGES,
 }
 
 
