@@ -83,10 +83,15 @@ class Ratio:
 
     def text(self) -> str:
         interval = f" [{self.low:.2f}, {self.high:.2f}]" if self.resolved else ""
-        return (
-            f"{self.a} / {self.b} = {self.value:.2f}×{interval} ({self.a_median:.3g} s against "
-            f"{self.b_median:.3g} s, {self.runs} runs)"
-        )
+        return f"{self.a} / {self.b} = {self.value:.2f}×{interval} ({self.medians('.3g')})"
+
+    def medians(self, spec: str) -> str:
+        """``"medians 0.23 s against 0.25 s, 5 runs"``: what the ratio (the geometric mean of
+        the paired ratios, which one slow pair can pull far from the medians') came from."""
+        a, b = format(self.a_median, spec), format(self.b_median, spec)
+        if self.runs == 1:
+            return f"{a} s against {b} s, 1 run"
+        return f"medians {a} s against {b} s, {self.runs} runs"
 
 
 def time_ratio(runs: pd.DataFrame, a: str, b: str, column: str) -> Ratio | None:

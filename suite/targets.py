@@ -100,8 +100,7 @@ def _time_to_rmse(target: Target, results: pd.DataFrame, curves: pd.DataFrame) -
         return None
     figure = (
         f"RMSE {rmse.iloc[0]:g}: {mine} / {theirs} = {ratio.value:.2f}×"
-        f"{_interval(ratio.low, ratio.high)} ({ratio.a_median:.2f} s against "
-        f"{ratio.b_median:.2f} s, {ratio.runs} runs)"
+        f"{_interval(ratio.low, ratio.high)} ({ratio.medians('.2f')})"
     )
     return figure, state(ratio.low, ratio.high, target["at_most"], at_most=True)
 
@@ -114,8 +113,9 @@ def _fit_at_equal_ranking(target: Target, results: pd.DataFrame, curves: pd.Data
     if fit is None or ndcg is None:
         return None
     figure = (
-        f"fit {fit.value:.2f}×{_interval(fit.low, fit.high)} ({fit.a_median:.2f} s against "
-        f"{fit.b_median:.2f} s); NDCG@10 {ndcg.value:.3f}×{_interval(ndcg.low, ndcg.high)}; "
+        f"fit {fit.value:.2f}×{_interval(fit.low, fit.high)} (medians {fit.a_median:.2f} s "
+        f"against {fit.b_median:.2f} s); "
+        f"NDCG@10 {ndcg.value:.3f}×{_interval(ndcg.low, ndcg.high)}; "
         f"{fit.runs} runs, factors {_factors(runs, mine)} and {_factors(runs, theirs)}"
     )
     verdict = _both(

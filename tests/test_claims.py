@@ -106,6 +106,14 @@ def test_on_par_only_within_ten_percent_and_not_resolved_beyond() -> None:
     assert judged(folder(noisy))["custom-faster"].verdict.startswith("not resolved")
 
 
+def test_one_slow_pair_pulls_the_ratio_from_the_medians_and_the_text_says_which_is_which() -> None:
+    mine = [0.25, 16.0, 7.6, 0.25, 0.23]  # two folds far slower (as torch-bpmf's were)
+    rows = runs("ml-100k", {"torch-bpmf": mine, "numba-sgd": [0.29, 0.39, 0.33, 0.27, 0.29]})
+    (said,) = judged(folder(rows))["custom-faster"].said
+    assert "(medians 0.25 s against 0.29 s, 5 runs)" in said
+    assert "torch-bpmf / numba-sgd = 3." in said  # the geometric mean of the paired ratios
+
+
 def test_an_overhead_bound_fit_judges_nothing() -> None:
     rows = runs("tiny", {"torch-biased-mf": list(0.04 * NOISE), "numba-sgd": list(0.002 * NOISE)})
     claim = judged(folder(rows))["custom-faster"]
@@ -118,6 +126,7 @@ def test_a_single_run_ratio_has_no_interval() -> None:
     claim = judged(folder(rows))["custom-faster"]
     (figure,) = claim.figures
     assert figure.low is None and "too few for an interval" in claim.said[0]
+    assert "(2 s against 9 s, 1 run)" in claim.said[0]
     assert claim.verdict.startswith("not judged")
 
 
