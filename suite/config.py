@@ -239,12 +239,19 @@ def tuned_settings(dataset: str, instance: str | None = None) -> dict[str, dict[
 
 def split_instance(dataset: DatasetSpec, fold: int, seed: int) -> str:
     """The name of one (split, fold, seed) of ``dataset``: what per-split tuned settings are
-    kept under, e.g. ``kfold5-fold2-seed0`` or ``holdout0.2-seed1``."""
+    kept under, e.g. ``kfold5-fold2-seed0``, ``holdout0.2-seed1`` or, with side features,
+    ``cold-items0.2-seed1+features`` (settings found with features are not those without)."""
     if dataset.split == "kfold":
-        return f"kfold{dataset.folds}-fold{fold}-seed{seed}"
-    if dataset.split == "temporal":
-        return f"temporal{dataset.leave_last}"
-    return f"{dataset.split}{dataset.test_fraction:g}-seed{seed}"
+        instance = f"kfold{dataset.folds}-fold{fold}-seed{seed}"
+    elif dataset.split == "temporal":
+        instance = f"temporal{dataset.leave_last}"
+    else:
+        instance = f"{dataset.split}{dataset.test_fraction:g}-seed{seed}"
+    return f"{instance}{FEATURES_MARK}" if dataset.features else instance
+
+
+#: How a split instance with side features is told apart (``split_instance``).
+FEATURES_MARK = "+features"
 
 
 @functools.lru_cache(maxsize=16)

@@ -47,6 +47,9 @@ class EarlyStopping:
         Validation users sampled for a ranking metric (cheap on large data).
     seed : int
         Seeds that sample.
+    candidates : numpy.ndarray, optional
+        The items a ranking metric ranks (boolean, one per item; ``metrics.ranking_metrics``):
+        on a validation part of cold items, those items only, as a cold-items run is judged.
     """
 
     def __init__(
@@ -58,8 +61,10 @@ class EarlyStopping:
         relevance_threshold: float = metrics.DEFAULT_RELEVANCE_THRESHOLD,
         max_users: int = 2000,
         seed: int = 0,
+        candidates: np.ndarray | None = None,
     ) -> None:
         self.fit, self.validation, self.patience = fit, validation, patience
+        self.candidates = candidates
         self.relevance_threshold = relevance_threshold
         self.ranking_validation = validation.sample_users(max_users, seed)
         self.best_score = float("nan")
@@ -96,6 +101,7 @@ class EarlyStopping:
             self.ranking_validation,
             [metric],
             relevance_threshold=self.relevance_threshold,
+            candidates=self.candidates,
         )[metric.column]
 
     @staticmethod

@@ -21,6 +21,7 @@ import pandas as pd
 
 from suite import models, safe_io
 from suite import results as results_io
+from suite.config import FEATURES_MARK
 
 #: Paths whose change makes a folder's numbers stale (relative to the repository root).
 MEASURING_CODE = (
@@ -254,14 +255,17 @@ def _tuned_counts_for(path: Path, splits: set[tuple[str, str, int, int]] | None)
     key = relative.parts[0]
     if splits is None or key.startswith("file-"):
         return True
-    instance = relative.parts[1] if len(relative.parts) > 1 else None
+    named = relative.parts[1] if len(relative.parts) > 1 else None
+    instance = None if named is None else named.removesuffix(FEATURES_MARK)
     for dataset, split, fold, seed in splits:
         if dataset != key and not dataset.startswith(f"{key} "):
             continue
+        if named is not None and (instance != named) != (FEATURES_MARK in dataset):
+            continue  # settings tuned with side features reach only runs with them
         if instance is None or (
             instance.startswith(split)
             and (split != "kfold" or f"-fold{fold}-" in instance)
-            and (split not in ("kfold", "holdout") or instance.endswith(f"-seed{seed}"))
+            and (split == "temporal" or instance.endswith(f"-seed{seed}"))
         ):
             return True
     return False

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import optuna
 import pandas as pd
 from tabulate import tabulate
@@ -39,7 +40,7 @@ from tabulate import tabulate
 from suite import data, environment, metrics, models, plots, safe_io
 from suite.data import splits
 from suite.data.ratings import Ratings
-from suite.early_stopping import EarlyStopping
+from suite.early_stopping import VALIDATION_FRACTION, EarlyStopping
 from suite.errors import InputError
 from suite.models.base import Hyperparameter, Model, ModelFitError, StopTraining
 
@@ -115,6 +116,7 @@ def tune(
     stall_trials: int | None = None,
     min_trials: int = 0,
     start_from: Mapping[str, Any] | None = None,
+    candidates: np.ndarray | None = None,
 ) -> Tuned:
     """Search ``model``'s hyperparameters: at most ``n_trials`` trials, scored on
     ``validation``; with ``stall_trials``, the search also ends once that many trials in a row
@@ -139,6 +141,9 @@ def tune(
     stall_trials : int, optional
         Trials without improvement that end the search, once ``min_trials`` have run (the
         sampler's random start alone would otherwise end a search that TPE never guided).
+    candidates : numpy.ndarray, optional
+        The items a ranking contender's validation score ranks (``EarlyStopping``): a
+        validation part of cold items is ranked among those items only.
     start_from : mapping, optional
         Settings tried second, after the defaults (a warm start: e.g. this split's earlier
         winner, when its ranges are widened); values outside the ranges are left to the
@@ -167,7 +172,7 @@ def tune(
             instance = models.create(model, n_threads=n_threads, seed=seed, **params)
         except InputError as exc:
             raise optuna.TrialPruned(str(exc)) from exc
-        stopper = EarlyStopping(fit, validation, patience, seed=seed)
+        stopper = EarlyStopping(fit, validation, patience, seed=seed, candidates=candidates)
         instance.prepare(fit)  # as the harness does: neither counts as the trial's fit time
         instance.warm_up()
         started = time.perf_counter()
@@ -370,11 +375,14 @@ def tune_dataset(
     min_trials: int = 0,
     save_as_tuned: bool = False,
     warm_start: bool = False,
+    features: bool = False,
 ) -> Path:
     """``mfbench tune``: tune each of ``names`` on the training half of one split of
-    ``dataset`` (``fold`` of a ``folds``-fold split, or the holdout of ``seed``).
+    ``dataset`` (``fold`` of a ``folds``-fold split, or the holdout or cold-items split of
+    ``seed``), with the data set's side features where ``features``.
 
-    A validation part is carved out of that training half; the split's test half is never
+    A validation part is carved out of that training half (``validation_part``: on a
+    cold-items split, whole items, as the test half is); the split's test half is never
     seen, so the winners may be used on this split's test ratings only (``save_as_tuned``
     keeps them as this split's own tuned settings, ``config.split_instance``; ``warm_start``
     tries the ones saved before second, ``tune``'s ``start_from``). Each contender's search
@@ -388,20 +396,24 @@ def tune_dataset(
     if split == "kfold" and not 0 <= fold < folds:
         raise InputError(f"--fold {fold}: a {folds}-fold split has folds 0 to {folds - 1}")
     safe_io.make_folder(out, "--out")  # an unusable folder is refused before any search
-    ratings = data.load(dataset)
+    ratings = data.load(dataset, features=features)
     train, _ = splits.split(ratings, split, fold=fold, folds=folds, seed=seed)
-    fit, validation = splits.validation(train, seed=seed)
+    fit, validation, candidates = validation_part(train, split, seed)
     env = environment.environment()
-    where = f"fold {fold} of a {folds}-fold split" if split == "kfold" else "a holdout"
-    instance = split_instance(DatasetSpec(dataset, split=split, folds=folds), fold, seed)
+    where = {"kfold": f"fold {fold} of a {folds}-fold split", "cold-items": "a cold-items split"}
+    held = "items held out whole (cold), ranked among themselves" if candidates is not None else ""
+    spec = DatasetSpec(dataset, split=split, folds=folds, features=features)
+    instance = split_instance(spec, fold, seed)
     earlier = tuned_settings(dataset, instance) if warm_start else {}
     provenance = {
-        "data set": dataset,
+        "data set": spec.label,
         "split": instance,
         "protocol": (
-            f"training part of {where} (seed {seed}); {len(validation):,} of its "
-            f"{len(train):,} ratings held out as validation, the other {len(fit):,} trained on; "
-            "the split's test ratings are never seen, and the winners are used on this split only"
+            f"training part of {where.get(split, 'a holdout')} (seed {seed}); "
+            f"{len(validation):,} of its {len(train):,} ratings held out as validation"
+            + (f" ({int(candidates.sum()):,} {held})" if held else "")
+            + f", the other {len(fit):,} trained on; the split's test ratings are never seen, "
+            "and the winners are used on this split only"
         ),
         "budget": (
             f"at most {n_trials} Optuna TPE trials per contender (seed {seed}), the first at "
@@ -438,6 +450,7 @@ def tune_dataset(
             stall_trials=stall_trials,
             min_trials=min_trials,
             start_from=earlier.get(name),
+            candidates=candidates,
         )
         failed = sum(trial["state"] == "fail" for trial in tuned.trials)
         print(
@@ -452,6 +465,21 @@ def tune_dataset(
         saved = save(settings, dataset, instance)
         print(f"saved as the tuned settings of {dataset}, {instance}: {saved}")
     return settings
+
+
+def validation_part(
+    train: Ratings, split: str, seed: int
+) -> tuple[Ratings, Ratings, np.ndarray | None]:
+    """``(fit, validation, candidates)`` of a training half: a random 10% of its ratings
+    (``splits.validation``), or, on a cold-items split, 10% of its items held out whole
+    (``splits.cold_items``, seeded apart from the split's own draw), so that a search is
+    scored as the split's test half is — ranking the held-out items among themselves
+    (``candidates``; None: every item)."""
+    if split != "cold-items":
+        return (*splits.validation(train, VALIDATION_FRACTION, seed), None)
+    salted = np.random.SeedSequence([seed, splits.VALIDATION_SALT]).generate_state(1)[0]
+    fit, validation = splits.cold_items(train, VALIDATION_FRACTION, int(salted))
+    return fit, validation, validation.items_seen() & ~fit.items_seen()
 
 
 # -- the tuning folder ----------------------------------------------------------------------

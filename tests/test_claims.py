@@ -243,8 +243,13 @@ def test_a_splits_tuned_settings_make_only_folders_with_runs_on_that_split_stale
     assert not counts(fold0, ["scaling"], {("synthetic-1m", "holdout", 0, 0)})
     assert counts(fold0, ["default"], None)  # runs unknown: it counts
     holdout = "suite/configs/tuned/ml-100k/holdout0.2-seed1.toml"
-    assert counts(holdout, ["x"], {("ml-100k +features", "holdout", 0, 1)})
+    assert counts(holdout, ["x"], {("ml-100k", "holdout", 0, 1)})
     assert not counts(holdout, ["x"], {("ml-100k", "holdout", 0, 0)})
+    assert not counts(holdout, ["x"], {("ml-100k +features", "holdout", 0, 1)})
+    featured = "suite/configs/tuned/ml-100k/cold-items0.2-seed1+features.toml"
+    assert counts(featured, ["x"], {("ml-100k +features, cold items", "cold-items", 0, 1)})
+    assert not counts(featured, ["x"], {("ml-100k +features, cold items", "cold-items", 0, 2)})
+    assert not counts(featured, ["x"], {("ml-100k", "holdout", 0, 1)})
     assert counts("suite/configs/tuned/ml-100k.toml", ["x"], {("ml-100k", "holdout", 0, 0)})
     assert not counts("suite/configs/tuned/ml-100k.toml", ["x"], {("ml-1m", "holdout", 0, 0)})
     assert counts("suite/configs/tuned/file-0123abcd.toml", ["x"], {("u.data", "holdout", 0, 0)})

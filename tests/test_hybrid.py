@@ -82,6 +82,20 @@ def test_identity_features_alone_are_torch_bpr(l2: float) -> None:
     )
 
 
+def test_a_snapshot_puts_back_the_best_epochs_scores_and_shares_the_feature_matrices() -> None:
+    """Early stopping snapshots the best epoch: the sparse feature inputs cannot be copied."""
+    train = tiny_ratings()
+    model = models.create("torch-hybrid", factors=4, epochs=1, n_threads=1).fit(train)
+    users = np.arange(train.n_users)
+    best, state = model.score_items(users), model.snapshot()
+    assert state["sides_"] is model.sides_
+    with torch.no_grad():
+        model.module_.user_embeddings.add_(1.0)  # a later epoch moves the factors
+    assert not np.allclose(model.score_items(users), best)
+    model.restore(state)
+    np.testing.assert_array_equal(model.score_items(users), best)
+
+
 @needs_lightfm
 def test_lightfm_hybrid_scores_are_lightfm_predict() -> None:
     """From the representations, as LightFM's own ``predict`` but for the user bias."""

@@ -192,3 +192,48 @@ def test_a_search_ends_once_it_stalls_but_not_before_its_minimum(halves) -> None
     assert tuned.trials_to_best is not None and tuned.trials_to_best <= len(tuned.trials) - 3
     capped = tuning.tune("numpy-als", fit, validation, n_trials=4, stall_trials=3, **settings)
     assert len(capped.trials) == 4 or capped.stopped.startswith("after 3 trials")
+
+
+def test_a_cold_items_split_is_tuned_on_whole_items_held_out_and_ranked_among_themselves() -> None:
+    train, test = splits.cold_items(tiny_ratings(), 0.2, seed=1)
+    fit, validation, candidates = tuning.validation_part(train, "cold-items", seed=1)
+    assert len(fit) + len(validation) == len(train)
+    assert not (fit.items_seen() & validation.items_seen()).any()  # whole items held out
+    assert (candidates == validation.items_seen()).all()
+    assert not (candidates & test.items_seen()).any()  # the split's test items stay unseen
+    again = tuning.validation_part(train, "cold-items", seed=1)
+    assert (again[1].item == validation.item).all()  # seeded
+    fit, validation, candidates = tuning.validation_part(train, "holdout", seed=1)
+    expected, _ = splits.validation(train, seed=1)
+    assert candidates is None and (fit.item == expected.item).all()
+
+
+def test_settings_tuned_with_features_on_a_cold_split_are_that_splits_alone(
+    tuned_folder: Path, tmp_path: Path, capsys
+) -> None:
+    from suite.config import DatasetSpec, Grid, ModelSpec
+
+    argv = ["tune", "--dataset", "synthetic-10k", "--features", "--split", "cold-items"]
+    flags = ["--seed", "1", "--model", "torch-hybrid", "--trials", "2", "--max-epochs", "2"]
+    code, out, err = run_cli([*argv, *flags, "--save", "--out", tmp_path / "t"], capsys)
+    assert code == 0, err
+    saved = tuned_folder / "synthetic-10k" / "cold-items0.2-seed1+features.toml"
+    assert saved.is_file(), out
+    header = saved.read_text()
+    assert "synthetic-10k +features, cold items" in header
+    assert "items held out whole (cold), ranked among themselves" in header
+    winner = tomllib.loads(header)["torch-hybrid"]
+
+    def settings(features: bool, split: str) -> dict:
+        dataset = DatasetSpec("synthetic-10k", split=split, features=features, seeds=[1])
+        grid = Grid("g", [dataset], [ModelSpec("torch-hybrid")])
+        ((_, params),) = grid.variants(dataset, grid.models[0], fold=0, seed=1)
+        return params
+
+    assert all(settings(True, "cold-items")[k] == v for k, v in winner.items())
+    assert settings(True, "holdout") == settings(False, "cold-items")  # neither read it
+    assert_one_line_error(
+        ["tune", "--dataset", "synthetic-seed-2017", "--features", "--model", "torch-hybrid"],
+        capsys,
+        "--features: synthetic-seed-2017 has no side features",
+    )

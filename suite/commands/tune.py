@@ -24,10 +24,18 @@ def add(commands: Any) -> None:
         "--out.",
         "mfbench tune --dataset ml-100k --split kfold --fold 2 --model torch-biased-mf,numba-sgd",
         "mfbench tune --dataset synthetic-100k --model numba-sgd --trials 50 --timeout 600",
+        "mfbench tune --dataset ml-100k --features --split cold-items --seed 3 "
+        "--model lightfm-bpr-hybrid,torch-hybrid",
     )
     tuning.add_argument("--dataset", required=True, help="data set name or ratings file")
     tuning.add_argument("--model", action="append", required=True, metavar="A,B", help="contenders")
-    tuning.add_argument("--split", choices=("holdout", "kfold"), default="holdout")
+    tuning.add_argument("--split", choices=("holdout", "kfold", "cold-items"), default="holdout")
+    tuning.add_argument(
+        "--features",
+        action="store_true",
+        help="load the data set's side features (as a grid's features = true): settings tuned "
+        "with them are kept apart from those without",
+    )
     tuning.add_argument(
         "--folds", type=at_least(2), help="folds of a k-fold split (default: 5; kfold only)"
     )
@@ -69,13 +77,16 @@ def add(commands: Any) -> None:
 
 def main(args: argparse.Namespace) -> None:
     """Tune the contenders, writing the folder as each one's search ends."""
-    from suite import tuning
+    from suite import data, tuning
     from suite.config import refuse_unread_split_setting
+    from suite.errors import InputError
 
     if args.folds is not None:
         refuse_unread_split_setting("folds", args.folds, args.split, f"--folds {args.folds}")
     if args.fold:
         refuse_unread_split_setting("folds", args.fold, args.split, f"--fold {args.fold}")
+    if args.features and not data.has_features(args.dataset):
+        raise InputError(f"--features: {args.dataset} has no side features")
     tuning.tune_dataset(
         args.dataset,
         listed(args.model),
@@ -93,4 +104,5 @@ def main(args: argparse.Namespace) -> None:
         min_trials=args.min_trials,
         save_as_tuned=args.save,
         warm_start=args.warm_start,
+        features=args.features,
     )

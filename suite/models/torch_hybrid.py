@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -369,6 +369,16 @@ class TorchHybrid(TorchContender):
             self._check_loss(epoch, loss)
             self.loss_history_.append(loss)
             self._epoch_done(epoch, len(data), on_epoch)
+
+    def snapshot(self) -> dict[str, Any]:
+        """As ``Model.snapshot``, the side-feature matrices shared, not copied: they are the
+        fit's inputs, never changed by it, and a sparse CSR tensor cannot be deep-copied."""
+        sides, self.sides_ = self.sides_, None
+        try:
+            state = super().snapshot()
+        finally:
+            self.sides_ = sides
+        return {**state, "sides_": sides}
 
     @torch.no_grad()
     def _score_items(self, users: np.ndarray) -> np.ndarray:
