@@ -222,6 +222,17 @@ NEUTRAL: dict[tuple[str, str], str] = {
         )
     },
     ("a0bd936dd2bbf22c1bd990133b9c1c18b3fe4b75", "baselines/implicit_models.py"): _WIDER_RANGES,
+    ("5371117de9b738f26d273870eaf9ac65a6654e08", "suite/early_stopping.py"): (
+        "early stopping may rank a validation part's items only (candidates, None by default: "
+        "passed by mfbench tune on a cold-items split, never by a run)"
+    ),
+    ("5371117de9b738f26d273870eaf9ac65a6654e08", "suite/models/torch_hybrid.py"): (
+        "torch-hybrid's snapshot shares its feature inputs: called only by early stopping, "
+        "which no recorded torch-hybrid run used (it failed before)"
+    ),
+    ("d004875fc58fb1f68e5826c9c1b1243a4ab90245", "baselines/lightfm_model.py"): (
+        "LightFM's speed_tolerance: the gate's allowed slow-down, read only by `mfbench check`"
+    ),
 }
 
 
