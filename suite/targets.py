@@ -113,10 +113,9 @@ def _fit_at_equal_ranking(target: Target, results: pd.DataFrame, curves: pd.Data
     if fit is None or ndcg is None:
         return None
     figure = (
-        f"fit {fit.value:.2f}×{_interval(fit.low, fit.high)} (medians {fit.a_median:.2f} s "
-        f"against {fit.b_median:.2f} s); "
+        f"fit {fit.value:.2f}×{_interval(fit.low, fit.high)} ({fit.medians('.2f')}); "
         f"NDCG@10 {ndcg.value:.3f}×{_interval(ndcg.low, ndcg.high)}; "
-        f"{fit.runs} runs, factors {_factors(runs, mine)} and {_factors(runs, theirs)}"
+        f"factors {_factors(runs, mine)} and {_factors(runs, theirs)}"
     )
     verdict = _both(
         state(fit.low, fit.high, target["fit_at_most"], at_most=True),

@@ -401,7 +401,6 @@ def tune_dataset(
     fit, validation, candidates = validation_part(train, split, seed)
     env = environment.environment()
     where = {"kfold": f"fold {fold} of a {folds}-fold split", "cold-items": "a cold-items split"}
-    held = "items held out whole (cold), ranked among themselves" if candidates is not None else ""
     spec = DatasetSpec(dataset, split=split, folds=folds, features=features)
     instance = split_instance(spec, fold, seed)
     earlier = tuned_settings(dataset, instance) if warm_start else {}
@@ -411,7 +410,11 @@ def tune_dataset(
         "protocol": (
             f"training part of {where.get(split, 'a holdout')} (seed {seed}); "
             f"{len(validation):,} of its {len(train):,} ratings held out as validation"
-            + (f" ({int(candidates.sum()):,} {held})" if held else "")
+            + (
+                f" ({int(candidates.sum()):,} items held out whole (cold), ranked among themselves)"
+                if candidates is not None
+                else ""
+            )
             + f", the other {len(fit):,} trained on; the split's test ratings are never seen, "
             "and the winners are used on this split only"
         ),
