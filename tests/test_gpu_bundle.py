@@ -136,7 +136,17 @@ def _version() -> str:
 def test_make_gpu_bundle_gathers_wheels_and_data_under_64_mib(tmp_path: Path) -> None:
     bundle = tmp_path / "bundle"
     done = subprocess.run(
-        ["make", "-s", "-C", str(ROOT), "gpu-bundle", f"GPU_BUNDLE={bundle}"],
+        # --no-print-directory: under an outer make (`make -C DIR test`) a nested make prints
+        # "Leaving directory" last
+        [
+            "make",
+            "-s",
+            "--no-print-directory",
+            "-C",
+            str(ROOT),
+            "gpu-bundle",
+            f"GPU_BUNDLE={bundle}",
+        ],
         capture_output=True,
         text=True,
         timeout=600,
