@@ -53,3 +53,23 @@ def settle_openmp() -> None:
 def default_threads() -> int:
     """Threads a run gets unless told otherwise: every core this process may use."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+@contextmanager
+def fewer_threads(n_threads: int | None) -> Iterator[None]:
+    """Run the block on at most ``n_threads`` torch intra-op threads (None: as it is).
+
+    For work a trainer knows to be too small to split; the thread count set for the run
+    (``thread_limits``) is restored afterwards and never raised.
+    """
+    import torch
+
+    previous = torch.get_num_threads()
+    if n_threads is None or n_threads >= previous:
+        yield
+        return
+    torch.set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
