@@ -284,3 +284,44 @@ def test_a_contenders_own_module_makes_only_folders_that_ran_it_stale() -> None:
     assert counts(own, ["features"], None, None)
     assert counts("baselines/floors.py", ["features"], None, {"torch-hybrid"})  # imported
     assert counts("suite/models/base.py", ["features"], None, {"torch-hybrid"})
+
+
+def hybrid_runs(times: dict[str, list[float]], target: float | None) -> list[dict]:
+    """Ok CPU ranking runs of the same hybrid model trained two ways (``time``: to the
+    NDCG@10 target, NaN where a run never reached it; fit times twice that, or 1 s)."""
+    rows = runs("ml-100k +features", times, target=None)
+    for row in rows:
+        reached = row["time_to_rating_target_s"]
+        row.update(
+            rating_target=np.nan,
+            time_to_rating_target_s=np.nan,
+            ranking_target=np.nan if target is None else target,
+            time_to_ranking_target_s=np.nan if target is None else reached,
+            fit_s=reached * 2 if np.isfinite(reached) else 1.0,
+        )
+    return rows
+
+
+def test_the_hybrids_are_raced_to_the_ndcg_target_where_one_is_set() -> None:
+    times = {"torch-hybrid": list(0.5 * NOISE), "lightfm-bpr-hybrid": list(2.0 * NOISE)}
+    claim = judged(folder(hybrid_runs(times, 0.3)))["lightfm-quicker"]
+    assert claim.verdict == "reversed: PyTorch is faster"
+    assert "time to NDCG@10 0.3: torch-hybrid / lightfm-bpr-hybrid = 0.25×" in claim.said[0]
+
+
+def test_a_hybrid_that_misses_the_target_gives_no_ratio_and_the_claim_says_so() -> None:
+    times = {"torch-hybrid": list(0.5 * NOISE), "lightfm-bpr-hybrid": [np.nan] * 4 + [2.0]}
+    claim = judged(folder(hybrid_runs(times, 0.3)))["lightfm-quicker"]
+    assert not claim.ratios
+    assert claim.verdict == (
+        "not judged at equal accuracy: ml-100k +features: NDCG@10 0.3 not reached by "
+        "lightfm-bpr-hybrid in 4 of 5 runs"
+    )
+
+
+def test_without_a_target_the_hybrids_fit_times_say_accuracy_was_not_compared() -> None:
+    times = {"torch-hybrid": list(0.5 * NOISE), "lightfm-bpr-hybrid": list(2.0 * NOISE)}
+    claim = judged(folder(hybrid_runs(times, None)))["lightfm-quicker"]
+    assert (
+        "fit time at equal epochs (no NDCG@10 target set: accuracy not compared)" in (claim.said[0])
+    )
