@@ -401,10 +401,27 @@ def _parallel(claim: Claim, folders: list[Folder]) -> None:
             if not claim.figures
             else "partly measured (see the figures)"
         )
-    elif np.median(gains[True]) >= np.median(gains[False]) / PAR:
-        claim.verdict = "holds: PyTorch's trainers gain from threads as the hand-parallelised do"
     else:
-        claim.verdict = "reversed: the hand-parallelised solutions gain more from threads"
+        claim.verdict = _parallel_verdict(claim, gains)
+
+
+def _parallel_verdict(claim: Claim, gains: dict[bool, list[float]]) -> str:
+    """Claim 2's verdict from the speed-ups of PyTorch's trainers (``gains[True]``) and the
+    others': none judged unless some trainer's interval lies beyond ``PAR``."""
+    mine, theirs = float(np.median(gains[True])), float(np.median(gains[False]))
+    medians = f"median speed-up {mine:.2f}× against {theirs:.2f}×"
+    speed_ups = [f for f in claim.figures if f.name.startswith("speed-up") and f.low is not None]
+    if not any(f.low > PAR for f in speed_ups):
+        spread = ", ".join(f"{f.value:.2f}" for f in speed_ups)
+        return (
+            "not resolved: no trainer gains beyond ±10% from more threads on this machine "
+            f"({medians}; every speed-up: {spread})"
+        )
+    if mine >= theirs / PAR:
+        return (
+            f"holds: PyTorch's trainers gain from threads as the hand-parallelised do ({medians})"
+        )
+    return f"reversed: the hand-parallelised solutions gain more from threads ({medians})"
 
 
 def _gpu_rows(claim: Claim, folder: Folder) -> None:

@@ -378,8 +378,9 @@ def caveats(env: dict[str, Any]) -> list[str]:
     One sentence each, and only what ``env`` shows to be true:
 
     - the machine was busy: a 1-minute load average above the number of cores before a
-      session, or after it once the session's own threads are taken off (more runnable
-      tasks than cores: runs waited for a core);
+      session (unless the CPU sample taken then found less than one core's worth of work:
+      the average still counts work that had just ended), or after it once the session's
+      own threads are taken off (more runnable tasks than cores: runs waited for a core);
     - CPU steal above ``STEAL_CAVEAT_PCT`` during a session (a virtual machine whose host
       ran others on its cores);
     - the source tree had uncommitted changes (``git_dirty``);
@@ -422,6 +423,8 @@ def _busy_caveat(env: dict[str, Any], sessions: list[dict[str, Any]]) -> str | N
             own = threads if moment == "after" and isinstance(threads, int) else 0
             if not isinstance(cores, int) or not _is_number(load) or load - own <= cores:
                 continue
+            if moment == "before" and _idle_then(session["before"], cores):
+                continue
             text = f"{_two_decimals(load)} on {_plural(cores, 'core')} {moment} {name}"
             if own:
                 text += f" (the run's own threads account for up to {own})"
@@ -432,6 +435,14 @@ def _busy_caveat(env: dict[str, Any], sessions: list[dict[str, Any]]) -> str | N
         f"The machine was busy: load average {_join(occasions)}; timings may be slower than "
         "this machine can do."
     )
+
+
+def _idle_then(moment: dict[str, Any], cores: int) -> bool:
+    """Whether the CPU sample taken at ``moment`` (``busy_pct``) found less than one core's
+    worth of work: then a high 1-minute load average is the decaying tail of work that had
+    ended (e.g. a benchmark run just before this one), not a machine that was busy."""
+    busy = moment.get("busy_pct")
+    return _is_number(busy) and busy < 100 / cores
 
 
 def _steal_caveat(sessions: list[dict[str, Any]]) -> str | None:

@@ -754,6 +754,13 @@ def _swing(row: dict) -> float:
     return float(swing)
 
 
+def _epoch_ms(seconds: object) -> str:
+    """An epoch's time in milliseconds, "–" when unknown."""
+    if seconds is None or pd.isna(seconds):
+        return "–"
+    return f"{float(seconds) * 1000:.3g} ms"
+
+
 def _problems_section(results: pd.DataFrame) -> str:
     """Every run that was not ok, every ok run that carries a caveat, grouped by reason, and
     every run whose epochs were disturbed (``execute.DISTURBED_SWING``), with its load."""
@@ -778,6 +785,7 @@ def _problems_section(results: pd.DataFrame) -> str:
                 row["backend"],
                 f"f{row['fold']} s{row['seed']}",
                 f"{_swing(row):.1f}×",
+                _epoch_ms(row.get("epoch_s_median")),
                 f"{row['load_1m_start']:.2f} → {row['load_1m_end']:.2f}",
             ]
             for row in disturbed.to_dict("records")
@@ -785,9 +793,10 @@ def _problems_section(results: pd.DataFrame) -> str:
         parts.append(
             f"## Disturbed runs\n\nIn these runs the slowest epoch after the first (which "
             f"carries the library's set-up) took more than {DISTURBED_SWING:g}× the median "
-            "epoch after the first: another process most likely shared the "
-            "machine (the load average is the machine's, this run's own work included). Their "
-            "times are not clean; rerun them alone.\n\n"
+            "epoch after the first: another process shared the machine, or, where epochs take "
+            "a few milliseconds and the load stays near the run's own threads, the scheduler's "
+            "jitter alone stretched one of them (the load average is the machine's, this run's "
+            "own work included). Their times are not clean; rerun them alone.\n\n"
             + tabulate(
                 rows,
                 headers=[
@@ -796,6 +805,7 @@ def _problems_section(results: pd.DataFrame) -> str:
                     "backend",
                     "split",
                     "slowest / median epoch",
+                    "median epoch",
                     "load 1 min",
                 ],
                 tablefmt="github",

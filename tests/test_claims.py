@@ -172,6 +172,19 @@ def test_thread_speed_ups_pair_the_same_runs_in_two_folders() -> None:
     assert claim.verdict.startswith("holds")
 
 
+def test_thread_speed_ups_within_ten_percent_resolve_nothing() -> None:
+    times = {"torch-biased-mf": list(NOISE), "numba-sgd": list(NOISE)}
+    one = pd.DataFrame(runs("ml-100k", times)).assign(n_threads=1)
+    many = pd.DataFrame(runs("ml-100k", times)).assign(n_threads=2)
+    many["fit_s"] = many["fit_s"] / np.tile(NOISE[::-1], 2)  # speed-ups of 0.97-1.03
+    claim = judged(
+        folder(one.to_dict("records"), "results/speed-1"), folder(many.to_dict("records"), "r/2")
+    )["parallel"]
+    assert claim.verdict.startswith(
+        "not resolved: no trainer gains beyond ±10% from more threads on this machine"
+    )
+
+
 def test_the_summary_holds_every_claim_with_its_figures() -> None:
     rows = runs("ml-100k", {"torch-biased-mf": list(0.8 * NOISE), "numba-sgd": list(0.2 * NOISE)})
     measured = folder(rows)

@@ -51,17 +51,28 @@ def test_a_quiet_clean_run_has_no_caveat() -> None:
 
 
 def test_a_busy_machine_before_the_run_is_said() -> None:
-    env = env_with(session(before={"loadavg_1m": 3.1}))
+    env = env_with(session(before={"loadavg_1m": 3.1, "busy_pct": 80.0}))
     assert environment.caveats(env) == [
         "The machine was busy: load average 3.1 on 2 cores before the run; timings may be "
         "slower than this machine can do."
     ]
 
 
+def test_a_load_average_left_by_work_that_had_ended_is_not_a_busy_machine() -> None:
+    # A run started right after another: the 1-minute average still counts the first one,
+    # while the CPU sample taken then found the machine idle.
+    tail = env_with(session(before={"loadavg_1m": 2.04, "busy_pct": 0.0}))
+    assert environment.caveats(tail) == []
+    no_sample = env_with(session(before={"loadavg_1m": 2.5, "busy_pct": None}))
+    assert environment.caveats(no_sample)  # without a sample the average is all there is
+
+
 def test_a_busy_machine_after_the_run_says_what_the_run_itself_used() -> None:
     own_load = env_with(session(after={"loadavg_1m": 2.9}))  # 1.9 without its own thread
     assert environment.caveats(own_load) == []
-    env = env_with(session(before={"loadavg_1m": 2.5}, after={"loadavg_1m": 3.04}))
+    env = env_with(
+        session(before={"loadavg_1m": 2.5, "busy_pct": 60.0}, after={"loadavg_1m": 3.04})
+    )
     (sentence,) = environment.caveats(env)
     assert sentence == (
         "The machine was busy: load average 2.5 on 2 cores before the run and 3.04 on 2 cores "
@@ -112,7 +123,7 @@ def test_a_run_resumed_on_other_code_or_another_cpu_is_said() -> None:
         "fedcba9, not on one alone." in sentences
     )
     assert any("resumed on another CPU" in s and "AMD EPYC and Intel Xeon" in s for s in sentences)
-    busy_resume = session(resumed=True, before={"loadavg_1m": 4.0})
+    busy_resume = session(resumed=True, before={"loadavg_1m": 4.0, "busy_pct": 90.0})
     (busy,) = environment.caveats(env_with(first, busy_resume))
     assert "4 on 2 cores before the resumed run (session 2 of 2)" in busy
 
