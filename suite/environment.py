@@ -417,13 +417,14 @@ def _busy_caveat(env: dict[str, Any], sessions: list[dict[str, Any]]) -> str | N
         name = _session_name(session, number, len(sessions))
         threads = session.get("threads_per_run")
         for moment in ("before", "after"):
-            load = (session.get(moment) or {}).get("loadavg_1m")
+            sample = session.get(moment) or {}
+            load = sample.get("loadavg_1m")
             # At the end, the load still counts the session's own threads: only the rest is
             # someone else's.
             own = threads if moment == "after" and isinstance(threads, int) else 0
             if not isinstance(cores, int) or not _is_number(load) or load - own <= cores:
                 continue
-            if moment == "before" and _idle_then(session["before"], cores):
+            if moment == "before" and _idle_then(sample, cores):
                 continue
             text = f"{_two_decimals(load)} on {_plural(cores, 'core')} {moment} {name}"
             if own:
