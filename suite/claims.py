@@ -460,10 +460,62 @@ def _gpus(claim: Claim, folders: list[Folder]) -> None:
                     name = f"{contest.value}: {best} on CUDA / {bespoke} on CPU"
                     context = f"{dataset}, {contest.value}: "
                     claim.add_ratio(name, ratio, str(dataset), folder.name, context)
+                raced = (best, bespoke)
+                _same_model_on_gpu(
+                    claim, folder.name, str(dataset), contest, on_gpu, data_runs, raced
+                )
     if not claim.figures:
         claim.verdict = "not measured here: no current folder holds CUDA runs (no GPU was lent)"
-    else:
-        claim.verdict = _speed_verdict(claim, "PyTorch on the GPU", "bespoke on the CPU")
+        return
+    claim.verdict = _speed_verdict(claim, "PyTorch on the GPU", "bespoke on the CPU")
+    judged = [p for r, p in zip(claim.ratios, claim.places, strict=True) if r.resolved]
+    if claim.verdict in ("holds", "reversed: bespoke on the CPU is faster") and judged:
+        claim.verdict += f" on {_places(judged)}"  # where, when it is everywhere it was judged
+    claim.verdict += f" ({_hardware(folders)})"
+
+
+def _hardware(folders: list[Folder]) -> str:
+    """What claim 6 raced: ``"NVIDIA H200 against 16 CPU cores"``, from the folders' env."""
+    seen = []
+    for folder in folders:
+        runs = folder.results
+        if not ((runs["backend"] == "cuda") & (runs["status"] == "ok")).any():
+            continue
+        gpu = (folder.env.get("gpu") or {}).get("name", "a GPU")
+        cores = folder.env.get("usable_cores") or folder.env.get("cores")
+        seen.append(f"{gpu} against {cores} CPU cores" if cores else f"{gpu} against the CPU")
+    return "; ".join(dict.fromkeys(seen))
+
+
+def _same_model_on_gpu(
+    claim: Claim,
+    folder: str,
+    dataset: str,
+    contest: Contest,
+    on_gpu: pd.DataFrame,
+    data_runs: pd.DataFrame,
+    raced: tuple[str, str],
+) -> None:
+    """Context for claim 6, not part of its verdict: each PyTorch contender on CUDA against its
+    bespoke twin on the CPU (the same model trained two ways, ``models.twin``), so that a
+    faster fastest-against-fastest is not read as the GPU's doing when it is the method's.
+    ``raced``: the (CUDA, CPU) pair the verdict already compares, not repeated."""
+    column = TARGET_COLUMN[contest]
+    for label, model in on_gpu.groupby("label", sort=False)["model"].first().items():
+        twin = models.twin(str(model))
+        if twin is None or models.is_pytorch(twin) or (label, twin) == raced:
+            continue
+        mine = on_gpu[on_gpu["label"] == label].assign(label=f"{label} (cuda)")
+        ratio = time_ratio(pd.concat([mine, data_runs]), f"{label} (cuda)", twin, column)
+        if ratio is None:
+            continue
+        claim.add(
+            _ratio_figure(
+                f"{contest.value}: {label} on CUDA / {twin} on CPU", ratio, dataset, folder
+            ),
+            f"{dataset}, {contest.value}, the same model trained two ways (context): "
+            f"{ratio.text()}: {ratio.reading()}",
+        )
 
 
 #: The post's claims, in its words, and who judges each.

@@ -505,6 +505,8 @@ def cuda_table(rows: pd.DataFrame) -> str:
                 si(pivot.loc[model, ("ratings_per_s", "cuda")]),
             ]
         )
+    if not table:  # CUDA rows and CPU rows, but of different contenders
+        return ""
     headers = [
         "model",
         "CPU fit s",

@@ -4,6 +4,7 @@ resolved, overhead-bound, single runs, not measured, and stale folders left out.
 from __future__ import annotations
 
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -338,3 +339,34 @@ def test_without_a_target_the_hybrids_fit_times_say_accuracy_was_not_compared() 
     assert (
         "fit time at equal epochs (no NDCG@10 target set: accuracy not compared)" in (claim.said[0])
     )
+
+
+def test_gpus_races_the_fastest_on_cuda_and_shows_each_twin_as_context_only() -> None:
+    cpu = runs("synthetic-1m", {"numba-sgd": list(0.5 * NOISE)})
+    cuda = runs(
+        "synthetic-1m",
+        {"torch-als": list(0.15 * NOISE), "torch-biased-mf": [0.3, 0.9, 0.2, 0.6, 0.4]},
+    )
+    for row in cuda:
+        row["backend"] = "cuda"
+    lent = replace(folder(cpu + cuda), env={"gpu": {"name": "NVIDIA H200"}, "usable_cores": 16})
+    skipped = runs("ml-100k", {"torch-als": [0.1], "numba-sgd": [0.2]})
+    skipped[0].update(backend="cuda", status="skipped")  # no GPU where this folder ran
+    here = replace(folder(skipped, "results/cpu"), env={"usable_cores": 2})
+    claim = judged(lent, here)["gpus"]
+    # torch-als on CUDA takes 0.3x numba-sgd's time on every seed; where and on what, said
+    assert claim.verdict == "holds on synthetic-1m, rating (NVIDIA H200 against 16 CPU cores)"
+    assert [ratio.a for ratio in claim.ratios] == ["torch-als (cuda)"]  # the verdict's only
+    assert len(claim.figures) == 2
+    assert claim.said[1].startswith("synthetic-1m, rating, the same model trained two ways")
+    assert "torch-biased-mf (cuda) / numba-sgd" in claim.said[1]
+    assert claim.said[1].endswith("not resolved")  # its interval spans both outcomes
+
+
+def test_gpus_does_not_repeat_a_twin_that_is_already_the_race() -> None:
+    cpu = runs("synthetic-1m", {"numba-sgd": list(0.5 * NOISE)})
+    cuda = runs("synthetic-1m", {"torch-biased-mf": list(0.2 * NOISE)})
+    for row in cuda:
+        row["backend"] = "cuda"
+    claim = judged(folder(cpu + cuda))["gpus"]
+    assert len(claim.figures) == 1 and "trained two ways" not in claim.said[0]

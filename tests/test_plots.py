@@ -298,9 +298,13 @@ def test_epoch_times_with_nothing_to_draw_writes_nothing(tmp_path: Path) -> None
     assert not (tmp_path / "e.png").exists()
 
 
-def _runs_and_curves() -> tuple[pd.DataFrame, pd.DataFrame]:
+def _runs_and_curves(ranking: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rating models' runs and curves (their NDCG too, a finding), and implicit-als's when
+    ``ranking`` (no RMSE)."""
     runs, curves = [], []
     finals = {"torch-biased-mf": 0.91, "numba-sgd": 0.92, "numpy-als": 0.915, "torch-mf-seed": 2.8}
+    if ranking:
+        finals["implicit-als"] = math.nan
     for model, final in finals.items():
         for seed in (0, 1):
             run_id = f"{model}-{seed}"
@@ -342,6 +346,14 @@ def test_convergence_names_the_contender_it_leaves_off_scale(figures, tmp_path: 
     assert low < 0.93 and 1.021 < high < 1.5  # every other point in view, and not flattened
     assert not [t for t in ranking.texts if t.get_text().startswith("off scale")]
     assert plots.convergence.draw("elsewhere", runs, curves, tmp_path / "none.png") is False
+
+
+def test_convergence_draws_no_panel_for_a_contest_no_entrant_ran(figures, tmp_path) -> None:
+    runs, curves = _runs_and_curves(ranking=False)  # rating models rank only as a finding
+    assert plots.convergence.draw("toy", runs, curves, tmp_path / "c.png") is True
+    labels = [axes.get_ylabel() for axes in figures[0].axes]
+    assert any("RMSE" in label for label in labels)
+    assert not any("NDCG" in label for label in labels)
 
 
 def test_convergence_writes_a_png(tmp_path: Path) -> None:

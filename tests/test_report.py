@@ -151,6 +151,8 @@ def test_cost_and_cuda_tables(frame) -> None:
     assert "implicit-als" not in lines  # another contest
     cuda = report.cuda_table(summary)
     assert "6.0×" in cuda  # 3.0 s on CPU, 0.5 s on CUDA
+    apart = summary[(summary["backend"] == "cuda") | (summary["label"] != "torch-biased-mf")]
+    assert report.cuda_table(apart) == ""  # CUDA and CPU rows, never of the same contender
 
 
 def test_sections_say_what_the_numbers_say(frame, tmp_path: Path) -> None:

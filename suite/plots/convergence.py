@@ -34,8 +34,10 @@ def draw(dataset: str, results: pd.DataFrame, curves: pd.DataFrame, path: Path) 
     joined = curves.merge(runs[["run_id", "model", "label", "backend"]], on="run_id")
     if joined.empty:
         return False
-    panels = [  # a metric no run has a curve of (no rating model ran) gets no empty panel
-        metric for metric in metrics.primaries() if joined[f"test_{metric.column}"].notna().any()
+    panels = [  # a contest none of whose entrants has a curve of its metric: no empty panel
+        metric
+        for metric in metrics.primaries()
+        if _entered(joined, metric)[f"test_{metric.column}"].notna().any()
     ]
     if not panels:
         return False
@@ -50,6 +52,11 @@ def draw(dataset: str, results: pd.DataFrame, curves: pd.DataFrame, path: Path) 
     figure.suptitle(textwrap.fill(title, int(5.4 * len(panels) * 9)))  # ~9 characters an inch
     save(figure, path)
     return True
+
+
+def _entered(joined: pd.DataFrame, metric: metrics.Metric) -> pd.DataFrame:
+    """The curve rows of the contenders that enter ``metric``'s contest."""
+    return joined[joined["model"].map(lambda m: models.enters(m, metric.contest)).astype(bool)]
 
 
 def _convergence_panel(
