@@ -66,7 +66,7 @@ SUMMARY = {
             "verdict": "not judged",
             "figures": [],
             "datasets": [],
-            "folder": "results/gpu",
+            "folder": "results/not-published",
             "commit": "",
             "link": "https://example.org/evidence",
         },
