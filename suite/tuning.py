@@ -519,7 +519,7 @@ def write(folder: Path, results: list[Tuned], provenance: dict[str, Any]) -> Pat
     safe_io.write_text(settings, "\n".join(lines) + "\n")
     frame = trials_frame(results)
     safe_io.write_csv(frame, folder / "trials.csv")
-    title = f"{provenance.get('data set', '')}: tuning trials, validation score vs fit time"
+    title = f"{provenance.get('data set', '')}: tuning trials"  # the axes say what is plotted
     drawn = plots.tuning.draw(title, frame, folder / PLOT)
     safe_io.write_text(folder / "TUNING.md", _summary(results, provenance, drawn))
     return settings

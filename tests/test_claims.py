@@ -333,6 +333,34 @@ def test_a_hybrid_that_misses_the_target_gives_no_ratio_and_the_claim_says_so() 
     )
 
 
+def test_the_fastest_hybrid_of_each_side_is_raced_and_the_twins_are_context() -> None:
+    times = {
+        "torch-hybrid": list(0.5 * NOISE),
+        "lightfm-bpr-hybrid": list(2.0 * NOISE),
+        "lightfm-warp-hybrid": list(1.0 * NOISE),  # LightFM at its best: another loss
+    }
+    claim = judged(folder(hybrid_runs(times, 0.3)))["lightfm-quicker"]
+    assert [(r.a, r.b) for r in claim.ratios] == [("torch-hybrid", "lightfm-warp-hybrid")]
+    assert claim.verdict == "reversed: PyTorch is faster"
+    assert "the fastest hybrid of each side, time to NDCG@10 0.3: torch-hybrid / " in claim.said[0]
+    assert "the same hybrid model trained two ways (context): torch-hybrid / " in claim.said[1]
+    assert "lightfm-bpr-hybrid = 0.25×" in claim.said[1]
+
+
+def test_a_side_none_of_whose_hybrids_reaches_the_target_is_named_with_the_other_sides() -> None:
+    times = {
+        "torch-hybrid": [np.nan, 0.5, np.nan, 0.6, np.nan],
+        "lightfm-bpr-hybrid": [np.nan, 2.0, 2.1, np.nan, 1.9],
+        "lightfm-warp-hybrid": list(1.0 * NOISE),
+    }
+    claim = judged(folder(hybrid_runs(times, 0.12)))["lightfm-quicker"]
+    assert not claim.ratios
+    assert claim.said == [
+        "ml-100k +features: NDCG@10 0.12 not reached by torch-hybrid in 3 of 5 runs: no ratio "
+        "at equal accuracy; lightfm-warp-hybrid reached it in every run"
+    ]  # lightfm-bpr-hybrid's misses do not matter: its side has a hybrid that made it
+
+
 def test_without_a_target_the_hybrids_fit_times_say_accuracy_was_not_compared() -> None:
     times = {"torch-hybrid": list(0.5 * NOISE), "lightfm-bpr-hybrid": list(2.0 * NOISE)}
     claim = judged(folder(hybrid_runs(times, None)))["lightfm-quicker"]
