@@ -325,8 +325,13 @@ def _lightfm_quicker(claim: Claim, folders: list[Folder]) -> None:
 
 
 def _hybrid(library: str) -> Callable[[str], bool]:
-    """Whether a contender is a hybrid (``uses_features``) written with ``library``."""
-    return lambda model: models.uses_features(model) and models.library(model) == library
+    """Whether a contender is a hybrid (``Model.uses_features``) written with ``library``."""
+
+    def test(model: str) -> bool:
+        known = models.facts(model)
+        return known is not None and known.uses_features and known.library == library
+
+    return test
 
 
 def _hybrid_race(

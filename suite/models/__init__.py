@@ -2,8 +2,7 @@
 
 ``check_params`` checks hyperparameter values against the specs each class declares
 (``Model.specs()``); ``create`` and config validation both call it. The class-fact queries
-(``enters``, ``is_floor``, ``trains``, ``has_curve``, ``twin``, ``uses_features``,
-``library``, ``is_pytorch``)
+(``enters``, ``is_floor``, ``trains``, ``has_curve``, ``twin``, ``library``, ``is_pytorch``)
 read a contender's facts by name, leniently: results may name contenders retired since.
 
 Adding a contender is one file (a ``Model`` subclass, see ``suite.models.base``) plus one
@@ -124,13 +123,6 @@ def twin(model: str) -> str | None:
     """The contender that trains the very same model differently (``Model.same_model_as``)."""
     known = facts(model)
     return known.same_model_as if known is not None else None
-
-
-def uses_features(model: str) -> bool:
-    """Whether ``model`` scores users and items from their side features
-    (``Model.uses_features``)."""
-    known = facts(model)
-    return known is not None and known.uses_features
 
 
 def library(model: str) -> str | None:
