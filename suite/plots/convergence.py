@@ -49,7 +49,11 @@ def draw(dataset: str, results: pd.DataFrame, curves: pd.DataFrame, path: Path) 
         _convergence_panel(one, metric, groups, marks, runs)
     figure_legend(figure, axes, plan)
     title = f"{dataset}: convergence (median over runs, band = min–max)"
-    figure.suptitle(textwrap.fill(title, int(5.4 * len(panels) * 9)))  # ~9 characters an inch
+    wrapped = textwrap.fill(title, int(5.4 * len(panels) * 9))  # ~9 characters an inch
+    if len(panels) == 1:  # over its panel, clear of a legend on the right
+        axes[0].set_title(wrapped)
+    else:
+        figure.suptitle(wrapped)
     save(figure, path)
     return True
 
