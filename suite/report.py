@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -212,8 +211,9 @@ CLAIMS_PLOT = "claims.png"
 def _claim_points(
     judged: list[claims.Claim], folders: list[provenance.Folder]
 ) -> list[plots.claims.Point]:
-    """The "custom solutions are faster" ratios, each at its data set's training size; a
-    pair measured in several folders names its folder."""
+    """The "custom solutions are faster" ratios, each at its data set's training size; each
+    names its folder where they come from several (folders may be measured on other
+    machines)."""
     sizes = {
         (folder.name, dataset): float(runs["n_train"].median())
         for folder in folders
@@ -223,7 +223,7 @@ def _claim_points(
         figure for claim in judged if claim.id == "custom-faster" for figure in claim.figures
     ]
     labels = [f"{f.name.partition(': ')[2]}, {f.dataset}" for f in figures]
-    repeated = {label for label, count in Counter(labels).items() if count > 1}
+    several = len({figure.folder for figure in figures}) > 1
     points = [
         plots.claims.Point(
             sizes.get((figure.folder, figure.dataset), float("nan")),
@@ -231,7 +231,7 @@ def _claim_points(
             figure.low,
             figure.high,
             figure.name.partition(": ")[0],
-            f"{label} ({figure.folder})" if label in repeated else label,
+            f"{label} ({figure.folder})" if several else label,
         )
         for figure, label in zip(figures, labels, strict=True)
     ]
