@@ -364,7 +364,10 @@ def test_dry_run_lists_every_planned_run_and_a_total_and_writes_nothing(
     assert expected | {(name, "cpu") for name in CPU_ONLY} <= planned
     assert {cells[7].strip() for cells in rows} == {"16"}
     assert "estimated total: " in out and "an ESTIMATE" in out
-    assert "CUDA run(s) have no CUDA measurement" in out
+    # every CUDA run scaled from the lease's committed CUDA runs, none guessed from its CPU run
+    cuda = [cells for cells in rows if cells[6].strip() == "cuda"]
+    assert cuda and all("(results/gpu" in cells[-2] for cells in cuda)
+    assert "CUDA run(s) have no CUDA measurement" not in out
     assert list(tmp_path.iterdir()) == []
 
 
