@@ -20,7 +20,7 @@ from harness_helpers import assert_one_line_error, run_cli
 
 from suite import results as results_io
 from suite.models.base import Contest
-from suite.site import build, growth, markdown, provenance, publish, sources
+from suite.site import build, growth, layout, markdown, provenance, publish, sources
 from suite.site.html import Cell, Table, render_table
 
 REPO = Path(__file__).resolve().parents[1]
@@ -544,3 +544,20 @@ def test_tables_carry_sort_keys():
     assert 'data-sort="2.5" data-type="n" class="num"' in html
     assert 'data-sort="" data-type="n"' in html  # a missing number sorts last
     assert "x&lt;1" in html and 'data-table="t"' in html
+
+
+def test_the_tuning_searches_share_one_drop_down_named_after_the_page_on_their_own() -> None:
+    links = [
+        ("index.html", "index"),
+        ("results.html", "results"),
+        ("results-tuning-fold-0.html", "results/tuning/fold-0"),
+        ("results-tuning-fold-1.html", "results/tuning/fold-1"),
+    ]
+    front = layout._navigation(links, "index.html")
+    assert front.count("<details>") == 1 and "<summary>results/tuning (2)</summary>" in front
+    assert front.index('href="results.html"') < front.index("<details>")
+    assert '<a href="results-tuning-fold-1.html">fold-1</a>' in front  # inside the drop-down
+    own = layout._navigation(links, "results-tuning-fold-1.html")
+    assert '<summary class="current">results/tuning/fold-1</summary>' in own
+    assert 'aria-current="page">fold-1</a>' in own
+    assert "<details>" not in layout._navigation(links[:2], "index.html")

@@ -19,6 +19,30 @@ from suite.site.html import Table, element, escape, render_table
 BOKEH, SCRIPT, STYLE = "assets/bokeh.min.js", "assets/site.js", "assets/site.css"
 
 
+#: Navigation entries under this prefix share one drop-down (the tuning searches: many pages).
+GROUPED = "results/tuning/"
+
+
+def _navigation(links: Sequence[tuple[str, str]], current: str) -> str:
+    """The pages' links; those under ``GROUPED`` folded into one drop-down (named after the
+    page on its own pages), so that the header stays a line or two however many searches are
+    published."""
+
+    def link(href: str, shown: str) -> str:
+        here = "page" if href == current else None
+        return element("a", escape(shown), href=href, aria_current=here)
+
+    plain = [link(href, shown) for href, shown in links if not shown.startswith(GROUPED)]
+    grouped = [(href, shown) for href, shown in links if shown.startswith(GROUPED)]
+    if grouped:
+        inside = "".join(link(href, shown.removeprefix(GROUPED)) for href, shown in grouped)
+        here = next((shown for href, shown in grouped if href == current), None)
+        shown = escape(here or f"{GROUPED.rstrip('/')} ({len(grouped)})")
+        summary = element("summary", shown, class_="current" if here else None)
+        plain.append(element("details", summary + element("div", inside)))
+    return "".join(plain)
+
+
 def page(
     title: str,
     body: str,
@@ -31,10 +55,7 @@ def page(
 
     ``links`` are the navigation's (file, text) pairs; ``current`` is this page's file.
     """
-    nav = "".join(
-        element("a", escape(shown), href=href, aria_current="page" if href == current else None)
-        for href, shown in links
-    )
+    nav = _navigation(links, current)
     header = element(
         "header",
         element("a", "mfbench <span>results</span>", href="index.html", class_="brand")
