@@ -152,12 +152,26 @@ class Claim:
     models: dict[str, str] = field(default_factory=dict)  # label -> contender, where it matters
 
     def add_ratio(self, name: str, ratio: Ratio, dataset: str, folder: str, context: str) -> None:
-        """A speed ratio, ``a`` the side the claim speaks for (PyTorch, ALS, ...)."""
+        """A speed ratio the verdict rests on, ``a`` the side the claim speaks for (PyTorch,
+        ALS, ...); its place is ``context`` up to the first colon."""
         self.ratios.append(ratio)
         self.places.append(context.split(":")[0].strip())
+        self.add_context(name, ratio, dataset, folder, context)
+
+    def judged(self) -> list[tuple[Ratio, str]]:
+        """The ratios a verdict may rest on (an interval, not overhead-bound), with places."""
+        return [
+            (ratio, place)
+            for ratio, place in zip(self.ratios, self.places, strict=True)
+            if ratio.resolved and not ratio.overhead_bound
+        ]
+
+    def add_context(self, name: str, ratio: Ratio, dataset: str, folder: str, lead: str) -> None:
+        """A ratio's figure and sentence (``lead`` first); called alone, context shown beside
+        the verdict and not part of it (e.g. the same model trained two ways)."""
         self.add(
             _ratio_figure(name, ratio, dataset, folder),
-            f"{context}{ratio.text()}: {ratio.reading()}",
+            f"{lead}{ratio.text()}: {ratio.reading()}",
         )
 
     def add(self, figure: Figure, sentence: str) -> None:
@@ -167,6 +181,11 @@ class Claim:
             self.datasets.append(figure.dataset)
         if figure.folder not in self.folders:
             self.folders.append(figure.folder)
+
+
+def _no_ratio_figure(name: str, dataset: str, folder: str) -> Figure:
+    """The figure of a race that gave no ratio (a side missed the target)."""
+    return Figure(name, math.nan, None, None, "× time to target", dataset, folder)
 
 
 def _ratio_figure(name: str, ratio: Ratio, dataset: str, folder: str) -> Figure:
@@ -368,10 +387,9 @@ def _hybrid_race(
         made = [f"{best} reached it in every run" for best in sides if best is not None]
         missed = f"{dataset}: {reached} not reached by " + ", ".join(short)
         claim.add(
-            Figure("target missed, hybrids", math.nan, None, None, "× time to target",
-                   dataset, folder.name),
+            _no_ratio_figure("target missed, hybrids", dataset, folder.name),
             f"{missed}: no ratio at equal accuracy" + "".join(f"; {m}" for m in made),
-        )  # fmt: skip
+        )
         return [missed]  # the twins' race: one of them missed too
     mine, theirs = sides
     ratio = time_ratio(runs, mine, theirs, column)
@@ -387,15 +405,11 @@ def _hybrid_race(
         if ratio is None:
             said = f"{reached} not reached by " + ", ".join(short) if short else "no paired runs"
             claim.add(
-                Figure(f"twins {model} / {other}", math.nan, None, None, "× time to target",
-                       dataset, folder.name),
-                twin_said + said,
-            )  # fmt: skip
-        else:
-            claim.add(
-                _ratio_figure(f"time to target {model} / {other}", ratio, dataset, folder.name),
-                f"{twin_said}{ratio.text()}: {ratio.reading()}",
+                _no_ratio_figure(f"twins {model} / {other}", dataset, folder.name), twin_said + said
             )
+        else:
+            name = f"time to target {model} / {other}"
+            claim.add_context(name, ratio, dataset, folder.name, twin_said)
     return []
 
 
@@ -531,7 +545,7 @@ def _gpus(claim: Claim, folders: list[Folder]) -> None:
         claim.verdict = "not measured here: no current folder holds CUDA runs (no GPU was lent)"
         return
     claim.verdict = _speed_verdict(claim, "PyTorch on the GPU", "bespoke on the CPU")
-    judged = [p for r, p in zip(claim.ratios, claim.places, strict=True) if r.resolved]
+    judged = [place for _, place in claim.judged()]
     if claim.verdict in ("holds", "reversed: bespoke on the CPU is faster") and judged:
         claim.verdict += f" on {_places(judged)}"  # where, when it is everywhere it was judged
     claim.verdict += f" ({_hardware(folders)})"
@@ -572,13 +586,9 @@ def _same_model_on_gpu(
         ratio = time_ratio(pd.concat([mine, data_runs]), f"{label} (cuda)", twin, column)
         if ratio is None:
             continue
-        claim.add(
-            _ratio_figure(
-                f"{contest.value}: {label} on CUDA / {twin} on CPU", ratio, dataset, folder
-            ),
-            f"{dataset}, {contest.value}, the same model trained two ways (context): "
-            f"{ratio.text()}: {ratio.reading()}",
-        )
+        name = f"{contest.value}: {label} on CUDA / {twin} on CPU"
+        lead = f"{dataset}, {contest.value}, the same model trained two ways (context): "
+        claim.add_context(name, ratio, dataset, folder, lead)
 
 
 #: The post's claims, in its words, and who judges each.
@@ -644,11 +654,7 @@ def _speed_verdict(claim: Claim, mine: str, theirs: str, holds_when: str = "mine
     depends (where it flips) / not resolved; ``holds_when`` says whose speed it asserts."""
     if not claim.ratios:
         return "not measured"
-    judged = [
-        (ratio, place)
-        for ratio, place in zip(claim.ratios, claim.places, strict=True)
-        if ratio.resolved and not ratio.overhead_bound
-    ]
+    judged = claim.judged()
     mine_faster = [place for ratio, place in judged if ratio.high < 1 / PAR]
     theirs_faster = [place for ratio, place in judged if ratio.low > PAR]
     if mine_faster and theirs_faster:
