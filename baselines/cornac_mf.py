@@ -9,6 +9,7 @@ import numpy as np
 
 from suite.data.ratings import Ratings
 from suite.models.base import Contest, EpochCallback, Hyperparameter, Model, Requirement
+from suite.threads import resolve_threads
 
 if TYPE_CHECKING:
     from cornac.data import Dataset
@@ -144,7 +145,7 @@ class CornacMF(Model):
             learning_rate=self.lr,
             lambda_reg=self.l2,
             use_bias=self.biased,
-            num_threads=(self.n_threads or 0) if self.hogwild else 1,
+            num_threads=resolve_threads(self.n_threads) if self.hogwild else 1,
             trainable=False,
             init_params={"U": users, "V": items},
         )

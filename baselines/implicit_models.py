@@ -21,6 +21,7 @@ from suite.data.feedback import positive_threshold, positives
 from suite.data.ratings import Ratings
 from suite.errors import InputError
 from suite.models.base import Contest, EpochCallback, Hyperparameter, Model, Requirement
+from suite.threads import resolve_threads
 
 
 class _ImplicitModel(Model):
@@ -61,7 +62,7 @@ class _ImplicitModel(Model):
         return liked
 
     def _num_threads(self) -> int:
-        return self.n_threads or 0  # implicit's 0: every core
+        return resolve_threads(self.n_threads)
 
     def _prepare(self, train: Ratings) -> sp.csr_matrix:
         liked = positives(train)

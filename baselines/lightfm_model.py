@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import ClassVar
 
 import numpy as np
@@ -13,6 +12,7 @@ from suite.data.feedback import positive_threshold, positives
 from suite.data.ratings import Ratings
 from suite.errors import InputError
 from suite.models.base import Contest, EpochCallback, Hyperparameter, Model, Requirement
+from suite.threads import resolve_threads
 
 
 class _LightFM(Model):
@@ -100,7 +100,7 @@ class _LightFM(Model):
             user_alpha=self.l2,
             random_state=np.random.RandomState(self.seed),
         )
-        threads = self.n_threads or os.cpu_count() or 1
+        threads = resolve_threads(self.n_threads)
         for epoch in range(1, self.epochs + 1):
             try:  # fit_partial checks every parameter is finite after the epoch
                 self._fit_partial(positives, threads)

@@ -8,7 +8,7 @@ import numpy as np
 
 from suite.data.ratings import Ratings
 from suite.models.base import EpochCallback, Hyperparameter, Requirement
-from suite.models.factors import BiasedFactorsModel
+from suite.models.biased_factors import BiasedFactorsModel
 
 _KERNELS: dict[str, object] = {}
 

@@ -7,7 +7,7 @@ import scipy.sparse as sp
 
 from suite.data.ratings import Ratings
 from suite.models.base import EpochCallback, Requirement
-from suite.models.factors import BiasedFactorsModel
+from suite.models.biased_factors import BiasedFactorsModel
 
 
 def solve_rows(targets: sp.csr_matrix, features: np.ndarray, l2: float) -> np.ndarray:

@@ -35,6 +35,7 @@ from suite.data.ratings import Ratings
 from suite.errors import InputError
 from suite.measure import process_rss_mb
 from suite.models.base import Contest, EpochCallback, Hyperparameter, Model, Requirement
+from suite.threads import resolve_threads
 
 #: Spark's log level: its INFO and WARN lines (stage progress, native BLAS not found) would
 #: bury the harness's output.
@@ -253,10 +254,10 @@ class _SparkALS(Model):
             raise InputError(f"driver_memory={memory!r}: must be a size such as '4g' or '512m'")
 
     def _master(self) -> str:
-        return self.master or f"local[{self.n_threads or '*'}]"
+        return self.master or f"local[{resolve_threads(self.n_threads)}]"
 
     def _blocks(self) -> int:
-        return self.blocks or self.n_threads or os.cpu_count() or 1
+        return self.blocks or resolve_threads(self.n_threads)
 
     def _session(self) -> Any:
         return session(self._master(), self.driver_memory)

@@ -1,11 +1,5 @@
-"""``mfbench compare``: two run folders contender by contender, accuracy tested, time as ratios.
-
-The asv-compare of the suite. Contenders are matched by (data set, label, backend) over their
-ok runs. Each primary metric gets ``B − A`` over the runs both folders made on the same split
-(split, fold, seed), with the corrected resampled paired t-test of ``suite.stats``; time gets
-the ratio of median fit times, judged against a factor either way as asv does, and never
-judged when the two sides did different work (other epochs, other numbers of ratings).
-"""
+"""``mfbench compare``: two run folders contender by contender, rendered as Markdown: accuracy
+tested, time as paired ratios (the analysis is ``suite.analysis.versus``)."""
 
 from __future__ import annotations
 
@@ -14,40 +8,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from tabulate import tabulate
 
-from suite import metrics, results, safe_io, stats
+from suite import metrics, results, safe_io
+from suite.analysis.paired import ALPHA, TEST_NAME, Difference
+from suite.analysis.versus import (
+    DEFAULT_TIME_FACTOR,
+    SAME,
+    WORK_TOLERANCE,
+    changed,
+    compare_runs,
+    different_data,
+    not_ok,
+    only_in,
+)
 from suite.errors import InputError
-from suite.verdicts import si, test_fraction
-
-#: A ratio of median fit times within this factor either way reads "same" (asv's default).
-DEFAULT_TIME_FACTOR = 1.1
-
-#: Medians of ``ratings_processed`` or ``epochs`` further apart than this (relative) mean the
-#: two sides did different work, whose times are not comparable.
-WORK_TOLERANCE = 0.01
-
-#: What matches a contender across the two folders.
-KEYS = ["dataset", "label", "backend"]
-
-#: What pairs two runs of one contender: the same split of the same data with the same seed.
-PAIRING = ["split", "fold", "seed"]
-
-#: The verdict of a comparison that found no change.
-SAME = "same"
-
-#: The columns of the time comparison (after the keys, run counts and metric columns).
-TIME_COLUMNS = [
-    "fit_s_a",
-    "fit_s_b",
-    "fit_ratio",
-    "ratings_per_s_a",
-    "ratings_per_s_b",
-    "throughput_ratio",
-    "time_verdict",
-]
+from suite.wording import CONVENTION, bounds, difference, si, times
 
 
 @dataclass(frozen=True)
@@ -82,7 +59,7 @@ def load_side(name: str, folder: Path) -> Side:
         results.refuse_mixed_data(frame, str(folder))
     except InputError as exc:
         raise InputError(f"{name} {exc}") from exc
-    if not (frame["status"] == "ok").any():
+    if not (frame["status"] == results.OK).any():
         counts = frame["status"].value_counts()
         found = ", ".join(f"{count} {status}" for status, count in counts.items()) or "no runs"
         raise InputError(f"{name} {folder}: no ok runs to compare ({found})")
@@ -91,230 +68,6 @@ def load_side(name: str, folder: Path) -> Side:
     if env is not None and not isinstance(env, dict):
         raise InputError(f"{name} {env_file}: not env.json (not a JSON object)")
     return Side(name, folder, frame, env)
-
-
-# -- the comparison -----------------------------------------------------------------------------
-
-
-def compare_runs(
-    a_results: pd.DataFrame,
-    b_results: pd.DataFrame,
-    time_factor: float = DEFAULT_TIME_FACTOR,
-) -> pd.DataFrame:
-    """One row per contender with ok runs in both frames on the same data (``different_data``
-    leaves the others out): accuracy and time, B against A.
-
-    Parameters
-    ----------
-    a_results, b_results : DataFrame
-        Runs (one row each, the columns of ``suite.results``); only ``status == "ok"`` runs
-        count.
-    time_factor : float
-        A ratio of median fit times beyond this either way is "slower" or "faster".
-
-    Returns
-    -------
-    DataFrame
-        ``dataset``, ``label``, ``backend``, ``runs_a``, ``runs_b``; for each primary metric
-        ``<column>_a`` and ``_b`` (means over the splits both ran, or over all runs where
-        none pair), ``_diff``, ``_low``, ``_high`` (B − A and its
-        ``1 − ALPHA`` interval; NaN where untested), ``_p``, ``_pairs`` and ``_verdict``
-        ("better", "worse", "same", "untested (n pairs)", or "" where the contender has no
-        such metric); then ``TIME_COLUMNS``, whose ``time_verdict`` is "slower", "faster",
-        "same", "different settings", "different work", "different threads" or "untimed";
-        "slower" and "faster" need the ratio beyond ``time_factor`` and, where two or more
-        runs pair up, a significant paired difference in log fit time (from a single pair
-        they say "one run: noise unknown"). Rows follow A's order.
-    """
-    if not (math.isfinite(time_factor) and time_factor > 1):
-        raise InputError(f"--time-factor {time_factor:g}: must be a finite number above 1")
-    ok_a, ok_b = _ok(a_results), _ok(b_results)
-    groups_b = dict(list(ok_b.groupby(KEYS, sort=False)))
-    other_data = different_data(a_results, b_results)
-    rows = []
-    for key, runs_a in ok_a.groupby(KEYS, sort=False):
-        if key in groups_b and key[0] not in other_data:
-            runs_b = groups_b[key]
-            row: dict[str, Any] = dict(zip(KEYS, key, strict=True))
-            row.update(runs_a=len(runs_a), runs_b=len(runs_b))
-            fraction = test_fraction(pd.concat([runs_a, runs_b]))
-            for metric in metrics.primaries():
-                row.update(_accuracy(metric, runs_a, runs_b, fraction))
-            row.update(_time(runs_a, runs_b, time_factor))
-            rows.append(row)
-    return pd.DataFrame(rows, columns=_columns())
-
-
-def different_data(a_results: pd.DataFrame, b_results: pd.DataFrame) -> dict[str, tuple[str, str]]:
-    """Data set names whose runs in A and B were measured on different data (content digests
-    that differ), with the two digests: their runs are never paired. Records without a digest
-    (older ones) are taken at their word."""
-    digests = []
-    for frame in (a_results, b_results):
-        column = results.data_digests(frame)
-        known = frame.assign(data_digest=column)[column != ""]
-        digests.append(known.groupby("dataset")["data_digest"].first().to_dict())
-    return {
-        dataset: (digest, digests[1][dataset])
-        for dataset, digest in digests[0].items()
-        if dataset in digests[1] and digests[1][dataset] != digest
-    }
-
-
-def _columns() -> list[str]:
-    accuracy = [
-        f"{metric.column}_{part}"
-        for metric in metrics.primaries()
-        for part in ("a", "b", "diff", "low", "high", "p", "pairs", "verdict")
-    ]
-    return [*KEYS, "runs_a", "runs_b", *accuracy, *TIME_COLUMNS]
-
-
-def _ok(frame: pd.DataFrame) -> pd.DataFrame:
-    """The ok runs, each with its label (the model name where it has none)."""
-    frame = frame.assign(label=results.labels(frame))
-    return frame[frame["status"] == "ok"]
-
-
-def _per_split(runs: pd.DataFrame, column: str) -> pd.Series:
-    """``column`` of each run indexed by what pairs it; repeated runs of a split averaged."""
-    return runs.dropna(subset=[column]).groupby(PAIRING)[column].mean()
-
-
-def _accuracy(
-    metric: metrics.Metric, runs_a: pd.DataFrame, runs_b: pd.DataFrame, fraction: float
-) -> dict[str, Any]:
-    column = metric.column
-    before, after = _per_split(runs_a, column), _per_split(runs_b, column)
-    paired = before.index.intersection(after.index)
-    if len(paired):  # means over the same splits, as the difference is
-        before, after = before[paired], after[paired]
-    row: dict[str, Any] = {
-        f"{column}_a": before.mean(),
-        f"{column}_b": after.mean(),
-        f"{column}_diff": math.nan,
-        f"{column}_low": math.nan,
-        f"{column}_high": math.nan,
-        f"{column}_p": math.nan,
-        f"{column}_pairs": len(paired),
-        f"{column}_verdict": "",
-    }
-    if before.empty and after.empty:  # not a metric of this contender (RMSE of a ranker)
-        return row
-    difference = None
-    if math.isfinite(fraction):
-        difference = stats.paired_difference(after, before, fraction)
-    if difference is None:
-        pairs = row[f"{column}_pairs"]
-        why = f"{pairs} pair{'' if pairs == 1 else 's'}" if math.isfinite(fraction) else "no sizes"
-        row[f"{column}_verdict"] = f"untested ({why})"
-        return row
-    row.update(
-        {
-            f"{column}_diff": difference.mean,
-            f"{column}_low": difference.low,
-            f"{column}_high": difference.high,
-            f"{column}_p": difference.p,
-            f"{column}_verdict": _accuracy_verdict(difference, metric),
-        }
-    )
-    return row
-
-
-def _accuracy_verdict(difference: stats.Difference, metric: metrics.Metric) -> str:
-    if not difference.significant:
-        return SAME
-    return "better" if (difference.mean > 0) == metric.higher_is_better else "worse"
-
-
-def _time(runs_a: pd.DataFrame, runs_b: pd.DataFrame, time_factor: float) -> dict[str, Any]:
-    fit_a, fit_b = _median(runs_a, "fit_s"), _median(runs_b, "fit_s")
-    speed_a, speed_b = _median(runs_a, "ratings_per_s"), _median(runs_b, "ratings_per_s")
-    fit_ratio = fit_b / fit_a if fit_a > 0 else math.nan
-    if not math.isfinite(fit_ratio):
-        verdict = "untimed"
-    elif _settings(runs_a) != _settings(runs_b):
-        verdict = "different settings"  # e.g. another k: a speed-up of other work is none
-    elif _different(runs_a, runs_b, ("ratings_processed", "epochs")):
-        verdict = "different work"
-    elif _different(runs_a, runs_b, ("n_threads",)):
-        verdict = "different threads"
-    elif abs(math.log(fit_ratio)) <= math.log(time_factor):
-        verdict = SAME
-    else:
-        noise = _time_difference(runs_a, runs_b)
-        verdict = "slower" if fit_ratio > 1 else "faster"
-        if noise is None:
-            verdict += " (one run: noise unknown)"
-        elif not noise.significant:
-            verdict = SAME
-    return {
-        "fit_s_a": fit_a,
-        "fit_s_b": fit_b,
-        "fit_ratio": fit_ratio,
-        "ratings_per_s_a": speed_a,
-        "ratings_per_s_b": speed_b,
-        "throughput_ratio": speed_b / speed_a if speed_a > 0 else math.nan,
-        "time_verdict": verdict,
-    }
-
-
-def _settings(runs: pd.DataFrame) -> set[str]:
-    """The hyperparameters the runs used, as recorded (``params``)."""
-    return set(runs["params"].map(str)) if "params" in runs else set()
-
-
-def _time_difference(runs_a: pd.DataFrame, runs_b: pd.DataFrame) -> stats.Difference | None:
-    """The paired test of log fit time, B − A; None with fewer than two pairs."""
-    log_a = np.log(_per_split(runs_a[runs_a["fit_s"] > 0], "fit_s"))
-    log_b = np.log(_per_split(runs_b[runs_b["fit_s"] > 0], "fit_s"))
-    return stats.paired_difference(log_b, log_a, 0.0)
-
-
-def _median(runs: pd.DataFrame, column: str) -> float:
-    return float(runs[column].median()) if column in runs else math.nan
-
-
-def _different(runs_a: pd.DataFrame, runs_b: pd.DataFrame, columns: tuple[str, ...]) -> bool:
-    """Whether the medians of any of ``columns`` differ by more than ``WORK_TOLERANCE``.
-
-    A column recorded on neither side says nothing; recorded on one side only, it cannot
-    show that the work was the same.
-    """
-    for column in columns:
-        a, b = _median(runs_a, column), _median(runs_b, column)
-        if math.isnan(a) and math.isnan(b):
-            continue
-        if math.isnan(a) or math.isnan(b) or not math.isclose(a, b, rel_tol=WORK_TOLERANCE):
-            return True
-    return False
-
-
-def changed(table: pd.DataFrame) -> pd.Series:
-    """Which rows of ``compare_runs`` have a verdict other than "same" (or untested)."""
-    verdicts = table[[c for c in table.columns if c.endswith("verdict")]]
-    untested = verdicts.apply(lambda column: column.str.startswith("untested"))
-    return ((verdicts != SAME) & (verdicts != "") & ~untested).any(axis=1)
-
-
-def only_in(one: pd.DataFrame, other: pd.DataFrame) -> list[tuple[str, str, str]]:
-    """The (dataset, label, backend) with ok runs in ``one`` and none in ``other``."""
-    theirs = set(_ok(other)[KEYS].itertuples(index=False, name=None))
-    mine = _ok(one)[KEYS].drop_duplicates().itertuples(index=False, name=None)
-    return [key for key in mine if key not in theirs]
-
-
-def not_ok(a_results: pd.DataFrame, b_results: pd.DataFrame) -> pd.DataFrame:
-    """The runs not ok on either side: side, dataset, label, backend, status, runs, reason."""
-    sides = [
-        frame.assign(side=side, label=results.labels(frame))
-        for side, frame in (("A", a_results), ("B", b_results))
-    ]
-    runs = pd.concat(sides, ignore_index=True)
-    runs = runs[runs["status"] != "ok"].assign(reason=lambda f: f["reason"].fillna(""))
-    columns = ["side", *KEYS, "status", "reason"]
-    counted = runs.groupby(columns, sort=False).size().rename("runs").reset_index()
-    return counted[["side", *KEYS, "status", "runs", "reason"]]
 
 
 # -- the markdown -------------------------------------------------------------------------------
@@ -353,7 +106,7 @@ def render(
     if shown.empty:
         parts.append(
             f"No change: all {len(table)} contenders in common read {SAME!r} "
-            f"(α = {stats.ALPHA:g}, time factor {time_factor:g})."
+            f"(α = {ALPHA:g}, time factor {time_factor:g})."
         )
     else:
         if only_changed:
@@ -433,15 +186,16 @@ def _version_changes(env_a: dict[str, Any] | None, env_b: dict[str, Any] | None)
 
 
 def _method(time_factor: float) -> str:
-    confidence = f"{1 - stats.ALPHA:.0%}"
+    confidence = f"{1 - ALPHA:.0%}"
     return (
         f"Accuracy: mean in A → B and the difference B − A with its {confidence} confidence "
         f"interval, over the runs both made on the same split (split, fold, seed), and "
-        f"better/worse where the {stats.TEST_NAME} finds it significant at "
-        f"α = {stats.ALPHA:g}. Time: median fit_s and ratings/s; slower/faster where B/A is "
-        f'beyond ×{time_factor:g} either way; "different work" where the median epochs or '
-        f"ratings processed differ by more than {WORK_TOLERANCE:.0%} (their times are not "
-        "comparable)."
+        f"better/worse where the {TEST_NAME} finds it significant at "
+        f"α = {ALPHA:g}. Time: median fit_s and ratings/s, and B's fit time over A's as a "
+        f"paired ratio over the same splits; slower/faster where it lies beyond ×{time_factor:g} "
+        'either way and its interval wholly on that side of 1; "different work" where the '
+        f"median epochs or ratings processed differ by more than {WORK_TOLERANCE:.0%} (their "
+        f"times are not comparable). {CONVENTION}"
     )
 
 
@@ -455,18 +209,22 @@ def _table(table: pd.DataFrame) -> str:
         cells.extend(
             [
                 f"{_shown(row['fit_s_a'])} → {_shown(row['fit_s_b'])}",
-                _ratio(row["fit_ratio"]),
+                _fit_ratio(row),
                 f"{si(row['ratings_per_s_a'])} → {si(row['ratings_per_s_b'])}",
-                _ratio(row["throughput_ratio"]),
                 row["time_verdict"],
             ]
         )
         rows.append([str(cell) for cell in cells])
-    confidence = f"{1 - stats.ALPHA:.0%}"
+    confidence = f"{1 - ALPHA:.0%}"
     for metric in metrics.primaries():
         title = metric.title
         headers += [f"{title} A → B", f"{title} B − A [{confidence} CI]", f"{title} verdict"]
-    headers += ["fit_s A → B", "fit B/A", "ratings/s A → B", "ratings/s B/A", "time verdict"]
+    headers += [
+        "fit_s A → B",
+        "B takes N× A's fit time",
+        "ratings/s A → B",
+        "time verdict",
+    ]
     return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
 
 
@@ -476,16 +234,18 @@ def _metric_cells(row: pd.Series, column: str) -> list[str]:
     a, b = row[f"{column}_a"], row[f"{column}_b"]
     means = f"{_shown(a, '.4f')} → {_shown(b, '.4f')}"
     if math.isnan(row[f"{column}_diff"]):
-        difference = f"{b - a:+.4f}" if math.isfinite(b - a) else ""
+        shown = f"{b - a:+.4f}" if math.isfinite(b - a) else ""
     else:
-        difference = stats.Difference(
-            row[f"{column}_diff"],
-            row[f"{column}_low"],
-            row[f"{column}_high"],
-            row[f"{column}_p"],
-            row[f"{column}_pairs"],
-        ).interval()
-    return [means, difference, row[f"{column}_verdict"]]
+        shown = difference(
+            Difference(
+                row[f"{column}_diff"],
+                row[f"{column}_low"],
+                row[f"{column}_high"],
+                row[f"{column}_p"],
+                row[f"{column}_pairs"],
+            )
+        )
+    return [means, shown, row[f"{column}_verdict"]]
 
 
 def _membership(a: Side, b: Side) -> str:
@@ -515,5 +275,10 @@ def _shown(value: float, spec: str = ".3g") -> str:
     return "n/a" if pd.isna(value) else format(value, spec)
 
 
-def _ratio(value: float) -> str:
-    return "n/a" if pd.isna(value) else f"{value:.2f}"
+def _fit_ratio(row: pd.Series) -> str:
+    """``"1.17× [0.83, 1.65], 5 pairs"``: B's fit time over A's, what it is the mean of."""
+    if pd.isna(row["fit_ratio"]):
+        return "n/a"
+    pairs = int(row["fit_pairs"])
+    shown = f"{times(row['fit_ratio'])}{bounds(row['fit_low'], row['fit_high'])}"
+    return f"{shown}, {'one run' if pairs == 1 else f'{pairs} pairs'}"

@@ -29,22 +29,16 @@ and models (each with backends and hyperparameters)::
     backends = ["cpu", "cuda"]     # unavailable ones become skipped runs
     params = { lr = 0.005 }
 
-Settings resolve in this order, later winning: the model's defaults, the data set's tuned
-settings (``suite/configs/tuned/<data set>.toml``, written by ``mfbench tune --save``),
-``spark_master`` (as the ``master`` of the contenders that take one), ``[[models]] params``,
-``[datasets.params.<model>]``, the model's ``sweep``, then
-``--epochs`` and ``--param`` on the command line — which may not set a swept key (every
-variant would run the same value under a label that says otherwise).
+A run's settings are layered from the model's defaults, the data set's tuned settings, the
+config and the command line: ``suite.settings`` says in which order, and keeps the tuned ones.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
 import itertools
 import json
-import os
 import tomllib
 import types
 import typing
@@ -54,7 +48,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from suite import data, models
+from suite import data, models, settings
 from suite.data import splits
 from suite.data.files import FORMATS
 from suite.early_stopping import VALIDATION_FRACTION
@@ -147,34 +141,19 @@ class Grid:
         its ``fold`` and ``seed``, whose own tuned settings come first where they exist).
 
         Without a sweep that is one setting labelled with the model's label or name; a sweep
-        gives one per combination of its values, labelled ``name[key=value, ...]``.
+        gives one per combination of its values, labelled ``name[key=value, ...]``. Each
+        setting's values are resolved by ``suite.settings.resolve``.
         """
-        instance = None if fold is None else split_instance(dataset, fold, seed)
-        tuned = tuned_settings(dataset.name, instance).get(model.name, {})
         name = model.label or model.name
         combinations = itertools.product(*model.sweep.values())
-        settings = [dict(zip(model.sweep, values, strict=True)) for values in combinations]
+        swept = [dict(zip(model.sweep, values, strict=True)) for values in combinations]
         return [
             (
                 f"{name}[{', '.join(f'{k}={v}' for k, v in setting.items())}]" if setting else name,
-                {
-                    **models.hyperparameters(model.name),
-                    **tuned,
-                    **self._cluster(model.name),
-                    **model.params,
-                    **dataset.params.get(model.name, {}),
-                    **setting,
-                    **self.cli_params.get(model.name, {}),
-                },
+                settings.resolve(settings.layers(self, dataset, model, setting, fold, seed)),
             )
-            for setting in settings
+            for setting in swept
         ]
-
-    def _cluster(self, model: str) -> dict[str, Any]:
-        """``spark_master`` as the ``master`` of a contender that takes one."""
-        if self.spark_master is None or "master" not in models.hyperparameters(model):
-            return {}
-        return {"master": self.spark_master}
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=1)
@@ -185,90 +164,6 @@ class Grid:
         raw["datasets"] = [DatasetSpec(**renamed(d, "grid.json")) for d in raw["datasets"]]
         raw["models"] = [ModelSpec(**m) for m in raw["models"]]
         return cls(**raw)
-
-
-#: A run folder's saved grid (``mfbench run`` writes it; resuming and reports read it).
-GRID_FILE = "grid.json"
-
-
-def tuned_folder() -> Path:
-    """Where each data set's tuned winners are kept (``<data set key>.toml``, see
-    ``tuned_key``): the folder ``$MFBENCH_TUNED`` names, else ``suite/configs/tuned/``."""
-    return Path(os.environ.get("MFBENCH_TUNED") or Path(__file__).parent / "configs" / "tuned")
-
-
-def tuned_key(dataset: str) -> str:
-    """The name a data set's tuned settings are kept under: a named data set's own name; a
-    ratings file's content (``file-<SHA-256 of its bytes, 16 digits>``), so that every copy
-    of one file shares its settings and two different files named ``u.data`` do not."""
-    if dataset in data.names():
-        return dataset
-    path = Path(dataset)
-    if not path.is_file():
-        return path.name
-    state = path.stat()
-    return f"file-{_file_digest(str(path.resolve()), state.st_mtime_ns, state.st_size)[:16]}"
-
-
-@functools.lru_cache(maxsize=64)
-def _file_digest(path: str, _mtime_ns: int, _size: int) -> str:
-    hashed = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            hashed.update(block)
-    return hashed.hexdigest()
-
-
-def tuned_settings(dataset: str, instance: str | None = None) -> dict[str, dict[str, Any]]:
-    """The tuned hyperparameters of each contender on ``dataset``, or none; they come after a
-    contender's defaults and before everything a config or the command line sets.
-
-    With ``instance`` (``split_instance``: one fold of one split), the settings tuned on that
-    split's own training half (``tuned_folder()/<key>/<instance>.toml``) where they exist,
-    else the data set's (``tuned_folder()/<key>.toml``), under ``tuned_key``. Each value is
-    checked against the contender's declared range.
-    """
-    key = tuned_key(dataset)
-    sources = [tuned_folder() / key / f"{instance}.toml"] if instance else []
-    for source in [*sources, tuned_folder() / f"{key}.toml"]:
-        if source.is_file():
-            stat = source.stat()  # read and checked once per version of the file
-            return _read_tuned(str(source), stat.st_mtime_ns, stat.st_size)
-    return {}
-
-
-def split_instance(dataset: DatasetSpec, fold: int, seed: int) -> str:
-    """The name of one (split, fold, seed) of ``dataset``: what per-split tuned settings are
-    kept under, e.g. ``kfold5-fold2-seed0``, ``holdout0.2-seed1`` or, with side features,
-    ``cold-items0.2-seed1+features`` (settings found with features are not those without)."""
-    if dataset.split == "kfold":
-        instance = f"kfold{dataset.folds}-fold{fold}-seed{seed}"
-    elif dataset.split == "temporal":
-        instance = f"temporal{dataset.leave_last}"
-    else:
-        instance = f"{dataset.split}{dataset.test_fraction:g}-seed{seed}"
-    return f"{instance}{FEATURES_MARK}" if dataset.features else instance
-
-
-#: How a split instance with side features is told apart (``split_instance``).
-FEATURES_MARK = "+features"
-
-
-@functools.lru_cache(maxsize=16)
-def _read_tuned(label: str, _mtime_ns: int, _size: int) -> dict[str, dict[str, Any]]:
-    source = Path(label)
-    try:
-        raw = tomllib.loads(source.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{label}: {exc}") from exc
-    for name, params in raw.items():
-        if not isinstance(params, dict):
-            raise InputError(f"{label}: {name} must be a table of hyperparameters")
-        try:
-            models.create(name, **params)  # unknown names and out-of-range values fail
-        except InputError as exc:
-            raise InputError(f"{label}: {exc}") from exc
-    return raw
 
 
 def config_names() -> list[str]:

@@ -22,9 +22,6 @@ from suite import metrics
 from suite.data.ratings import Ratings
 from suite.models.base import Contest, Model, StopTraining
 
-#: Epochs without improvement before training stops (the default of ``--early-stopping``).
-DEFAULT_PATIENCE = 3
-
 #: An epoch improves on the best validation score only by more than this share of it.
 MIN_IMPROVEMENT = 1e-4
 

@@ -52,7 +52,7 @@ from threadpoolctl import threadpool_info
 
 from suite import safe_io
 from suite.errors import InputError
-from suite.threads import default_threads
+from suite.threads import resolve_threads
 
 log = logging.getLogger("mfbench")
 
@@ -72,7 +72,7 @@ def environment() -> dict[str, Any]:
         "captured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "cpu": _cpu_model(),
         "cores": os.cpu_count(),
-        "usable_cores": default_threads(),
+        "usable_cores": resolve_threads(None),
         "ram_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
         "os": platform.platform(),
         "python": platform.python_version(),

@@ -12,16 +12,15 @@ features where the run has them and without where not: nearest in training size 
 * **set-up and evaluation**: ``prepare_s`` linear in training ratings, ``warmup_s`` as it
   was; the final ``predict_s`` linear in test ratings and ``rank_eval_s`` linear in users
   ranked × items; the convergence curve after each epoch costs one prediction of the test
-  ratings plus the ranking of ``curve_users`` users (``suite.execute.Curve``);
-* **threads**: no committed run used more than 2 threads, so a CPU run's compute is divided by
-  ``(threads / measured threads) ** THREAD_EXPONENT``: a guess between no gain (0) and a linear
-  gain (1). 0.5 is about what the committed ML-100K runs show from 1 thread (``results/ci``) to
-  2 (``results/``): from no gain (numba-sgd, torch-biased-mf) to 1.7× (torch-bpmf), 0.4 on
-  average in the exponent. Nothing says how it holds to 16 threads;
-* **CUDA**: where no CUDA run is committed (none yet: ``results/gpu/`` does not exist), a CUDA
-  run is *guessed* from the CPU measurement as if it ran at the planned thread count, divided
-  by ``CUDA_SPEEDUP`` (1: no speed-up assumed), plus ``CUDA_START_S`` for the CUDA context of
-  its fresh worker process. Once a folder with CUDA runs is committed, they are used instead;
+  ratings plus the ranking of ``curve_users`` users (``suite.timed_run.Curve``);
+* **threads**: a CPU run's compute is divided by ``(threads / measured threads) **
+  THREAD_EXPONENT``: a guess between no gain (0) and a linear gain (1), near what the committed
+  runs on 1 and on 2 threads show (``results/speed-1thread`` against ``results/speed``: the
+  README's claim 2). Nothing says how it holds to 16 threads;
+* **CUDA**: where no CUDA run of a contender is committed, a CUDA run is *guessed* from the
+  CPU measurement as if it ran at the planned thread count, divided by ``CUDA_SPEEDUP`` (1: no
+  speed-up assumed), plus ``CUDA_START_S`` for the CUDA context of its fresh worker process.
+  Where a folder with its CUDA runs is committed, they are used instead;
 * **fixed costs**: ``WORKER_START_S`` per run (a fresh worker process imports the libraries),
   each data set's load (timed now, while planning: it is loaded for its content digest) and
   each split (``split_s`` per million ratings, the median of the committed runs).
@@ -48,7 +47,7 @@ from suite import models, results
 if TYPE_CHECKING:
     from suite.config import DatasetSpec, Grid
     from suite.data.ratings import Ratings
-    from suite.execute import Task
+    from suite.timed_run import Task
 
 #: The committed results folders: ``results/`` beside the ``suite`` package (a checkout).
 RESULTS_ROOT = Path(__file__).resolve().parents[1] / "results"
@@ -148,7 +147,7 @@ def measurements(folders: Iterable[Path] | None = None) -> pd.DataFrame:
         if not source.is_file():
             continue
         frame = results.read_csv(source).reindex(columns=list(COLUMNS))
-        frame = frame[(frame["status"] == "ok") & (frame["n_train"] > 0)].copy()
+        frame = frame[(frame["status"] == results.OK) & (frame["n_train"] > 0)].copy()
         frame["source"] = _shown(Path(folder))
         frames.append(frame)
     if not frames:
@@ -287,7 +286,7 @@ def estimate_grid(grid: Grid, measured: pd.DataFrame | None = None) -> PlanEstim
     """Plan ``grid`` (``suite.runner.plan``: each data set is loaded for its digest, nothing
     is written) and estimate every run of it."""
     from suite import runner
-    from suite.threads import default_threads
+    from suite.threads import resolve_threads
 
     measured = measurements() if measured is None else measured
     datasets = runner.Datasets()
@@ -303,7 +302,7 @@ def estimate_grid(grid: Grid, measured: pd.DataFrame | None = None) -> PlanEstim
         ranked = min(grid.eval_users or size.n_users, size.n_users)
         here = grid.n_threads is None  # no --threads: the plan is for this machine
         runs += [estimate_run(task, size, measured, ranked, here) for task in split_plan.tasks]
-    return PlanEstimate(runs, load_s, split_s, grid.n_threads or default_threads())
+    return PlanEstimate(runs, load_s, split_s, resolve_threads(grid.n_threads))
 
 
 def _split_rate(measured: pd.DataFrame) -> float:

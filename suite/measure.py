@@ -21,8 +21,8 @@ DISTURBED_SWING = 3.0
 def epoch_swing(epoch_s: list[float]) -> float:
     """The slowest epoch over the median epoch, the first epoch left out (NaN with fewer than
     three after it): the first carries a library's one-time set-up (its thread pool, copies of
-    the data), which is the run's own cost, not a disturbance — implicit's first ALS sweep on
-    ML-100K takes about 9× its others, on an idle machine."""
+    the data), which is the run's own cost, not a disturbance (implicit's first ALS sweep is
+    several times its others on an idle machine)."""
     later = epoch_s[1:]
     return max(later) / float(np.median(later)) if len(later) >= 3 else math.nan
 

@@ -7,8 +7,8 @@ import os
 import sys
 from typing import Any
 
-from suite import metrics
-from suite.execute import Task
+from suite import metrics, results
+from suite.timed_run import Task
 
 
 class Progress:
@@ -59,7 +59,7 @@ class Progress:
 
 def outcome_text(record: dict[str, Any]) -> str:
     """``"ok, fit 1.23s, rmse 0.9050"`` or ``"failed (why)"``: one run in a few words."""
-    if record["status"] != "ok":
+    if record["status"] != results.OK:
         return f"{record['status']} ({record['reason']})"
     parts = [f"fit {record['fit_s']:.2f}s"]
     for metric in metrics.primaries():

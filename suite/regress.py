@@ -1,39 +1,21 @@
 """The regression gate: a fresh run of a config against the committed reference → pass/fail.
 
-Like is compared with like:
-
-- accuracy per (data set, model, seed): the primary metric of each contest
-  (``suite.metrics``: RMSE for models that predict ratings, NDCG@10 for all). Runs are
-  deterministic per seed, so a row fails when it is worse than the reference by more than
-  ``max(accuracy_floor, spread_factor × std over the reference's seeds)``;
-- speed per (data set, model): the median over seeds of ``fit_norm`` — each fit time divided
-  by a calibration workload timed around it in the same process (``suite.execute``) — fails
-  when it grows by more than ``speed_factor``, or by the contender's own
-  ``Model.speed_tolerance`` where its timing is noisier. A slower or busier machine slows
-  the calibration too, so it does not fail the gate. The ratio now / reference is rounded
-  to two decimals, as CHECK.md shows it, before it is compared with the limit: what is shown
-  is what was judged (timing noise is far above 0.5%). A median is compared only with one
-  over the same runs (split, fold, seed), every one of them ok and timed now. Otherwise, and
-  for fits shorter than ``min_fit_s`` in the reference (too short to time reliably), the
-  row says "unchecked" and why. A speed row beyond its limit is measured again (its
-  contender's runs repeated): it fails only when the second measurement exceeds the limit
-  too, since a burst of load from another process can slow one contender's few fits.
+``run_check`` runs the config, reads the reference (refused in one line before any work when
+it is unreadable, of another config or schema, or no longer matches its digests), compares
+the two row by row (``suite.analysis.gate``: accuracy per seed, speed as a paired ratio of
+``fit_norm``, membership), measures a speed failure again before believing it, and writes
+``CHECK.md``. Nothing is passed unseen: every (data set, contender, seed) that ran ok in the
+reference must run ok now, and every speed row that is not compared says why.
 
 Normalised speed is comparable within one *machine class* (CPU model and the BLAS kernels
-chosen for it), not across: on the same config, LightFM's ``fit_norm`` is 1.5× higher on an
-AMD EPYC than on the Intel Xeon the reference was made on, numba's lower. So speed is
-compared with runs from the same class: the reference's own if it was made on one, else a
-``speed-<class>.csv`` beside it (``mfbench check --update-speed``). With neither, the
-speed rows say "unchecked" and why, and the headline says speed was not checked.
-
-Nothing is passed unseen: every (data set, contender, seed) that ran ok in the reference must
-run ok now, or the gate fails naming it, and every speed row that is not compared says why.
+chosen for it), not across: so speed is compared with runs from the same class, the
+reference's own if it was made on one, else a ``speed-<class>.csv`` beside it
+(``mfbench check --update-speed``). With neither, the speed rows say "unchecked" and why,
+and the headline says speed was not checked.
 
 A reference is a complete run folder of the same config holding ``check.json``: the config
 name, the schema version, the tolerances and the SHA-256 and row count of every file the gate
-reads. A reference that is unreadable, from another schema, or whose files no longer match
-their digests (truncated, edited, half-copied) is refused with one line before any work is
-done. Contenders that are new in this run are reported, not failed.
+reads. Contenders that are new in this run are reported, not failed unless asked.
 """
 
 from __future__ import annotations
@@ -41,9 +23,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
-import math
 import shutil
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, fields
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -51,67 +32,25 @@ from typing import Any
 import pandas as pd
 from tabulate import tabulate
 
-from suite import environment, metrics, models, results, runner, safe_io
+from suite import environment, results, runner, safe_io
+from suite.analysis.gate import (
+    KEY,
+    NO_CLASS,
+    SPEED_CHECK,
+    SpeedReference,
+    Tolerances,
+    compare,
+)
 from suite.config import Grid, load_config
 from suite.errors import InputError
 
 log = logging.getLogger("mfbench")
 
 SCHEMA_VERSION = 2  # 2: check.json holds the digests of the files it vouches for
-NAN = float("nan")
 CHECK_FILE = "check.json"
-KEY = ["dataset", "label", "backend"]
-SPEED_CHECK = "fit_norm (median)"  # the check column of a speed row
 REMEASURED = "remeasured"  # the run folder, inside a check's, of speed rows measured again
 SPEED_PREFIX = "speed-"  # speed-<machine class slug>.csv: runs timed on another machine class
 SPEED_COLUMNS = [*KEY, "model", "split", "fold", "seed", "status", "fit_s", "fit_norm"]
-NO_CLASS = "no speed reference for this machine class"
-
-
-@dataclass
-class Tolerances:
-    """How much worse a row may get before the gate fails."""
-
-    accuracy_floor: float = 0.002  # absolute RMSE / NDCG@10
-    spread_factor: float = 0.5  # × std over the reference's seeds
-    speed_factor: float = 1.3  # now / reference of the normalised fit time
-    min_fit_s: float = 0.25  # shorter fits are too noisy to time; their speed is not compared
-
-    def __post_init__(self) -> None:
-        lowest = {"speed_factor": 1.0}  # below 1, an unchanged contender would fail
-        for name, value in asdict(self).items():
-            low = lowest.get(name, 0.0)
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise InputError(f"tolerance {name} = {value!r}: must be a number >= {low:g}")
-            if not math.isfinite(value) or value < low:  # NaN would pass every comparison
-                raise InputError(f"tolerance {name} = {value!r}: must be a number >= {low:g}")
-
-    def speed_limit(self, model: str) -> float:
-        """The allowed growth of ``model``'s normalised fit time: ``speed_factor``, or the
-        contender's own ``speed_tolerance`` where that is looser."""
-        contender = models.lookup(model)
-        own = contender.speed_tolerance if contender is not None else None
-        return max(own or 0.0, self.speed_factor)
-
-    @classmethod
-    def stored(cls, folder: Path) -> Tolerances:
-        """The tolerances a reference was made with (defaults where it has none)."""
-        meta_file = folder / CHECK_FILE
-        if not meta_file.exists():
-            return cls()
-        stored: dict[str, Any] = dict(_meta(folder).get("tolerances") or {})
-        # Per-contender speed limits are a fact of each contender now (Model.speed_tolerance).
-        stored.pop("speed_factor_by_model", None)
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(stored) - known)
-        if unknown:
-            raise InputError(
-                f"{meta_file}: unknown tolerance {unknown[0]!r}; known: {', '.join(sorted(known))}"
-            )
-        try:
-            return cls(**stored)
-        except InputError as exc:
-            raise InputError(f"{meta_file}: {exc}") from exc
 
 
 # -- the gate, from start to end ----------------------------------------------------------------
@@ -150,7 +89,7 @@ def run_check(
     if update_speed:  # refused before any work, not after the run
         _refuse_own_class(machine_class(environment.environment()), reference)
     tolerances = dataclasses.replace(
-        Tolerances.stored(reference),
+        stored_tolerances(reference),
         **{key: value for key, value in (overrides or {}).items() if value is not None},
     )
     runner.run_grid(grid, out, in_process=in_process)
@@ -216,11 +155,11 @@ def _confirm_slowdowns(
     """``table`` with each speed FAIL measured again before it is believed.
 
     A burst of load from another process can slow one contender's few timed fits far beyond
-    the limit (on 2 shared cores, 1.8× for one contender while the rest held), and LIBMF's
-    fits alone vary ±20% from run to run on one thread. A real slowdown is there every
-    time it is measured: the failing contenders run again, in ``out/remeasured``, and a row
-    fails only when both measurements exceed its limit. The row shows the smaller ratio (the
-    one judged) and names both.
+    the limit while the rest hold, and some contenders' fits vary widely from run to run
+    (their own ``Model.speed_tolerance`` says how much). A real slowdown is there every time
+    it is measured: the failing contenders run again, in ``out/remeasured``, and a row fails
+    only when both measurements exceed its limit. The row shows the smaller ratio (the one
+    judged) and names both.
     """
     failing = table[(table["check"] == SPEED_CHECK) & (table["verdict"] == "FAIL")]
     if failing.empty:
@@ -248,13 +187,33 @@ def _confirm_slowdowns(
         kept = redo if second_ratio < first_ratio else row
         table.loc[index, ["now", "change"]] = [kept["now"], kept["change"]]
         table.loc[index, "allowed"] = (
-            f"{row['allowed']} (×{first_ratio:.2f}, re-measured ×{second_ratio:.2f})"
+            f"{row['allowed']} (took {first_ratio:.2f}×, re-measured {second_ratio:.2f}×)"
         )
         table.loc[index, "verdict"] = redo["verdict"]  # FAIL only when both exceed the limit
     return table
 
 
 # -- the reference --------------------------------------------------------------------------------
+
+
+def stored_tolerances(folder: Path) -> Tolerances:
+    """The tolerances a reference was made with (defaults where it has none)."""
+    meta_file = folder / CHECK_FILE
+    if not meta_file.exists():
+        return Tolerances()
+    stored: dict[str, Any] = dict(_meta(folder).get("tolerances") or {})
+    # Per-contender speed limits are a fact of each contender now (Model.speed_tolerance).
+    stored.pop("speed_factor_by_model", None)
+    known = {f.name for f in fields(Tolerances)}
+    unknown = sorted(set(stored) - known)
+    if unknown:
+        raise InputError(
+            f"{meta_file}: unknown tolerance {unknown[0]!r}; known: {', '.join(sorted(known))}"
+        )
+    try:
+        return Tolerances(**stored)
+    except InputError as exc:
+        raise InputError(f"{meta_file}: {exc}") from exc
 
 
 def load_reference(folder: Path, config: str) -> pd.DataFrame:
@@ -348,15 +307,6 @@ def folder_machine(folder: Path) -> str:
     return machine_class(safe_io.read_json(env_file, "env.json")) if env_file.exists() else "?"
 
 
-@dataclass
-class SpeedReference:
-    """Reference runs whose ``fit_norm`` is comparable with this machine's, or why none is."""
-
-    runs: pd.DataFrame | None  # None: nothing comparable
-    machine: str  # this machine's class
-    known: list[str]  # the classes the reference has speed figures for
-
-
 def speed_reference(folder: Path, reference: pd.DataFrame, machine: str) -> SpeedReference:
     """The speed figures in reference ``folder`` that were measured on ``machine``'s class."""
     own = folder_machine(folder)
@@ -387,44 +337,12 @@ def _read_speed_file(path: Path) -> pd.DataFrame:
     return frame
 
 
-def compare(
-    reference: pd.DataFrame,
-    current: pd.DataFrame,
-    tol: Tolerances,
-    speed: SpeedReference | None = None,
-) -> pd.DataFrame:
-    """One row per comparison: what, reference, now, change, allowed, verdict.
-
-    ``change`` is ``now - reference`` for accuracy rows and ``now / reference`` for speed
-    rows (rounded as compared); ``allowed`` states the bound on it. ``speed``: where this
-    machine's speed figures come from (default: ``reference``, i.e. the same machine class).
-    """
-    reference, current = (_labelled(frame) for frame in (reference, current))
-    speed = speed or SpeedReference(reference, "", [])
-    rows = _accuracy_rows(reference, current, tol) + _speed_rows(speed, current, tol)
-    rows += _membership_rows(reference, current)
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "check",
-            "dataset",
-            "model",
-            "backend",
-            "seed",
-            "reference",
-            "now",
-            "change",
-            "allowed",
-            "verdict",
-        ],
-    )
-
-
 def render(table: pd.DataFrame, update: bool = False) -> str:
     """The comparison as markdown, failures first, under a headline that counts each verdict.
 
     ``change`` reads against ``allowed``: a signed difference for accuracy ("-0.005422"
-    against "≥ -0.0020"), a ratio for speed ("×1.07" against "× ≤ 1.3"). With ``update``
+    against "≥ -0.0020"), a time ratio for speed ("takes 1.07×" the reference's normalised fit
+    time, against "≤ 1.3×"). With ``update``
     (``check --update``) the run becomes the new reference: the rows are what changed against
     the previous one, expected after a deliberate change, and headed so.
     """
@@ -456,7 +374,7 @@ def render(table: pd.DataFrame, update: bool = False) -> str:
 def _change_text(change: float, ratio: bool) -> str:
     if pd.isna(change):
         return ""
-    return f"×{change:.2f}" if ratio else f"{change:+.4g}"
+    return f"takes {change:.2f}×" if ratio else f"{change:+.4g}"
 
 
 def _headline(table: pd.DataFrame) -> str:
@@ -514,9 +432,10 @@ def write_speed_reference(current_folder: Path, reference: Path) -> Path:
     """Keep ``current_folder``'s speed figures as its machine class's (``--update-speed``)."""
     machine = folder_machine(current_folder)
     _refuse_own_class(machine, reference)
-    runs = _labelled(_require_complete(current_folder, "--update-speed"))
+    runs = _require_complete(current_folder, "--update-speed")
+    runs = runs.assign(label=results.labels(runs))
     env = safe_io.read_json(current_folder / "env.json", "env.json")
-    runs = runs.loc[runs["status"] == "ok", SPEED_COLUMNS].assign(
+    runs = runs.loc[runs["status"] == results.OK, SPEED_COLUMNS].assign(
         machine=machine,
         commit=env.get("git_commit"),  # which code was timed
     )
@@ -538,7 +457,7 @@ def _refuse_own_class(machine: str, reference: Path) -> None:
 def _require_complete(folder: Path, option: str) -> pd.DataFrame:
     """The results of ``folder``, which a reference may be made of only if no run failed."""
     frame, _ = results.load(folder)
-    failed = frame[frame["status"] == "failed"]
+    failed = frame[frame["status"] == results.FAILED]
     if not failed.empty:
         first = failed.iloc[0]
         raise InputError(
@@ -549,187 +468,5 @@ def _require_complete(folder: Path, option: str) -> pd.DataFrame:
     return frame
 
 
-def _row(
-    check: str,
-    key: tuple,
-    seed: float = NAN,
-    before: float = NAN,
-    after: float = NAN,
-    allowed: str = "",
-    verdict: str = "ok",
-    change: float | None = None,
-) -> list:
-    """One line of the comparison table (``key`` is data set, label, backend).
-
-    ``change`` defaults to ``after - before``.
-    """
-    dataset, label, backend = key
-    change = after - before if change is None else change
-    return [check, dataset, label, backend, seed, before, after, change, allowed, verdict]
-
-
-def _accuracy_rows(ref: pd.DataFrame, now: pd.DataFrame, tol: Tolerances) -> list[list]:
-    """Each primary metric per (data set, contender, seed) that ran ok in the reference;
-    a failing row for each of those that did not run ok now."""
-    ok_ref = ref[ref["status"] == "ok"]
-    on = [*KEY, "split", "fold", "seed"]
-    scores = [metric.column for metric in metrics.primaries()]
-    merged = _side(ok_ref, on, scores, "_ref").merge(
-        _side(now, on, ["status", "reason", *scores], "_now"), on=on, how="left"
-    )
-    ran = merged["status_now"] == "ok"
-    rows = [
-        _not_ok_row((row.dataset, row.label, row.backend), row.seed, row.status_now, row.reason_now)
-        for row in merged[~ran].itertuples()
-    ]
-    for metric in metrics.primaries():
-        column, higher_is_better = metric.column, metric.higher_is_better
-        spread = ok_ref.groupby(KEY)[column].std().rename("spread")
-        for row in merged[ran].join(spread, on=KEY).itertuples():
-            before, after = getattr(row, f"{column}_ref"), getattr(row, f"{column}_now")
-            if pd.isna(before) and pd.isna(after):
-                continue
-            allowed = max(tol.accuracy_floor, tol.spread_factor * _zero_if_nan(row.spread))
-            worse = (before - after) if higher_is_better else (after - before)
-            verdict = "FAIL" if pd.isna(after) or worse > allowed else "ok"
-            # The bound on the change (now - reference) that the row is judged by.
-            bound = f"≥ {-allowed:+.4f}" if higher_is_better else f"≤ {allowed:+.4f}"
-            key = (row.dataset, row.label, row.backend)
-            rows.append(_row(column, key, row.seed, before, after, bound, verdict))
-    return rows
-
-
-def _side(frame: pd.DataFrame, on: list[str], columns: list[str], suffix: str) -> pd.DataFrame:
-    """``frame``'s key columns and ``columns`` (NaN where absent), the latter suffixed."""
-    picked = frame.reindex(columns=[*on, *columns])
-    return picked.rename(columns={column: f"{column}{suffix}" for column in columns})
-
-
-def _not_ok_row(key: tuple, seed: int, status: Any, reason: Any) -> list:
-    now = "not run" if pd.isna(status) else str(status)
-    why = "" if pd.isna(reason) or not str(reason) else f": {str(reason)[:100]}"
-    return _row("ran ok", key, seed, allowed=f"ok in the reference; now {now}{why}", verdict="FAIL")
-
-
-def _speed_rows(speed: SpeedReference, now: pd.DataFrame, tol: Tolerances) -> list[list]:
-    """Median ``fit_norm`` per (data set, contender) of this run: compared, or "unchecked"
-    and why. Every contender in ``now`` gets its row, whatever became of its runs."""
-    timed_ref = None
-    if speed.runs is not None:
-        runs = _labelled(speed.runs)
-        timed_ref = runs[(runs["status"] == "ok") & runs["fit_norm"].notna()]
-    no_class = (
-        f"{NO_CLASS} ({speed.machine}); the reference has {'; '.join(speed.known)}; "
-        "add one with `mfbench check --update-speed` here"
-    )
-    rows = []
-    for key, timed in now.groupby(KEY, sort=True, dropna=False):
-        why = _untimed(timed)
-        if why is not None:  # no "now" figure: a median of some of its runs would mislead
-            rows.append(_unchecked(key, NAN, why))
-            continue
-        after = timed["fit_norm"].median()
-        if timed_ref is None:
-            rows.append(_unchecked(key, after, no_class))
-            continue
-        ref = timed_ref[(timed_ref[KEY] == pd.Series(key, index=KEY)).all(axis=1)]
-        fit_s = ref["fit_s"].median()
-        if ref.empty:
-            rows.append(_unchecked(key, after, "no speed figure for it on this machine class"))
-        elif _instances(ref) != _instances(timed):
-            rows.append(_unchecked(key, after, _other_runs(_instances(timed), _instances(ref))))
-        elif fit_s < tol.min_fit_s:
-            why = f"reference fit {fit_s:.3f} s is under {tol.min_fit_s:g} s: too short to time"
-            rows.append(_unchecked(key, after, why))
-        else:
-            before = ref["fit_norm"].median()
-            limit = tol.speed_limit(str(timed["model"].iloc[0]))
-            ratio = round(after / before, 2)  # as shown: the row is judged by what it shows
-            verdict = "FAIL" if ratio > limit else "ok"
-            rows.append(
-                _row(SPEED_CHECK, key, NAN, before, after, f"× ≤ {limit:g}", verdict, ratio)
-            )
-    return rows
-
-
-def _untimed(runs: pd.DataFrame) -> str | None:
-    """Why the median ``fit_norm`` of one contender's ``runs`` cannot be compared, if it can't."""
-    not_ok = runs[runs["status"] != "ok"]
-    how = ", ".join(f"{n} {status}" for status, n in not_ok["status"].value_counts().items())
-    if len(not_ok) == len(runs):
-        return f"no run ok now ({how})"
-    if len(not_ok):
-        return f"{len(not_ok)} of {len(runs)} runs not ok now ({how}): no median of all"
-    untimed = int(runs["fit_norm"].isna().sum())
-    if untimed == len(runs):
-        return "no fit_norm (the config does not calibrate)"
-    if untimed:
-        return f"{untimed} of {len(runs)} runs have no fit_norm: no median of all"
-    return None
-
-
-def _instances(runs: pd.DataFrame) -> set[tuple]:
-    """The (split, fold, seed) of each run: which runs a median is taken over."""
-    fold, seed = (pd.to_numeric(runs[c], errors="coerce").fillna(-1.0) for c in ("fold", "seed"))
-    return set(zip(runs["split"].astype(str), fold.astype(float), seed.astype(float), strict=True))
-
-
-def _other_runs(now: set[tuple], before: set[tuple]) -> str:
-    """Why medians over runs ``now`` and runs ``before`` are not compared: which differ."""
-
-    def named(runs: set[tuple]) -> str:
-        names = [f"{split} f{fold:g} s{seed:g}" for split, fold, seed in sorted(runs)]
-        return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-
-    parts = [
-        f"{when} only: {named(runs)}"
-        for when, runs in (("now", now - before), ("reference", before - now))
-        if runs
-    ]
-    return f"timed on other runs than the reference ({'; '.join(parts)})"
-
-
-def _unchecked(key: tuple, value: float, why: str) -> list:
-    return _row(SPEED_CHECK, key, after=value, allowed=why, verdict="unchecked")
-
-
-def _membership_rows(ref: pd.DataFrame, now: pd.DataFrame) -> list[list]:
-    """Contenders of the reference missing now ("gone"), and contenders with ok runs now that
-    the reference has none of ("new": absent from it, or skipped or failed when it was made,
-    e.g. without Java): nothing vouches for their numbers, so ``run_check`` fails on them
-    unless new ones are allowed."""
-    registered = set(models.names())
-    model_of = dict(zip(ref["label"], ref["model"], strict=True))
-    before = set(map(tuple, ref[KEY].drop_duplicates().to_numpy()))
-    ok_before = set(map(tuple, ref.loc[ref["status"] == "ok", KEY].drop_duplicates().to_numpy()))
-    after = set(map(tuple, now[KEY].drop_duplicates().to_numpy()))
-    ok_after = set(map(tuple, now.loc[now["status"] == "ok", KEY].drop_duplicates().to_numpy()))
-    rows = []
-    for key in sorted(before - after):
-        why = "no longer registered" if model_of[key[1]] not in registered else "not in this run"
-        rows.append(_row(f"present ({why})", key, verdict="gone"))
-    for key in sorted(ok_after - ok_before):
-        if key in before:
-            statuses = "/".join(sorted(set(_runs_of(ref, key)["status"])))
-            why = f"{statuses} in the reference: never compared"
-        else:
-            why = "not in the reference"
-        rows.append(_row(f"present ({why})", key, verdict="new"))
-    return rows
-
-
-def _runs_of(frame: pd.DataFrame, key: tuple) -> pd.DataFrame:
-    return frame[(frame[KEY] == pd.Series(key, index=KEY)).all(axis=1)]
-
-
-def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
-    """Results where every row has a ``label`` (older files only have ``model``)."""
-    return frame.assign(label=results.labels(frame))
-
-
 def _slug(text: str) -> str:
     return "-".join("".join(c if c.isalnum() else " " for c in text.lower()).split())
-
-
-def _zero_if_nan(value: float) -> float:
-    return 0.0 if value is None or math.isnan(value) else value

@@ -120,7 +120,11 @@ CURVE_COLUMNS = [
 ]
 
 RESULTS_FILE, CURVES_FILE = "results.jsonl", "curves.jsonl"
-STATUSES = ("ok", "skipped", "failed")
+#: A run folder's saved grid (``mfbench run`` writes it; resuming and reports read it).
+GRID_FILE = "grid.json"
+#: What became of a run: it ran (``OK``), could not run here (``SKIPPED``, with its reason), or
+#: raised (``FAILED``).
+STATUSES = OK, SKIPPED, FAILED = ("ok", "skipped", "failed")
 
 #: Columns of folders written by older versions, and their names now.
 RENAMED_COLUMNS = {
@@ -247,7 +251,7 @@ def _record(line: bytes, path: Path, number: int) -> dict[str, Any]:
 def finished_ids(folder: Path) -> set[str]:
     """Run ids already recorded as ok or skipped (what ``--resume`` leaves out)."""
     rows = read_jsonl(folder / RESULTS_FILE)
-    return {row["run_id"] for row in rows if row.get("status") in ("ok", "skipped")}
+    return {row["run_id"] for row in rows if row.get("status") in (OK, SKIPPED)}
 
 
 def load(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -304,14 +308,20 @@ def read_csv(path: Path) -> pd.DataFrame:
         raise InputError(f"{path}: not a well-formed CSV file ({str(exc).strip()[:120]})") from exc
 
 
-def param(params: Any, name: str) -> Any:
-    """Hyperparameter ``name`` of a run's ``params`` (a dict or its JSON), or None."""
+def params_of(params: Any) -> dict[str, Any]:
+    """A run's hyperparameters (``params``: a dict or its JSON, as records hold them); empty
+    where the record has none or they are not a JSON object. The one decoder of ``params``."""
     if isinstance(params, str):
         try:
             params = json.loads(params)
         except ValueError:
-            return None
-    return params.get(name) if isinstance(params, dict) else None
+            return {}
+    return dict(params) if isinstance(params, dict) else {}
+
+
+def param(params: Any, name: str) -> Any:
+    """Hyperparameter ``name`` of a run's ``params`` (a dict or its JSON), or None."""
+    return params_of(params).get(name)
 
 
 def slug(dataset: str) -> str:
@@ -358,6 +368,11 @@ def recorded_facts(results: pd.DataFrame) -> dict[str, Facts]:
         if facts is not None:
             found[model] = facts
     return found
+
+
+def ok_runs(frame: pd.DataFrame) -> pd.DataFrame:
+    """The runs of ``frame`` that ran (status ``OK``)."""
+    return frame[frame["status"] == OK]
 
 
 def labels(frame: pd.DataFrame) -> pd.Series:
@@ -423,7 +438,7 @@ def from_pytest_benchmark(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
                 "split": "holdout",
                 "fold": 0,
                 "seed": 0,
-                "status": "ok",
+                "status": OK,
                 "reason": "",
                 "config": "pytest-benchmark",
                 "started_at": document.get("datetime", ""),

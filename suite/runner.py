@@ -28,16 +28,15 @@ from suite.config import DatasetSpec, Grid, validate
 from suite.data import feedback, splits, storage
 from suite.data.ratings import Ratings
 from suite.errors import InputError
-from suite.execute import Task
 from suite.executors.base import Executor, SplitPlan
 from suite.lock import FolderLock
 from suite.progress import Progress
-from suite.threads import default_threads
+from suite.threads import resolve_threads
+from suite.timed_run import Task
 
 log = logging.getLogger("mfbench")
 
 SPLIT_FOLDER = ".splits"
-GRID_FILE = "grid.json"
 PLAN_FILE = "plan.json"
 ENV_FILE = "env.json"
 
@@ -90,7 +89,7 @@ def plan(grid: Grid, out: Path, datasets: Datasets | None = None) -> list[SplitP
     twice) is refused, naming it.
     """
     datasets = datasets or Datasets()
-    n_threads = grid.n_threads or default_threads()
+    n_threads = resolve_threads(grid.n_threads)
     plans, seen = [], {}
     for dataset in grid.datasets:
         digest = datasets.digest(dataset)
@@ -215,8 +214,9 @@ def run_grid(
     """
     datasets = Datasets()
     plans = plan(grid, out, datasets)
+    n_threads = resolve_threads(grid.n_threads)
     if resume:
-        plans = _saved_plans(out, plans, grid.n_threads or default_threads())
+        plans = _saved_plans(out, plans, n_threads)
     if not any(split_plan.tasks for split_plan in plans):
         raise InputError(f"{grid.name}: the grid holds no run (no data set × model pairs)")
     runs_on = (
@@ -224,13 +224,13 @@ def run_grid(
         if not isinstance(executor, str)
         else executors.create(
             executor,
-            threads_per_run=grid.n_threads or default_threads(),
+            threads_per_run=n_threads,
             scheduler=scheduler,
             in_process=in_process,
         )
     )
     with runs_on:
-        _run_in_folder(grid, plans, out, resume, runs_on, datasets)
+        _run_in_folder(grid, plans, out, resume, runs_on, datasets, n_threads)
     return out
 
 
@@ -241,6 +241,7 @@ def _run_in_folder(
     resume: bool,
     executor: Executor,
     datasets: Datasets,
+    n_threads: int,
 ) -> None:
     safe_io.make_folder(out)
     with FolderLock(out):
@@ -256,12 +257,12 @@ def _run_in_folder(
         resumed = resume and (out / results.RESULTS_FILE).exists()
         done = results.finished_ids(out) if resume else set()
         if not resume:
-            safe_io.write_text(out / GRID_FILE, grid.to_json())
+            safe_io.write_text(out / results.GRID_FILE, grid.to_json())
             safe_io.write_json(out / PLAN_FILE, _plan_document(plans))
         with environment.recorded_session(
             out / ENV_FILE,
             resumed=resumed,
-            threads_per_run=grid.n_threads or default_threads(),
+            threads_per_run=n_threads,
         ):
             _run_pending(grid.name, plans, out, done, executor, datasets)
         shutil.rmtree(out / SPLIT_FOLDER, ignore_errors=True)
@@ -401,11 +402,13 @@ def _run_pending(
 
 def saved_grid(out: Path) -> Grid:
     """The grid saved in run folder ``out`` (what ``--resume`` continues), validated."""
-    saved = out / GRID_FILE
+    saved = out / results.GRID_FILE
     if not out.is_dir():
         raise InputError(f"--out {out}: no such run folder to resume")
     if not saved.is_file():
-        raise InputError(f"--out {out}: holds no {GRID_FILE} (not a run folder); nothing to resume")
+        raise InputError(
+            f"--out {out}: holds no {results.GRID_FILE} (not a run folder); nothing to resume"
+        )
     try:
         grid = Grid.from_json(saved.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError) as exc:

@@ -34,13 +34,12 @@ def thread_limits(n_threads: int | None) -> Iterator[None]:
 
 #: How idle OpenMP threads wait between parallel regions in every run: spinning, so that a
 #: run meets every region with its threads awake (benchmarks run alone; a run another process
-#: disturbed anyway is flagged, ``measure.epoch_swing``). Measured on an idle 2-core machine,
-#: torch-biased-mf on ML-100K (k = 32, 5 epochs, 2 threads): fit 0.06 s spinning (ACTIVE),
-#: 0.08-0.13 s under libgomp's default (a short spin, then sleep), 0.55 s asleep (PASSIVE:
-#: every one of the step's small parallel regions waits for a thread to wake), 0.07 s on one
-#: thread. PASSIVE was this suite's policy for a while and made PyTorch look 9x slower on two
-#: threads than on one. Every contender that uses OpenMP (PyTorch, implicit, LightFM, numba's
-#: pools) runs under the same policy.
+#: disturbed anyway is flagged, ``measure.epoch_swing``). Under libgomp's default (a short
+#: spin, then sleep) or ``PASSIVE`` (asleep), every one of a minibatch step's small parallel
+#: regions waits for a thread to wake, and a trainer of many small steps looks slower on two
+#: threads than on one (the README's note on OpenMP says by how much it was measured). Every
+#: contender that uses OpenMP (PyTorch, implicit, LightFM, numba's pools) runs under the same
+#: policy.
 OPENMP_WAIT_POLICY = "ACTIVE"
 
 
@@ -50,8 +49,15 @@ def settle_openmp() -> None:
     os.environ.setdefault("OMP_WAIT_POLICY", OPENMP_WAIT_POLICY)
 
 
-def default_threads() -> int:
-    """Threads a run gets unless told otherwise: every core this process may use."""
+def resolve_threads(n_threads: int | None) -> int:
+    """The threads a run gets: ``n_threads``, or every core this process may use when None or 0.
+
+    The one place a thread count is resolved: the runner resolves a grid's ``n_threads`` (the
+    config's request) once per plan and hands every contender the count; a contender made
+    without one (tuning, tests) that then runs on every core resolves it here too.
+    """
+    if n_threads:
+        return n_threads
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 

@@ -384,12 +384,13 @@ def tune_dataset(
     A validation part is carved out of that training half (``validation_part``: on a
     cold-items split, whole items, as the test half is); the split's test half is never
     seen, so the winners may be used on this split's test ratings only (``save_as_tuned``
-    keeps them as this split's own tuned settings, ``config.split_instance``; ``warm_start``
-    tries the ones saved before second, ``tune``'s ``start_from``). Each contender's search
-    is written to ``out`` as soon as it ends (a crash keeps the ones before). Returns the
-    settings file.
+    keeps them as this split's own tuned settings, ``suite.settings.split_instance``;
+    ``warm_start`` tries the ones saved before second, ``tune``'s ``start_from``). Each
+    contender's search is written to ``out`` as soon as it ends (a crash keeps the ones
+    before). Returns the settings file.
     """
-    from suite.config import DatasetSpec, split_instance, tuned_settings
+    from suite.config import DatasetSpec
+    from suite.settings import split_instance, tuned_settings
 
     for name in names:
         models.get(name)  # unknown names fail here, listing the valid ones
@@ -552,23 +553,22 @@ def save(settings: Path, dataset: str, instance: str | None = None) -> Path:
     contenders saved before: tuning one contender keeps the others' winners, each with its
     comments, under the provenance of the search that chose them).
 
-    They go to ``config.tuned_folder()`` under the data set's key (``config.tuned_key``),
-    and with ``instance`` (one split, ``config.split_instance``) into its folder as that
-    split's own: the folder ``$MFBENCH_TUNED`` names, or the source tree's
-    ``suite/configs/tuned/``. An installed mfbench (in site-packages) is never written to:
-    set ``MFBENCH_TUNED`` there.
+    They go to ``suite.settings.tuned_folder()`` under the data set's key (``tuned_key``),
+    and with ``instance`` (one split, ``split_instance``) into its folder as that split's own:
+    the folder ``$MFBENCH_TUNED`` names, or the source tree's ``suite/configs/tuned/``. An
+    installed mfbench (in site-packages) is never written to: set ``MFBENCH_TUNED`` there.
     """
     import tomllib
 
-    from suite import config
+    from suite.settings import tuned_folder, tuned_key
 
-    folder = config.tuned_folder()
+    folder = tuned_folder()
     if not os.environ.get("MFBENCH_TUNED") and _installed(folder):
         raise InputError(
             f"--save: the tuned settings folder {folder} is inside the installed mfbench; set "
             "MFBENCH_TUNED=DIR to keep them in a folder of your own (grids then read it)"
         )
-    key = config.tuned_key(dataset)
+    key = tuned_key(dataset)
     target = folder / key / f"{instance}.toml" if instance else folder / f"{key}.toml"
     text = settings.read_text(encoding="utf-8")
     new = tomllib.loads(text)

@@ -12,7 +12,9 @@ from model_helpers import tiny_ratings
 
 from baselines import numpy_als, numpy_sgd
 from suite import models
-from suite.models.torch_mf import BiasedMatrixFactorization, MinibatchTrainer, mse, per_example_l2
+from suite.models.torch.losses import mse, per_example_l2
+from suite.models.torch.modules import BiasedMatrixFactorization
+from suite.models.torch.trainers import MinibatchTrainer
 
 N_USERS, N_ITEMS, K, L2, LR = 41, 31, 6, 0.07, 0.02
 
@@ -218,7 +220,7 @@ def test_torch_als_solves_numpy_als_systems() -> None:
     """With enough CG steps a half-step is numpy-als's exact solve of the same systems."""
     import torch
 
-    from suite.models import torch_als
+    from suite.models.torch import als
 
     train = tiny_ratings()
     by_user = train.to_csr().astype(np.float64)
@@ -228,9 +230,9 @@ def test_torch_als_solves_numpy_als_systems() -> None:
     exact = numpy_als.solve_rows(
         numpy_als._residuals(by_user, items[:, -1]), numpy_als._as_features(items), 0.05
     )
-    side = torch_als._side(by_user, "cpu")
+    side = als._side(by_user, "cpu")
     fixed = torch.from_numpy(items.astype(np.float32))
-    by_cg = torch_als.half_step(side, fixed, torch.zeros(train.n_users, 5), 0.05, steps=40)
+    by_cg = als.half_step(side, fixed, torch.zeros(train.n_users, 5), 0.05, steps=40)
     np.testing.assert_allclose(by_cg.numpy(), exact, rtol=1e-3, atol=1e-4)
 
 

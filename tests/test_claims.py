@@ -11,8 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from suite import claims, provenance
-from suite.provenance import Folder
+from suite import answer
+from suite.analysis import claims, provenance
+from suite.analysis.folder import analyse_folders
+from suite.analysis.paired import PAR
+from suite.analysis.provenance import Folder
 
 
 def runs(dataset: str, times: dict[str, list[float]], target: float = 0.92, **extra) -> list[dict]:
@@ -52,6 +55,16 @@ def judged(*folders: Folder) -> dict[str, claims.Claim]:
     return {claim.id: claim for claim in claims.judge(list(folders))}
 
 
+def said(claim: claims.Claim) -> list[str]:
+    """The claim's evidence in words, as every output renders it."""
+    return answer.sentences(claim)
+
+
+def ratios(claim: claims.Claim) -> list:
+    """Every ratio behind a claim (deciding, context, speed-ups), in order."""
+    return [e.ratio for e in claim.evidence if e.ratio is not None]
+
+
 NOISE = np.array([1.0, 1.05, 0.97, 1.02, 0.99])
 
 
@@ -59,9 +72,9 @@ def test_custom_solutions_faster_holds_when_bespoke_wins_every_fold() -> None:
     rows = runs("ml-100k", {"torch-biased-mf": list(0.8 * NOISE), "numba-sgd": list(0.2 * NOISE)})
     claim = judged(folder(rows))["custom-faster"]
     assert claim.verdict == "holds"
-    (figure,) = claim.figures
-    assert figure.value == pytest.approx(4.0, rel=0.01) and figure.low > claims.PAR
-    assert "numba-sgd faster" in claim.said[0]
+    (ratio,) = ratios(claim)
+    assert ratio.value == pytest.approx(4.0, rel=0.01) and ratio.low > PAR
+    assert "numba-sgd faster" in said(claim)[0]
 
 
 def test_reversed_where_pytorch_wins() -> None:
@@ -110,24 +123,24 @@ def test_on_par_only_within_ten_percent_and_not_resolved_beyond() -> None:
 def test_one_slow_pair_pulls_the_ratio_from_the_medians_and_the_text_says_which_is_which() -> None:
     mine = [0.25, 16.0, 7.6, 0.25, 0.23]  # two folds far slower (as torch-bpmf's were)
     rows = runs("ml-100k", {"torch-bpmf": mine, "numba-sgd": [0.29, 0.39, 0.33, 0.27, 0.29]})
-    (said,) = judged(folder(rows))["custom-faster"].said
-    assert "(medians 0.25 s against 0.29 s, 5 runs)" in said
-    assert "torch-bpmf / numba-sgd = 3." in said  # the geometric mean of the paired ratios
+    (sentence,) = said(judged(folder(rows))["custom-faster"])
+    assert "(geometric mean of 5 paired runs; medians 0.25 s and 0.29 s)" in sentence
+    assert "torch-bpmf takes 3." in sentence  # the geometric mean of the paired ratios
 
 
 def test_an_overhead_bound_fit_judges_nothing() -> None:
     rows = runs("tiny", {"torch-biased-mf": list(0.04 * NOISE), "numba-sgd": list(0.002 * NOISE)})
     claim = judged(folder(rows))["custom-faster"]
-    assert "overhead-bound" in claim.said[0]
+    assert "overhead-bound" in said(claim)[0]
     assert claim.verdict.startswith("not judged")
 
 
 def test_a_single_run_ratio_has_no_interval() -> None:
     rows = runs("synthetic-1m", {"torch-biased-mf": [2.0], "numba-sgd": [9.0]})
     claim = judged(folder(rows))["custom-faster"]
-    (figure,) = claim.figures
-    assert figure.low is None and "too few for an interval" in claim.said[0]
-    assert "(2 s against 9 s, 1 run)" in claim.said[0]
+    (ratio,) = ratios(claim)
+    assert not ratio.resolved and "too few for an interval" in said(claim)[0]
+    assert "(one run: 2 s and 9 s)" in said(claim)[0]
     assert claim.verdict.startswith("not judged")
 
 
@@ -155,7 +168,7 @@ def test_als_against_sgd_and_the_lines_of_code() -> None:
     assert found["als-faster"].verdict == "holds"
     fewer = found["fewer-lines"]
     assert fewer.verdict.startswith("converges faster: holds; in fewer lines:")
-    lines = {f.name: f.value for f in fewer.figures if f.unit == "lines"}
+    lines = {e.name: e.value for e in fewer.evidence if e.role == claims.CODE_LINES}
     assert lines["code lines torch-als"] > 50 and lines["code lines numpy-sgd"] > 50
 
 
@@ -168,8 +181,8 @@ def test_thread_speed_ups_pair_the_same_runs_in_two_folders() -> None:
     claim = judged(
         folder(one.to_dict("records"), "results/speed-1"), folder(many.to_dict("records"), "r/2")
     )["parallel"]
-    gains = {f.name: f.value for f in claim.figures}
-    assert gains["speed-up torch-biased-mf, 1 → 2 threads"] == pytest.approx(1.8)
+    times = {e.name: e.ratio.value for e in claim.evidence}
+    assert times["fit time torch-biased-mf, 2 threads / 1 thread"] == pytest.approx(1 / 1.8)
     assert claim.verdict.startswith("holds")
 
 
@@ -182,17 +195,18 @@ def test_thread_speed_ups_within_ten_percent_resolve_nothing() -> None:
         folder(one.to_dict("records"), "results/speed-1"), folder(many.to_dict("records"), "r/2")
     )["parallel"]
     assert claim.verdict.startswith(
-        "not resolved: no trainer gains beyond ±10% from more threads on this machine"
+        "not resolved: no trainer's fit time falls beyond ±10% with more threads on this machine"
     )
 
 
 def test_the_summary_holds_every_claim_with_its_figures() -> None:
     rows = runs("ml-100k", {"torch-biased-mf": list(0.8 * NOISE), "numba-sgd": list(0.2 * NOISE)})
     measured = folder(rows)
-    document = claims.summary(claims.judge([measured]), [measured])
+    document = answer.summary(analyse_folders(Path("results"), [measured]))
     assert [c["id"] for c in document["claims"]] == [c[0] for c in claims.CLAIMS]
     custom = next(c for c in document["claims"] if c["id"] == "custom-faster")
     assert custom["figures"][0]["low"] > 1 and custom["commit"] == "abc"
+    assert custom["figures"][0]["runs"] == 5
     assert custom["link"] == "results/REPORT.md"
     assert document["folders"][0]["status"] == "current"
 
@@ -283,9 +297,9 @@ def test_a_folder_passed_over_changes_is_named_by_commit_not_by_every_file() -> 
     folder = Folder(Path("results"), "results", pd.DataFrame(), pd.DataFrame(), {}, [], False, "")
     folder.status = "current"
     folder.neutral = ["a.py@03d769b376", "b.py@03d769b376", "a.py@080313ac35"]
-    assert folder.status_text == (
+    assert answer.status_text(folder) == (
         "current (changes declared measurement-neutral since: 3 file change(s) in commit(s) "
-        "03d769b376, 080313ac35, listed in suite/provenance.py's NEUTRAL)"
+        "03d769b376, 080313ac35, listed in suite/analysis/provenance.py's NEUTRAL)"
     )
 
 
@@ -320,7 +334,7 @@ def test_the_hybrids_are_raced_to_the_ndcg_target_where_one_is_set() -> None:
     times = {"torch-hybrid": list(0.5 * NOISE), "lightfm-bpr-hybrid": list(2.0 * NOISE)}
     claim = judged(folder(hybrid_runs(times, 0.3)))["lightfm-quicker"]
     assert claim.verdict == "reversed: PyTorch is faster"
-    assert "time to NDCG@10 0.3: torch-hybrid / lightfm-bpr-hybrid = 0.25×" in claim.said[0]
+    assert "time to NDCG@10 0.3: torch-hybrid takes 0.25× lightfm-bpr-hybrid's" in said(claim)[0]
 
 
 def test_a_hybrid_that_misses_the_target_gives_no_ratio_and_the_claim_says_so() -> None:
@@ -342,9 +356,10 @@ def test_the_fastest_hybrid_of_each_side_is_raced_and_the_twins_are_context() ->
     claim = judged(folder(hybrid_runs(times, 0.3)))["lightfm-quicker"]
     assert [(r.a, r.b) for r in claim.ratios] == [("torch-hybrid", "lightfm-warp-hybrid")]
     assert claim.verdict == "reversed: PyTorch is faster"
-    assert "the fastest hybrid of each side, time to NDCG@10 0.3: torch-hybrid / " in claim.said[0]
-    assert "the same hybrid model trained two ways (context): torch-hybrid / " in claim.said[1]
-    assert "lightfm-bpr-hybrid = 0.25×" in claim.said[1]
+    first, second = said(claim)
+    assert "the fastest hybrid of each side, time to NDCG@10 0.3: torch-hybrid takes " in first
+    assert "the same hybrid model trained two ways (context): torch-hybrid takes 0.25× " in second
+    assert "lightfm-bpr-hybrid's time to target" in second
 
 
 def test_a_side_none_of_whose_hybrids_reaches_the_target_is_named_with_the_other_sides() -> None:
@@ -355,7 +370,7 @@ def test_a_side_none_of_whose_hybrids_reaches_the_target_is_named_with_the_other
     }
     claim = judged(folder(hybrid_runs(times, 0.12)))["lightfm-quicker"]
     assert not claim.ratios
-    assert claim.said == [
+    assert said(claim) == [
         "ml-100k +features: NDCG@10 0.12 not reached by torch-hybrid in 3 of 5 runs: no ratio "
         "at equal accuracy; lightfm-warp-hybrid reached it in every run"
     ]  # lightfm-bpr-hybrid's misses do not matter: its side has a hybrid that made it
@@ -365,7 +380,7 @@ def test_without_a_target_the_hybrids_fit_times_say_accuracy_was_not_compared() 
     times = {"torch-hybrid": list(0.5 * NOISE), "lightfm-bpr-hybrid": list(2.0 * NOISE)}
     claim = judged(folder(hybrid_runs(times, None)))["lightfm-quicker"]
     assert (
-        "fit time at equal epochs (no NDCG@10 target set: accuracy not compared)" in (claim.said[0])
+        "fit time at equal epochs (no NDCG@10 target set: accuracy not compared)" in said(claim)[0]
     )
 
 
@@ -385,10 +400,11 @@ def test_gpus_races_the_fastest_on_cuda_and_shows_each_twin_as_context_only() ->
     # torch-als on CUDA takes 0.3x numba-sgd's time on every seed; where and on what, said
     assert claim.verdict == "holds on synthetic-1m, rating (NVIDIA H200 against 16 CPU cores)"
     assert [ratio.a for ratio in claim.ratios] == ["torch-als (cuda)"]  # the verdict's only
-    assert len(claim.figures) == 2
-    assert claim.said[1].startswith("synthetic-1m, rating, the same model trained two ways")
-    assert "torch-biased-mf (cuda) / numba-sgd" in claim.said[1]
-    assert claim.said[1].endswith("not resolved")  # its interval spans both outcomes
+    assert len(claim.evidence) == 2
+    context = said(claim)[1]
+    assert context.startswith("synthetic-1m, rating, the same model trained two ways")
+    assert "torch-biased-mf (cuda) takes" in context and "numba-sgd's time to target" in context
+    assert context.endswith("not resolved")  # its interval spans both outcomes
 
 
 def test_gpus_does_not_repeat_a_twin_that_is_already_the_race() -> None:
@@ -397,4 +413,4 @@ def test_gpus_does_not_repeat_a_twin_that_is_already_the_race() -> None:
     for row in cuda:
         row["backend"] = "cuda"
     claim = judged(folder(cpu + cuda))["gpus"]
-    assert len(claim.figures) == 1 and "trained two ways" not in claim.said[0]
+    assert len(claim.evidence) == 1 and "trained two ways" not in said(claim)[0]

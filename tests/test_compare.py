@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 from harness_helpers import assert_one_line_error, run_cli
 
-from suite import compare, results, stats
+from suite import compare, results
+from suite.analysis import paired, versus
 from suite.cli import build_parser
 
 #: Per-fold RMSE and NDCG@10 of the base runs: the fold effect is far larger than the changes
@@ -75,7 +76,7 @@ def runs(
 
 
 def one_row(a: pd.DataFrame, b: pd.DataFrame, **options) -> pd.Series:
-    table = compare.compare_runs(a, b, **options)
+    table = versus.compare_runs(a, b, **options)
     assert len(table) == 1, table
     return table.iloc[0]
 
@@ -157,7 +158,6 @@ def test_a_time_ratio_beyond_the_factor_is_slower_or_faster(fit_b, factor, verdi
     row = one_row(runs(), runs(fit_s=fit_b, tag="b"), time_factor=factor)
     assert row["time_verdict"] == verdict
     assert row["fit_ratio"] == pytest.approx(fit_b)
-    assert row["throughput_ratio"] == pytest.approx(1 / fit_b)
 
 
 @pytest.mark.parametrize(
@@ -183,7 +183,7 @@ def test_other_thread_counts_are_not_compared_for_speed() -> None:
 @pytest.mark.parametrize("factor", [1.0, 0.5, math.nan, math.inf])
 def test_a_time_factor_not_above_one_is_refused(factor) -> None:
     with pytest.raises(ValueError, match="--time-factor"):
-        compare.compare_runs(runs(), runs(tag="b"), time_factor=factor)
+        versus.compare_runs(runs(), runs(tag="b"), time_factor=factor)
 
 
 # -- membership and rendering -------------------------------------------------------------------
@@ -215,9 +215,9 @@ def side(name: str, frame: pd.DataFrame, env: dict | None = None) -> compare.Sid
 
 def test_only_in_a_or_b_and_the_runs_not_ok_are_listed() -> None:
     a, b = two_sides()
-    assert compare.only_in(a, b) == [("ml-100k", "numpy-als", "cpu")]
-    assert compare.only_in(b, a) == [("ml-100k", "implicit-als", "cpu")]
-    failures = compare.not_ok(a, b)
+    assert versus.only_in(a, b) == [("ml-100k", "numpy-als", "cpu")]
+    assert versus.only_in(b, a) == [("ml-100k", "implicit-als", "cpu")]
+    failures = versus.not_ok(a, b)
     assert failures[["side", "label", "backend", "status", "runs"]].values.tolist() == [
         ["A", "torch-mf", "cuda", "skipped", 5]
     ]
@@ -230,8 +230,8 @@ def test_only_in_a_or_b_and_the_runs_not_ok_are_listed() -> None:
 def test_the_table_names_the_test_alpha_and_both_folders() -> None:
     a, b = two_sides()
     text = compare.compare_folders(side("A", a), side("B", b))
-    assert stats.TEST_NAME in text
-    assert f"α = {stats.ALPHA:g}" in text
+    assert paired.TEST_NAME in text
+    assert f"α = {paired.ALPHA:g}" in text
     assert "runs/a" in text and "runs/b" in text
     rows = [line for line in text.splitlines() if line.startswith("| ml-100k")]
     assert len(rows) == 2  # torch-biased-mf and numba-sgd, in A's order
@@ -241,8 +241,8 @@ def test_the_table_names_the_test_alpha_and_both_folders() -> None:
 
 def test_only_changed_hides_the_same_rows_and_says_when_nothing_changed() -> None:
     a, b = two_sides()
-    table = compare.compare_runs(a, b)
-    assert compare.changed(table).tolist() == [True, False]
+    table = versus.compare_runs(a, b)
+    assert versus.changed(table).tolist() == [True, False]
     text = compare.compare_folders(side("A", a), side("B", b), only_changed=True)
     assert "| ml-100k   | torch-biased-mf" in text
     assert "numba-sgd" not in text
@@ -254,9 +254,9 @@ def test_only_changed_hides_the_same_rows_and_says_when_nothing_changed() -> Non
 
 
 def test_untested_rows_are_not_called_changed() -> None:
-    table = compare.compare_runs(runs(folds=1), runs(folds=1, tag="b"))
+    table = versus.compare_runs(runs(folds=1), runs(folds=1, tag="b"))
     assert table["rmse_verdict"].tolist() == ["untested (1 pair)"]
-    assert compare.changed(table).tolist() == [False]  # nothing is known to have changed
+    assert versus.changed(table).tolist() == [False]  # nothing is known to have changed
 
 
 ENV = {
@@ -311,9 +311,10 @@ def test_compare_two_folders_end_to_end(tmp_path, capsys) -> None:
     assert "torch-biased-mf" in changed_only and "| ml-100k   | numba-sgd" not in changed_only
 
 
-def test_the_default_time_factor_is_the_modules() -> None:
+def test_the_default_time_factor_is_the_on_par_factor() -> None:
     args = build_parser().parse_args(["compare", "a", "b"])
-    assert args.time_factor == compare.DEFAULT_TIME_FACTOR
+    assert args.time_factor is None  # resolved to the one on-par factor when it runs
+    assert versus.DEFAULT_TIME_FACTOR == paired.PAR
 
 
 @pytest.fixture
@@ -359,18 +360,19 @@ def test_an_unwritable_out_is_named(folders, tmp_path, capsys) -> None:
 
 def test_a_ratio_beyond_the_factor_but_within_run_to_run_noise_is_the_same() -> None:
     a = runs()
-    b = runs(tag="b").assign(fit_s=[0.6, 2.2, 0.7, 2.0, 1.4])  # median 1.4: ×1.4, all over
-    table = compare.compare_runs(a.assign(fit_s=[1.0, 1.2, 0.9, 1.1, 1.0]), b)
-    assert table["fit_ratio"].iloc[0] == pytest.approx(1.4)
+    b = runs(tag="b").assign(fit_s=[0.6, 2.2, 0.7, 2.0, 1.4])  # ×1.17 the paired geometric mean
+    table = versus.compare_runs(a.assign(fit_s=[1.0, 1.2, 0.9, 1.1, 1.0]), b)
+    assert table["fit_ratio"].iloc[0] == pytest.approx(1.169, abs=0.001)
+    assert table["fit_low"].iloc[0] < 1 < table["fit_high"].iloc[0]
     assert table["time_verdict"].tolist() == ["same"]
 
 
 def test_other_settings_are_never_faster_or_slower() -> None:
     a = runs().assign(params='{"factors": 20}')
     b = runs(fit_s=3.0, tag="b").assign(params='{"factors": 128}')
-    assert compare.compare_runs(a, b)["time_verdict"].tolist() == ["different settings"]
+    assert versus.compare_runs(a, b)["time_verdict"].tolist() == ["different settings"]
 
 
 def test_a_single_pair_time_ratio_says_its_noise_is_unknown() -> None:
-    table = compare.compare_runs(runs(folds=1), runs(folds=1, fit_s=2.0, tag="b"))
+    table = versus.compare_runs(runs(folds=1), runs(folds=1, fit_s=2.0, tag="b"))
     assert table["time_verdict"].tolist() == ["slower (one run: noise unknown)"]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from harness_helpers import assert_one_line_error, gate_config_file, ratings_file, run_cli
 
-from suite import execute, regress
+from suite import regress, timed_run
 from suite.cli import main
 
 GATE_MODELS = """
@@ -132,14 +132,14 @@ def test_update_replaces_a_damaged_reference(gate, tmp_path, capsys) -> None:
 
 
 def test_a_contender_that_now_fails_every_run_fails_the_gate(gate, tmp_path, capsys, monkeypatch):
-    real_run = execute._run
+    real_run = timed_run._run
 
     def numpy_als_broken(task, *args, **kwargs):
         if task.model == "numpy-als":
             raise RuntimeError("numpy-als broke")
         return real_run(task, *args, **kwargs)
 
-    monkeypatch.setattr(execute, "_run", numpy_als_broken)
+    monkeypatch.setattr(timed_run, "_run", numpy_als_broken)
     argv, _ = gate
     code, out, _ = run_cli([*argv, "--out", tmp_path / "run", "--speed-factor", "5"], capsys)
     assert code == 1

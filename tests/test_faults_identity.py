@@ -25,7 +25,7 @@ import pandas as pd
 import pytest
 from harness_helpers import assert_one_line_error, config_file, ratings_file, run_cli
 
-from suite import config, models, regress, report, results, runner, tuning
+from suite import models, regress, report, results, runner, settings, tuning
 from suite.config import load_config
 from suite.data.files import read_ratings
 from suite.data.ratings import Ratings
@@ -98,9 +98,10 @@ def test_resume_on_another_core_count_repeats_nothing(
     raw = grid.read_text().replace("n_threads = 1", "n_threads = 0")  # every core
     grid.write_text(raw)
     out = tmp_path / "run"
-    monkeypatch.setattr(runner, "default_threads", lambda: 1)
+    monkeypatch.setattr(runner, "resolve_threads", lambda n_threads: n_threads or 1)
     assert run_in_process(grid, out, capsys)[0] == 0
-    monkeypatch.setattr(runner, "default_threads", lambda: 2)  # resumed on a bigger machine
+    # resumed on a bigger machine
+    monkeypatch.setattr(runner, "resolve_threads", lambda n_threads: n_threads or 2)
     code, _, err = run_cli(["run", "--resume", "--out", out, "--in-process", "--no-report"], capsys)
     assert code == 0, err
     assert len(records(out)) == 4  # nothing repeated
@@ -116,7 +117,7 @@ def test_resume_keeps_the_folders_settings_when_tuned_settings_changed(
     lines = (out / results.RESULTS_FILE).read_text().splitlines()
     (out / results.RESULTS_FILE).write_text("\n".join(lines[:2]) + "\n")  # two runs left
     data = load_config(str(grid)).datasets[0].name
-    tuned = own_tuned_folder / f"{config.tuned_key(data)}.toml"
+    tuned = own_tuned_folder / f"{settings.tuned_key(data)}.toml"
     tuned.write_text('"numpy-als" = { l2 = 0.5 }\n')  # a `tune --save` since
     code, _, err = run_cli(["run", "--resume", "--out", out, "--in-process", "--no-report"], capsys)
     assert code == 0, err
@@ -158,7 +159,7 @@ def test_resume_from_another_directory_reads_the_same_file(
     relative = config_file(tmp_path, Path("u.data"), FAST_MODELS)  # named relatively
     out = tmp_path / "run"
     assert run_in_process(relative, out, capsys)[0] == 0
-    saved = json.loads((out / runner.GRID_FILE).read_text())
+    saved = json.loads((out / results.GRID_FILE).read_text())
     assert saved["datasets"][0]["name"] == str(tmp_path / "u.data")  # absolute, resolved
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -381,9 +382,9 @@ def test_tuned_settings_follow_the_files_content_not_its_name(tmp_path: Path) ->
     for name, size in (("a", 1200), ("b", 1200), ("c", 900)):
         (tmp_path / name).mkdir()
         ratings_file(tmp_path / name, n=size)
-    keys = {name: config.tuned_key(str(tmp_path / name / "u.data")) for name in "abc"}
+    keys = {name: settings.tuned_key(str(tmp_path / name / "u.data")) for name in "abc"}
     assert keys["a"] == keys["b"] != keys["c"]  # copies share settings, other files do not
-    assert config.tuned_key("ml-100k") == "ml-100k"
+    assert settings.tuned_key("ml-100k") == "ml-100k"
 
 
 def test_tune_save_never_writes_into_an_installed_package(
@@ -391,11 +392,11 @@ def test_tune_save_never_writes_into_an_installed_package(
 ) -> None:
     installed = tmp_path / "lib" / "site-packages" / "suite" / "configs" / "tuned"
     monkeypatch.delenv("MFBENCH_TUNED")
-    monkeypatch.setattr(config, "tuned_folder", lambda: installed)
-    settings = tmp_path / "settings.toml"
-    settings.write_text(f'{tuning.TITLE} test\n"numpy-als" = {{ factors = 8 }}\n')
+    monkeypatch.setattr(settings, "tuned_folder", lambda: installed)
+    winners = tmp_path / "settings.toml"
+    winners.write_text(f'{tuning.TITLE} test\n"numpy-als" = {{ factors = 8 }}\n')
     with pytest.raises(InputError, match="inside the installed mfbench; set MFBENCH_TUNED"):
-        tuning.save(settings, "ml-100k")
+        tuning.save(winners, "ml-100k")
     assert not installed.exists()
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from harness_helpers import assert_one_line_error, config_file, ratings_file, run_cli
 
-from suite import execute, results, runner
+from suite import results, runner, timed_run
 from suite.lock import FolderLock
 
 FAST_MODELS = """
@@ -301,7 +301,7 @@ def test_a_grid_whose_every_run_failed_still_reports(grid, tmp_path, capsys, mon
     def broken(*_args, **_kwargs):
         raise RuntimeError("the contender crashed")
 
-    monkeypatch.setattr(execute, "_run", broken)
+    monkeypatch.setattr(timed_run, "_run", broken)
     out = tmp_path / "run"
     code, _, err = run_in_process(grid, out, capsys)
     assert code == 0, err  # the grid completed; its failures are in the report

@@ -22,7 +22,7 @@ import pytest
 
 from suite import cli, config, data, estimate, runner
 from suite.data import movielens, synthetic
-from suite.execute import Task
+from suite.timed_run import Task
 
 ROOT = Path(__file__).resolve().parents[1]
 GPU_RUN = ROOT / "scripts" / "gpu-run"

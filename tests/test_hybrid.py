@@ -11,7 +11,7 @@ from model_helpers import tiny_ratings
 from suite import models
 from suite.data.features import Features, side_matrix
 from suite.data.ratings import Ratings
-from suite.models.torch_hybrid import FeatureRows
+from suite.models.torch.hybrid import FeatureRows
 
 
 def with_features(

@@ -9,8 +9,9 @@ import pytest
 import torch
 from model_helpers import tiny_ratings
 
-from suite.models import joint_sgd
-from suite.models.torch_mf import BiasedMatrixFactorization, MatrixFactorization, MinibatchTrainer
+from suite.models.torch import joint_sgd
+from suite.models.torch.modules import BiasedMatrixFactorization, MatrixFactorization
+from suite.models.torch.trainers import MinibatchTrainer
 from suite.threads import fewer_threads
 
 LR, L2 = 0.03, 0.07

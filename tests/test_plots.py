@@ -12,9 +12,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from suite import metrics, models, plots
+from suite import metrics, models, plots, results
+from suite.analysis import figures as charts
+from suite.analysis import window as windows
+from suite.analysis.growth import Growth, fit
 from suite.models.base import Contest
-from suite.plots import look, scales
+from suite.plots import contender_look as look
+from suite.plots import scales
 
 RMSE = metrics.primary(Contest.RATING)
 NDCG = metrics.primary(Contest.RANKING)
@@ -145,8 +149,8 @@ def test_a_contender_far_off_is_named_not_cut() -> None:
     curves["never-learns"] = [2.8, 2.79, 2.78]
     curves["starts-high"] = [2.6, 1.5, 1.0, 0.93]
     finals = {name: values[-1] for name, values in curves.items()}
-    window = scales.y_window(curves, finals, guides=[0.93])
-    assert scales.off_scale(curves, finals, guides=[0.93]) == ["never-learns", "starts-high"]
+    window = windows.y_window(curves, finals, guides=[0.93])
+    assert windows.off_scale(curves, finals, guides=[0.93]) == ["never-learns", "starts-high"]
     never, starts = window.off_scale
     assert never.ends_off and never.side == "above" and never.value == pytest.approx(2.8)
     assert not starts.ends_off and starts.value == pytest.approx(2.6)
@@ -166,7 +170,7 @@ def test_curves_that_only_travel_stay_in_view() -> None:
         "floor": [0.95, 0.95],
     }
     finals = {name: values[-1] for name, values in curves.items()}
-    window = scales.y_window(curves, finals, guides=[0.8])
+    window = windows.y_window(curves, finals, guides=[0.8])
     assert window.off_scale == ()
     assert window.low < 0.8 and window.high > 1.06  # the guide and every point, padded
 
@@ -175,7 +179,7 @@ def test_off_scale_below_for_higher_is_better_and_many_settings_grouped() -> Non
     points = {f"m[setting={i}]": [0.30 + 0.001 * i] for i in range(10)}
     points |= {f"bad[setting={i}]": [-5.0 - i] for i in range(5)}
     finals = {name: values[0] for name, values in points.items()}
-    window = scales.y_window(points, finals)
+    window = windows.y_window(points, finals)
     assert {item.side for item in window.off_scale} == {"below"}
     assert len(window.off_scale) == 5
     lines = scales.off_scale_lines(window.off_scale, "NDCG@10", curve=False)
@@ -187,11 +191,11 @@ def test_a_contender_far_better_than_the_crowd_is_never_off_scale() -> None:
     points = {f"rating-{i}": [0.01, 0.02 + 0.001 * i] for i in range(6)}
     points |= {"ranker": [0.08, 0.17], "worse": [-0.5, -0.4]}
     finals = {name: values[-1] for name, values in points.items()}
-    assert "ranker" in scales.off_scale(points, finals)  # direction unknown: either side
-    window = scales.y_window(points, finals, higher_is_better=True)
+    assert "ranker" in windows.off_scale(points, finals)  # direction unknown: either side
+    window = windows.y_window(points, finals, higher_is_better=True)
     assert [item.name for item in window.off_scale] == ["worse"]
     assert window.high >= 0.17
-    lower_is_better = scales.y_window(points, finals, higher_is_better=False)
+    lower_is_better = windows.y_window(points, finals, higher_is_better=False)
     assert [item.name for item in lower_is_better.off_scale] == ["ranker"]
 
 
@@ -215,9 +219,9 @@ def contest_rows() -> pd.DataFrame:
 
 def test_frontier_respects_the_metric_direction(contest_rows) -> None:
     # lower RMSE is better: c (slower, worse than b) is dominated; e has no RMSE
-    assert plots.frontier(contest_rows, RMSE) == ["d", "a", "b"]
+    assert charts.frontier(contest_rows, RMSE) == ["d", "a", "b"]
     # higher NDCG is better: a (slower and worse than d) is dominated; the floor never counts
-    assert plots.frontier(contest_rows, NDCG) == ["d", "b", "c", "e"]
+    assert charts.frontier(contest_rows, NDCG) == ["d", "b", "c", "e"]
 
 
 def test_frontier_keeps_equal_points_and_drops_an_equally_fast_worse_one() -> None:
@@ -228,18 +232,30 @@ def test_frontier_keeps_equal_points_and_drops_an_equally_fast_worse_one() -> No
             summary_row("z", fit_median=1.0, rmse_mean=0.95),
         ]
     )
-    assert sorted(plots.frontier(rows, RMSE)) == [0, 1]
+    assert sorted(charts.frontier(rows, RMSE)) == [0, 1]
 
 
 # -- figures ------------------------------------------------------------------------------------
 
 
-def test_pareto_needs_two_points(contest_rows, tmp_path: Path) -> None:
+NO_RUNS = pd.DataFrame(columns=results.COLUMNS)
+
+
+def test_pareto_needs_two_points(tmp_path: Path) -> None:
+    rows = pd.DataFrame(
+        [
+            summary_row("torch-mf", fit_median=0.5, rmse_mean=1.00),
+            summary_row("numba-sgd", fit_median=1.0, rmse_mean=0.95),
+            summary_row("global-mean", fit_median=0.001, rmse_mean=1.1),
+        ]
+    )
     path = tmp_path / "pareto.png"
-    alone = contest_rows.loc[["d", "floor"]]
-    assert plots.pareto.draw("toy", alone, RMSE, path) is False
+    alone = charts.pareto("toy", rows.iloc[[0, 2]], NO_RUNS, Contest.RATING)
+    assert len(alone.points) == 1 and plots.pareto.draw(alone, path) is False  # the site draws it
     assert not path.exists()
-    assert plots.pareto.draw("toy", contest_rows, RMSE, path) is True
+    both = charts.pareto("toy", rows, NO_RUNS, Contest.RATING)
+    assert [p.setting.label for p in both.frontier] == ["torch-mf", "numba-sgd"]
+    assert plots.pareto.draw(both, path) is True
     assert path.read_bytes()[:4] == PNG_MAGIC
 
 
@@ -248,14 +264,16 @@ def test_pareto_draws_floors_as_named_lines_and_names_a_point_off_scale(
 ) -> None:
     rows = pd.DataFrame(
         [
-            summary_row("a", fit_median=1.0, rmse_mean=0.95),
-            summary_row("b", fit_median=2.0, rmse_mean=0.90),
-            summary_row("c", fit_median=3.0, rmse_mean=0.92),
-            summary_row("never-learns", fit_median=5.0, rmse_mean=2.8),
+            summary_row("torch-mf", fit_median=1.0, rmse_mean=0.95),
+            summary_row("numba-sgd", fit_median=2.0, rmse_mean=0.90),
+            summary_row("cornac-mf", fit_median=3.0, rmse_mean=0.92),
+            summary_row("torch-mf-seed", "never-learns", fit_median=5.0, rmse_mean=2.8),
             summary_row("bias-only", fit_median=0.01, rmse_mean=0.97),
         ]
     )
-    assert plots.pareto.draw("toy", rows, RMSE, tmp_path / "p.png")
+    chart = charts.pareto("toy", rows, NO_RUNS, Contest.RATING)
+    assert [item.name for item in chart.window.off_scale] == ["never-learns"]
+    assert plots.pareto.draw(chart, tmp_path / "p.png")
     words = texts(figures[0])
     assert "toy: RMSE vs fit time (rating)" in words
     assert "bias-only (floor) 0.97" in words  # a reference line, named
@@ -273,10 +291,10 @@ def test_epoch_times_skip_contenders_that_do_not_train(figures, tmp_path: Path) 
             summary_row("numba-sgd", ratings_processed=float("nan")),
         ]
     )
-    seconds = plots.seconds_per_million(rows)
+    seconds = charts.seconds_per_million(rows)
     assert seconds.iloc[0] == pytest.approx(0.5 / 2e5 * 1e6)  # 2.5 s per 10⁶ visited
     assert seconds.iloc[3:].isna().all()
-    assert plots.epoch_time.draw("toy", rows, tmp_path / "e.png") is True
+    assert plots.epoch_time.draw(charts.epoch_times("toy", rows), tmp_path / "e.png") is True
     axes = figures[0].axes[0]
     bars = [label.get_text() for label in axes.get_yticklabels()]
     assert bars == ["torch-biased-mf (cuda)", "torch-biased-mf"]  # fastest first
@@ -294,8 +312,14 @@ def test_epoch_times_with_nothing_to_draw_writes_nothing(tmp_path: Path) -> None
             summary_row("torch-mf", epochs=0),
         ]
     )
-    assert plots.epoch_time.draw("toy", rows, tmp_path / "e.png") is False
-    assert not (tmp_path / "e.png").exists()
+    assert charts.epoch_times("toy", rows) is None  # nothing for any renderer to draw
+
+
+def convergence(runs: pd.DataFrame, curves: pd.DataFrame) -> list[charts.Convergence]:
+    """Each primary metric's convergence figure of the toy data set's runs (none without
+    curves)."""
+    found = [charts.convergence("toy", runs, curves, metric) for metric in metrics.primaries()]
+    return [chart for chart in found if chart is not None]
 
 
 def _runs_and_curves(ranking: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -338,19 +362,20 @@ def _runs_and_curves(ranking: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def test_convergence_names_the_contender_it_leaves_off_scale(figures, tmp_path: Path) -> None:
     runs, curves = _runs_and_curves()
-    assert plots.convergence.draw("toy", runs, curves, tmp_path / "c.png") is True
+    assert plots.convergence.draw(convergence(runs, curves), tmp_path / "c.png") is True
     rating, ranking = figures[0].axes[:2]
     notes = [t.get_text() for t in rating.texts if t.get_text().startswith("off scale")]
     assert len(notes) == 1 and "torch-mf-seed: RMSE ends at 2.8" in notes[0]
     low, high = rating.get_ylim()
     assert low < 0.93 and 1.021 < high < 1.5  # every other point in view, and not flattened
     assert not [t for t in ranking.texts if t.get_text().startswith("off scale")]
-    assert plots.convergence.draw("elsewhere", runs, curves, tmp_path / "none.png") is False
+    assert plots.convergence.draw([], tmp_path / "none.png") is False
+    assert not (tmp_path / "none.png").exists()
 
 
 def test_convergence_draws_no_panel_for_a_contest_no_entrant_ran(figures, tmp_path) -> None:
     runs, curves = _runs_and_curves(ranking=False)  # rating models rank only as a finding
-    assert plots.convergence.draw("toy", runs, curves, tmp_path / "c.png") is True
+    assert plots.convergence.draw(convergence(runs, curves), tmp_path / "c.png") is True
     labels = [axes.get_ylabel() for axes in figures[0].axes]
     assert any("RMSE" in label for label in labels)
     assert not any("NDCG" in label for label in labels)
@@ -358,7 +383,7 @@ def test_convergence_draws_no_panel_for_a_contest_no_entrant_ran(figures, tmp_pa
 
 def test_convergence_writes_a_png(tmp_path: Path) -> None:
     runs, curves = _runs_and_curves()
-    assert plots.convergence.draw("toy", runs, curves, tmp_path / "c.png")
+    assert plots.convergence.draw(convergence(runs, curves), tmp_path / "c.png")
     assert (tmp_path / "c.png").read_bytes()[:4] == PNG_MAGIC
 
 
@@ -373,12 +398,21 @@ def test_scaling_draws_each_group(tmp_path: Path) -> None:
         )
         for model, backend, k in (("torch-mf", "cpu", 1), ("torch-mf", "cuda", 0.1))
     ]
-    plots.scaling.draw(groups, tmp_path / "scaling.png")
+    found = [
+        Growth(
+            group,
+            {column: fit(group, column) for column in ("epoch_s_median", "fit_rss_growth_mb")},
+        )
+        for group in groups
+    ]
+    assert found[0].slopes["epoch_s_median"].slope == pytest.approx(1.0)
+    plots.scaling.draw(found, tmp_path / "scaling.png")
     assert (tmp_path / "scaling.png").read_bytes()[:4] == PNG_MAGIC
 
 
 def test_claims_points_of_one_size_are_dodged_and_their_labels_kept_apart(tmp_path: Path) -> None:
-    from suite.plots.claims import Point, dodged, draw, spread_labels
+    from suite.analysis.figures import ClaimPoint as Point
+    from suite.plots.claims import dodged, draw, spread_labels
 
     at_100k = [  # two ratios 3 % apart at one size, and one far below: the figure's crowd
         Point(8e4, 3.15, 0.35, 28.1, "rating", "torch-bpmf / numba-sgd, ml-100k"),

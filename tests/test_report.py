@@ -8,9 +8,18 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from suite import config, report, results, runner, verdicts
+from suite import readme, report, results
+from suite.analysis.folder import DatasetAnalysis, dataset_analysis
+from suite.analysis.growth import growths
+from suite.analysis.summary import summarize
 from suite.errors import InputError
 from suite.models.base import Contest
+
+
+def analysed(frame: pd.DataFrame, reference: str | None = None) -> DatasetAnalysis:
+    """The toy data set of ``frame``, analysed as a folder's data set is."""
+    curves = pd.DataFrame(columns=results.CURVE_COLUMNS)
+    return dataset_analysis("toy", summarize(frame), frame, curves, reference)
 
 
 def record(model: str, seed: int, **values) -> dict:
@@ -120,7 +129,7 @@ def frame() -> pd.DataFrame:
 
 
 def test_summary_means_spreads_and_medians(frame) -> None:
-    summary = report.summarize(frame).set_index(["model", "backend"])
+    summary = summarize(frame).set_index(["model", "backend"])
     row = summary.loc[("torch-biased-mf", "cpu")]
     assert row["runs"] == 2 and row["rmse_mean"] == pytest.approx(0.91)
     assert row["rmse_std"] == pytest.approx(0.0141421, rel=1e-4)
@@ -129,7 +138,7 @@ def test_summary_means_spreads_and_medians(frame) -> None:
 
 
 def test_contest_tables_keep_rating_and_ranking_apart(frame) -> None:
-    tables = report.contest_tables(report.summarize(frame), frame)
+    tables = report.contest_tables(analysed(frame))
     rating, ranking = tables.split("Top-N ranking:")
     lines = {
         line.split("|")[1].strip() + "/" + line.split("|")[2].strip(): line
@@ -142,17 +151,16 @@ def test_contest_tables_keep_rating_and_ranking_apart(frame) -> None:
 
 
 def test_cost_and_cuda_tables(frame) -> None:
-    summary = report.summarize(frame)
-    table = verdicts.standings(summary, frame, Contest.RATING)
-    cost = report.cost_table(table, summary, "torch-biased-mf")
+    data = analysed(frame, "torch-biased-mf")
+    cost = report.cost_table(data, data.standings[Contest.RATING])
     lines = {line.split("|")[1].strip(): line for line in cost.splitlines()[2:]}
     assert "3.00 [2.00–4.00]" in lines["torch-biased-mf"]
     assert "never" in lines["torch-mf"]  # torch-mf never hit the target
     assert "implicit-als" not in lines  # another contest
-    cuda = report.cuda_table(summary)
-    assert "6.0×" in cuda  # 3.0 s on CPU, 0.5 s on CUDA
-    apart = summary[(summary["backend"] == "cuda") | (summary["label"] != "torch-biased-mf")]
-    assert report.cuda_table(apart) == ""  # CUDA and CPU rows, never of the same contender
+    cuda = report.cuda_table(data)
+    assert "| 0.25×  " in cuda  # on CUDA a quarter of its CPU time per rating (seed 0: paired)
+    apart = frame[(frame["backend"] == "cuda") | (frame["model"] != "torch-biased-mf")]
+    assert report.cuda_table(analysed(apart)) == ""  # CUDA and CPU rows of different contenders
 
 
 def test_sections_say_what_the_numbers_say(frame, tmp_path: Path) -> None:
@@ -168,20 +176,19 @@ def test_sections_say_what_the_numbers_say(frame, tmp_path: Path) -> None:
 
 def test_a_cost_grid_makes_no_accuracy_verdict(frame, tmp_path: Path) -> None:
     frame.to_csv(tmp_path / "results.csv", index=False)
-    (tmp_path / config.GRID_FILE).write_text(json.dumps({"name": "toy", "cost_only": True}))
+    (tmp_path / results.GRID_FILE).write_text(json.dumps({"name": "toy", "cost_only": True}))
     text = report.write_report(tmp_path).path.read_text()
     verdict = text.split("## Verdict")[1].split("## Environment")[0]
     assert "Accuracy: not judged — a cost grid" in verdict
     assert "has the best" not in text and "is best" not in text and "tied for best" not in text
     assert "not judged (cost grid)" in text and "Fastest to RMSE ≤ 0.9" in text  # cost stays
     assert "learned nothing" not in text.split("## How to read this")[0]
-    (tmp_path / config.GRID_FILE).write_text(json.dumps({"name": "toy", "cost_only": False}))
+    (tmp_path / results.GRID_FILE).write_text(json.dumps({"name": "toy", "cost_only": False}))
     assert "has the best" in report.write_report(tmp_path).path.read_text()
-    assert runner.GRID_FILE == config.GRID_FILE  # the file the runner writes is the one read
 
 
 def test_noise_floor_distance(frame) -> None:
-    table = report.noise_floor_table(report.summarize(frame))
+    table = report.noise_floor_table(summarize(frame))
     assert "+0.1100" in table  # 0.91 - 0.80
 
 
@@ -214,25 +221,25 @@ def test_write_report_makes_markdown_and_plots(frame, tmp_path: Path) -> None:
 
 def test_readme_headline_block_is_refreshed_from_results(frame, tmp_path: Path) -> None:
     frame.to_csv(tmp_path / "results.csv", index=False)
-    readme = tmp_path / "README.md"
-    readme.write_text(
-        f"# x\n{report.CLAIMS_START}\nold claims\n{report.CLAIMS_END}\n"
-        f"{report.README_START}\nold table\n{report.README_END}\ntail\n"
+    readme_file = tmp_path / "README.md"
+    readme_file.write_text(
+        f"# x\n{readme.CLAIMS_START}\nold claims\n{readme.CLAIMS_END}\n"
+        f"{readme.README_START}\nold table\n{readme.README_END}\ntail\n"
     )
-    report.update_readme(readme, tmp_path)
-    text = readme.read_text()
+    readme.update_readme(readme_file, tmp_path)
+    text = readme_file.read_text()
     assert "old table" not in text and "old claims" not in text and text.endswith("tail\n")
     assert "#### toy" in text and "0.9100 ± 0.0141" in text
     assert text.index("the 2017 post's claims, judged today") < text.index("#### toy")
     assert "well-written custom solutions are still much faster" in text
-    assert (tmp_path / report.SUMMARY_FILE).is_file()  # the same claims as data
+    assert (tmp_path / readme.SUMMARY_FILE).is_file()  # the same claims as data
 
 
 def test_readme_without_markers_is_refused(frame, tmp_path: Path) -> None:
     frame.to_csv(tmp_path / "results.csv", index=False)
     (tmp_path / "README.md").write_text("# no markers\n")
     with pytest.raises(InputError, match="no <!-- headline:start -->"):
-        report.update_readme(tmp_path / "README.md", tmp_path)
+        readme.update_readme(tmp_path / "README.md", tmp_path)
 
 
 def test_cost_growth_slopes(tmp_path: Path) -> None:
@@ -262,10 +269,10 @@ def test_cost_growth_slopes(tmp_path: Path) -> None:
                 rmse=1.0,
             )
         )
-    section = report.scaling_section(report.summarize(pd.DataFrame(rows)), tmp_path)
+    section = report.scaling_section(growths(summarize(pd.DataFrame(rows))), tmp_path)
     lines = {line.split("|")[1].strip(): line for line in section.splitlines() if "|" in line}
     assert "| 1.00 " in lines["linear"] and "| 2.00 " in lines["quadratic"]
     assert "| 0.00 " in lines["quadratic"]  # constant memory
     assert (tmp_path / "scaling.png").exists()
     other_family = pd.DataFrame(rows).assign(rating_noise_floor=float("nan"))
-    assert report.scaling_section(report.summarize(other_family), tmp_path) == ""
+    assert report.scaling_section(growths(summarize(other_family)), tmp_path) == ""

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from suite import settings_source
+from suite.report import settings_section
 
 
 def runs(*rows: tuple[str, str, int, dict]) -> pd.DataFrame:
@@ -30,7 +30,7 @@ def test_runs_at_their_splits_winners_are_tuned_and_a_flagged_winner_is_named(
         '"numpy-als" = { factors = 9 }  # at the edge of its range: factors, l2\n'
     )
     (folder / "kfold2-fold1-seed0.toml").write_text('"numba-sgd" = { factors = 50, lr = 0.02 }\n')
-    table = settings_source.section(
+    table = settings_section(
         "ml-100k",
         runs(
             ("numba-sgd", "numba-sgd", 0, {"factors": 40, "lr": 0.01, "l2": 0.1}),
@@ -50,4 +50,4 @@ def test_runs_at_their_splits_winners_are_tuned_and_a_flagged_winner_is_named(
 
 
 def test_no_tuned_settings_no_section(tuned_folder: Path) -> None:
-    assert settings_source.section("ml-100k", runs(("numba-sgd", "numba-sgd", 0, {}))) == ""
+    assert settings_section("ml-100k", runs(("numba-sgd", "numba-sgd", 0, {}))) == ""

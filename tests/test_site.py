@@ -19,75 +19,18 @@ import pytest
 from harness_helpers import assert_one_line_error, run_cli
 
 from suite import results as results_io
+from suite.analysis import claims as judged_claims
+from suite.analysis.folder import analyse
+from suite.analysis.growth import fit
 from suite.models.base import Contest
-from suite.site import build, growth, layout, markdown, provenance, publish, sources
-from suite.site.html import Cell, Table, render_table
+from suite.site import build, layout, provenance, publish, sources
+from suite.site.html import Cell, Table, render_table, sentence
+from suite.wording import Strong, markdown
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "results"
 #: What the committed site may weigh at most (the issue's "under ~15 MB").
 MAX_SITE_BYTES = 15_000_000
-
-#: A claims summary in the schema ``mfbench report`` will write (made-up figures: a fixture).
-SUMMARY = {
-    "claims": [
-        {
-            "id": "speed-equal-k",
-            "quote": "PyTorch is slower than hand-written SGD",
-            "verdict": "**Not at equal k**: torch-biased-mf runs at 0.70× numba-sgd (k = 32)",
-            "figures": [
-                {
-                    "name": "throughput ratio, k = 32",
-                    "value": 0.70,
-                    "low": 0.62,
-                    "high": 0.79,
-                    "unit": "×",
-                },
-                {"name": "ratio, k = 128", "value": 1.0, "low": None, "high": None, "unit": "×"},
-            ],
-            "datasets": ["ml-100k"],
-            "folder": "results/speed",
-            "commit": "2ab8506639bf382158917375288763e297d3ec66",
-            "link": "results/speed/REPORT.md",
-        },
-        {
-            "id": "accuracy",
-            "quote": "PyTorch MF is as accurate as the bespoke solutions",
-            "verdict": "Yes: torch-bpmf is best on ML-100K <script>alert(1)</script>",
-            "figures": [{"name": "RMSE", "value": 0.8961, "low": 0.893, "high": 0.899, "unit": ""}],
-            "datasets": ["ml-100k", "synthetic-1m"],
-            "folder": "results",
-            "commit": "2ab8506639bf382158917375288763e297d3ec66",
-            "link": "results/REPORT.md",
-        },
-        {
-            "id": "elsewhere",
-            "quote": "A claim judged from a folder this site does not publish",
-            "verdict": "not judged",
-            "figures": [],
-            "datasets": [],
-            "folder": "results/not-published",
-            "commit": "",
-            "link": "https://example.org/evidence",
-        },
-    ],
-    "folders": [
-        {"folder": "results", "commits": ["2ab8506639"], "date": "2026-11-28", "status": "current"},
-        {
-            "folder": "results/ci",
-            "commits": ["c873fe4af2"],
-            "date": "2026-11-28",
-            "status": "stale",
-        },
-    ],
-    "headline": {"text": "made up"},
-}
-
-
-def write_summary(folder: Path) -> Path:
-    path = folder / "summary.json"
-    path.write_text(json.dumps(SUMMARY), encoding="utf-8")
-    return path
 
 
 def published_folders() -> list[Path]:
@@ -101,13 +44,12 @@ def published_folders() -> list[Path]:
 
 @functools.cache
 def committed_site() -> Path:
-    """The site of the committed folders (``published_folders``) with the fixture claims,
-    built once per test session (also by ``test_site_browser.py``)."""
+    """The site of the committed folders (``published_folders``), its claims judged from
+    them, built once per test session (also by ``test_site_browser.py``)."""
     out = Path(tempfile.mkdtemp(prefix="mfbench-site-")) / "site"
     atexit.register(shutil.rmtree, out.parent, True)
-    summary = write_summary(out.parent)
     with contextlib.chdir(REPO):
-        lines = publish(published_folders(), out, summary)
+        lines = publish(published_folders(), out)
     (out.parent / "lines.txt").write_text("\n".join(lines), encoding="utf-8")
     return out
 
@@ -190,15 +132,18 @@ def test_index_opens_with_the_claims_table_and_links_every_folder(site):
     html = read(site, "index.html")
     links = parsed(site, "index.html")
     assert html.index('id="claims"') < html.index('id="folders"')
-    assert links.rows["table-claims"] == len(SUMMARY["claims"])
+    assert links.rows["table-claims"] == len(judged_claims.CLAIMS)
     assert links.headers["table-claims"][:3] == ["claim", "verdict", "deciding figures, 95% CI"]
-    assert "PyTorch is slower than hand-written SGD" in html
-    assert "<strong>Not at equal k</strong>" in html  # the verdict's markdown
-    assert "0.7 [0.62, 0.79] ×" in html and "ratio, k = 128 1 ×" in html
-    assert "<script>alert(1)</script>" not in html  # escaped, as all data
+    summary = json.loads((RESULTS / "summary.json").read_text(encoding="utf-8"))
+    for claim in summary["claims"]:  # the README's claims, judged by the same analysis
+        assert f"<strong>{claim['verdict']}</strong>" in html.replace("&#x27;", "'")
+        for said in claim["said"]:
+            assert said.replace("'", "&#x27;") in html
     evidence = {value for tag, _, value in links.refs if tag == "a"}
-    assert {"results-speed.html", "results.html", "https://example.org/evidence"} <= evidence
-    assert links.rows["table-evidence"] == 2 and "stale" in html
+    assert {"results-speed.html", "results.html"} <= evidence
+    with contextlib.chdir(REPO):
+        runs = [f for f in published_folders() if sources.kind(f) == "runs"]
+    assert links.rows["table-evidence"] == len(runs)
     pages = sorted(p.name for p in site.glob("*.html") if p.name != "index.html")
     with contextlib.chdir(REPO):
         assert len(pages) == len(published_folders())
@@ -206,15 +151,11 @@ def test_index_opens_with_the_claims_table_and_links_every_folder(site):
         assert page in evidence, f"index does not link {page}"
 
 
-def test_without_a_summary_the_index_says_no_claims_were_computed_and_how(tmp_path, monkeypatch):
-    from suite.site import build
-
-    monkeypatch.setattr(build, "DEFAULT_SUMMARY", tmp_path / "none" / "summary.json")
-    shutil.copytree(RESULTS / "ci", tmp_path / "ci")  # the smallest committed folder
-    publish([tmp_path / "ci"], tmp_path / "site")
+def test_without_run_folders_the_index_says_no_claims_were_judged(tmp_path):
+    (tmp_path / "empty").mkdir()
+    publish([tmp_path / "empty"], tmp_path / "site")
     html = read(tmp_path / "site", "index.html")
-    assert "No claims were computed yet" in html
-    assert "mfbench report results --readme README.md" in html
+    assert "No claims were judged" in html
     assert 'id="table-claims"' not in html
 
 
@@ -224,10 +165,12 @@ def test_without_a_summary_the_index_says_no_claims_were_computed_and_how(tmp_pa
 def test_a_run_folder_page_has_its_verdict_tables_figures_and_provenance(site):
     html = read(site, "results.html")
     links = parsed(site, "results.html")
-    verdict = markdown.section((RESULTS / "REPORT.md").read_text(encoding="utf-8"), "Verdict")
-    first = verdict.split("\n\n")[0].split("**ml-100k.** ", 1)[1][:60]
+    report = (RESULTS / "REPORT.md").read_text(encoding="utf-8")
+    verdict = report.split("## Verdict\n\n")[1].split("\n\n")[0]  # what REPORT.md says
+    first = verdict.split("**ml-100k.** ", 1)[1][:80]
     assert first in html.replace("<strong>", "**").replace("</strong>", "**")
-    assert "From this folder's REPORT.md" in html
+    assert links.rows["table-claims"] >= 1  # the claims this folder alone judges
+    assert ("table-targets" in links.rows) == ("## Targets" in report)  # as REPORT.md has them
     results, _ = results_io.load(RESULTS)
     for number, dataset in enumerate(dict.fromkeys(results["dataset"]), 1):
         headers = links.headers[f"table-data-{number}"]
@@ -257,9 +200,20 @@ def test_a_run_folder_page_has_its_verdict_tables_figures_and_provenance(site):
         assert (site / "data" / "results" / name).read_bytes() == (RESULTS / name).read_bytes()
 
 
-def test_a_folder_without_report_gets_a_computed_verdict(site):
+def test_a_folder_page_shows_its_targets_and_the_speed_findings_of_its_report(site):
+    html = read(site, "results-cpu-targets.html")
+    links = parsed(site, "results-cpu-targets.html")
+    assert links.rows["table-targets"] == 5  # every target of suite/targets.toml
+    report = (RESULTS / "cpu-targets" / "REPORT.md").read_text(encoding="utf-8")
+    same_model = next(line for line in report.splitlines() if "Same model, trained two" in line)
+    plain = same_model.removeprefix("- ").replace("**", "")
+    shown = re.sub(r"<[^>]+>", "", html).replace("&#x27;", "'")
+    assert plain in shown  # the report's sentence, every number with it
+
+
+def test_a_folder_without_report_gets_its_verdict_from_its_runs(site):
     html = read(site, "results-ci.html")
-    assert "Computed from this folder's runs (it has no REPORT.md)" in html
+    assert not (RESULTS / "ci" / "REPORT.md").exists()
     assert "<strong>ml-100k.</strong>" in html
 
 
@@ -273,16 +227,13 @@ def test_data_digests_show_where_records_have_them(tmp_path):
 
 
 def test_cost_growth_is_shown_with_the_fitted_slopes_where_a_folder_has_planted_sizes(site):
-    from suite import report
-
     html = read(site, "results-scaling.html")
     assert 'id="growth"' in html and "growth-epoch_s_median" in html
-    results, _ = results_io.load(RESULTS / "scaling")
-    found = growth.groups(report.summarize(results))
+    found = analyse(RESULTS / "scaling").growth
     assert found
-    group = found[0]
+    group = found[0].rows
     slope = np.polyfit(np.log10(group["n_train"]), np.log10(group["epoch_s_median"]), 1)[0]
-    assert growth.fit(group, "epoch_s_median").slope == pytest.approx(slope)
+    assert fit(group, "epoch_s_median").slope == pytest.approx(slope)
     assert f"slope {slope:.2f}" in html
     assert 'id="growth"' not in read(site, "results-speed.html")  # one size: no growth
 
@@ -290,14 +241,12 @@ def test_cost_growth_is_shown_with_the_fitted_slopes_where_a_folder_has_planted_
 def test_figures_are_interactive_bokeh_figures(tmp_path):
     from bokeh.models import HoverTool, Legend, LogScale
 
-    from suite import report
     from suite.site import figures
 
-    results, _ = results_io.load(RESULTS)
-    rows = report.summarize(results)
-    rows = rows[rows["dataset"] == "ml-100k"]
-    runs = results[results["dataset"] == "ml-100k"]
-    pareto = figures.pareto("p", "ml-100k", rows, runs, Contest.RATING)
+    found = analyse(RESULTS)
+    data = next(d for d in found.datasets if d.dataset == "ml-100k")
+    runs = data.runs
+    pareto = figures.pareto("p", data.pareto[Contest.RATING])
     assert isinstance(pareto.model.x_scale, LogScale)
     legend = pareto.model.select_one(Legend)
     assert legend.click_policy == "hide"
@@ -338,7 +287,7 @@ def test_a_tuning_folder_page_shows_the_trials_table_and_plot(tmp_path, capsys):
     assert links.rows["table-trials"] == len(trials)
     assert links.rows["table-winners"] == trials["model"].nunique() == 2
     assert "trials-rating" in html and "trials-ranking" in html
-    assert "protocol: training part of fold 1" in html  # TUNING.md's protocol
+    assert "training part of fold 1" in html  # the protocol its settings.toml records
 
 
 # -- offline and light ----------------------------------------------------------------------------
@@ -494,16 +443,10 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys):
         ["publish", folder, "--out", tmp_path / "mine"], capsys, "not a site mfbench wrote"
     )
     assert (tmp_path / "mine" / "notes.txt").read_text(encoding="utf-8") == "keep me"
-    bad = tmp_path / "bad.json"
-    bad.write_text("{", encoding="utf-8")
-    assert_one_line_error(
-        ["publish", folder, "--out", tmp_path / "s", "--summary", bad], capsys, "bad.json"
-    )
-    assert_one_line_error(
-        ["publish", folder, "--out", tmp_path / "s", "--summary", tmp_path / "none.json"],
-        capsys,
-        "none.json",
-    )
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "results.csv").write_text("run_id\nx\n", encoding="utf-8")
+    assert_one_line_error(["publish", broken, "--out", tmp_path / "s"], capsys, "broken")
     assert not (tmp_path / "s").exists()
 
 
@@ -512,28 +455,23 @@ def test_default_is_the_results_folder_of_the_working_folder(tmp_path, monkeypat
     assert_one_line_error(["publish"], capsys, "results", "no such folder")
     shutil.copytree(RESULTS / "ci", tmp_path / "results" / "ci")  # the smallest committed one
     (tmp_path / "results" / "runs").mkdir()
-    write_summary(tmp_path / "results")
     code, out, err = run_cli(["publish"], capsys)
     assert code == 0, err
     assert "results/ci -> results-ci.html" in out
     assert (tmp_path / "site" / "results-ci.html").is_file()
-    assert 'id="table-claims"' in read(tmp_path / "site", "index.html")  # results/summary.json
+    assert 'id="table-claims"' in read(tmp_path / "site", "index.html")  # judged from results/ci
     assert build.MARKER in {p.name for p in (tmp_path / "site").iterdir()}
 
 
 # -- the HTML builders --------------------------------------------------------------------------
 
 
-def test_markdown_is_escaped_and_converted():
-    html = markdown.to_html("**a** <b> `x<y` [t](u.md)\n\n- one\n- two\n\n> note\n\n![img](p.png)")
-    assert '<strong>a</strong> &lt;b&gt; <code>x&lt;y</code> <a href="u.md">t</a>' in html
-    assert "<ul><li>one</li><li>two</li></ul>" in html
-    assert "<blockquote><p>note</p></blockquote>" in html
-    assert "img" not in html
-    assert markdown.inline("[t](u.md)", link=lambda href: None) == "t"
-    text = "# R\n\n## Verdict\n\none\n\ntwo\n\n## Next\n\nthree\n\n## Verdict\n\nfour"
-    assert markdown.section(text, "Verdict") == "one\n\ntwo"
-    assert markdown.section(text, "Missing") is None
+def test_a_sentence_is_escaped_and_its_bold_fragments_drawn_without_parsing_markup():
+    said = ("Best: ", Strong("a<script>"), ", **not bold** & <b>")
+    assert sentence(said) == (
+        "Best: <strong>a&lt;script&gt;</strong>, **not bold** &amp; &lt;b&gt;"
+    )
+    assert markdown(said) == "Best: **a<script>**, **not bold** & <b>"
 
 
 def test_tables_carry_sort_keys():

@@ -7,7 +7,8 @@ import json
 import pandas as pd
 import pytest
 
-from suite import targets
+from suite.analysis import targets
+from suite.report import target_figure
 
 
 def run(model: str, fold: int, dataset: str = "ml-100k", **values) -> dict:
@@ -60,10 +61,12 @@ def test_time_to_the_rating_target_pairs_the_fastest_of_each_side() -> None:
     rows.append(run("cornac-mf", 2, time_to_rating_target_s=0.95, fit_s=1.0, rmse=0.90))
     judged = targets.judge(pd.DataFrame(rows), pd.DataFrame())
     first = state_of(judged, "Time to the RMSE target")
-    assert first.state == "met" and "torch-biased-mf / numba-sgd = 0.59×" in first.figure
+    assert first.state == "met" and "torch-biased-mf takes 0.59× numba-sgd's" in target_figure(
+        first
+    )
     assert state_of(judged, "torch-ials").state == "not measured"  # no such runs here
     accuracy = state_of(judged, "torch-biased-mf's ml-100k RMSE")
-    assert accuracy.state == "met" and "RMSE 0.9000" in accuracy.figure
+    assert accuracy.state == "met" and "RMSE 0.9000" in target_figure(accuracy)
 
 
 def test_accuracy_is_missed_on_a_slow_fit_even_at_the_rmse() -> None:
@@ -88,11 +91,12 @@ def test_bpr_target_reads_the_curve_and_a_run_that_never_gets_there_misses() -> 
             )
     judged = targets.judge(pd.DataFrame(rows), pd.DataFrame(curve))
     bpr = state_of(judged, "torch-bpr reaches")
-    assert bpr.state == "met" and bpr.figure.startswith("0.42×")  # 0.21 s against 0.5 s
+    assert bpr.state == "met" and bpr.speed.value == pytest.approx(0.42, abs=0.01)  # 0.21 s / 0.5 s
+    assert target_figure(bpr).startswith("torch-bpr takes 0.42× implicit-bpr's fit time")
     curves = pd.DataFrame(curve)
     curves.loc[curves["run_id"] == "torch-bpr-ml-100k-2", "test_ndcg_at_10"] = 0.25
     bpr = state_of(targets.judge(pd.DataFrame(rows), curves), "torch-bpr reaches")
-    assert bpr.state == "missed" and "never reached in 1" in bpr.figure
+    assert bpr.state == "missed" and "never reached in 1 of 3 runs" in target_figure(bpr)
 
 
 def test_small_data_throughput_only_at_equal_factors() -> None:
@@ -115,7 +119,8 @@ def test_small_data_throughput_only_at_equal_factors() -> None:
         )
 
     small = state_of(targets.judge(rows(32), pd.DataFrame()), "On synthetic-seed-2017")
-    assert small.state == "met" and "at k = 32" in small.figure
+    assert small.state == "met" and "k = 32" in target_figure(small)
+    assert "time per rating" in target_figure(small)  # throughput, read as time
     unequal = state_of(targets.judge(rows(64), pd.DataFrame()), "On synthetic-seed-2017")
     assert unequal.state == "not measured"
 

@@ -8,7 +8,7 @@ from model_helpers import tiny_ratings
 
 from suite import metrics, models
 from suite.data import splits
-from suite.models.torch_bpmf import row_posteriors
+from suite.models.torch.bpmf import row_posteriors
 
 
 def sampler(seed: int = 0):
@@ -75,13 +75,13 @@ def test_averaging_posterior_samples_beats_the_last_sample_alone() -> None:
 
 
 def test_pairs_predicted_block_by_block_equal_the_posterior_mean(monkeypatch) -> None:
-    from suite.models import torch_bpmf
+    from suite.models.torch import bpmf
 
     train = tiny_ratings()
     model = models.create("torch-bpmf", n_threads=1, epochs=8, burn_in=2).fit(train)
     users, items = train.user, train.item
     whole = model.predict(users, items)
-    monkeypatch.setattr(torch_bpmf, "GATHERED_ENTRIES", model.factors * 6 * 7)  # blocks of 7
+    monkeypatch.setattr(bpmf, "GATHERED_ENTRIES", model.factors * 6 * 7)  # blocks of 7
     np.testing.assert_array_equal(model.predict(users, items), whole)
     u, v = model.user_samples_.numpy(), model.item_samples_.numpy()
     by_hand = (u[users] * v[items]).sum(1) / model.n_samples_ + model.mean_

@@ -11,7 +11,7 @@ from model_helpers import tiny_ratings
 from suite import models
 from suite.data.ratings import Ratings
 from suite.errors import InputError
-from suite.models.torch_bpr import (
+from suite.models.torch.bpr import (
     BPRTrainer,
     ItemBiasedFactorization,
     Positives,

@@ -14,7 +14,7 @@ from threadpoolctl import threadpool_limits
 from suite import models
 from suite.data import feedback
 from suite.errors import InputError
-from suite.models import wmf
+from suite.models.torch import wmf
 
 N_USERS, N_ITEMS, K, ALPHA, L2, SWEEPS = 60, 40, 5, 3.0, 0.1, 10
 

@@ -12,9 +12,9 @@ from harness_helpers import assert_one_line_error, ratings_file, run_cli
 from model_helpers import tiny_ratings
 
 from suite import models, tuning
-from suite.config import tuned_key
 from suite.data import splits
 from suite.models.base import Hyperparameter
+from suite.settings import tuned_key
 
 
 @pytest.mark.parametrize("name", models.names())
@@ -128,7 +128,8 @@ def test_a_warm_start_tries_the_splits_saved_winner_second(
 def test_saved_winners_are_every_grids_settings_until_a_config_or_flag_says_otherwise(
     tuned_folder: Path, tmp_path: Path
 ) -> None:
-    from suite.config import DatasetSpec, Grid, ModelSpec, tuned_settings
+    from suite.config import DatasetSpec, Grid, ModelSpec
+    from suite.settings import tuned_settings
 
     settings = tmp_path / "settings.toml"
     settings.write_text('"numba-sgd" = { factors = 48, lr = 0.004 }\n')

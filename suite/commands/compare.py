@@ -36,8 +36,8 @@ def add(commands: Any) -> None:
         "--time-factor",
         type=at_least(1.0, float),
         metavar="F",
-        default=1.1,  # suite.compare.DEFAULT_TIME_FACTOR, as asv's
-        help="B/A of median fit time beyond which it reads slower or faster (above 1)",
+        help="B's fit time over A's beyond which it reads slower or faster (above 1; default: "
+        "the suite's on-par factor, 1.1, as asv's)",
     )
     comparison.add_argument("--out", type=path, metavar="FILE", help="also write the markdown")
 
@@ -45,9 +45,11 @@ def add(commands: Any) -> None:
 def main(args: argparse.Namespace) -> None:
     """Print (and with ``--out`` write) the comparison of folder A with folder B."""
     from suite import compare, safe_io
+    from suite.analysis.paired import PAR
 
+    factor = PAR if args.time_factor is None else args.time_factor
     a, b = compare.load_side("A", Path(args.a)), compare.load_side("B", Path(args.b))
-    text = compare.compare_folders(a, b, args.time_factor, only_changed=args.only_changed)
+    text = compare.compare_folders(a, b, factor, only_changed=args.only_changed)
     print(text, end="")
     if args.out:
         try:

@@ -16,8 +16,9 @@ def add(commands: Any) -> None:
         "publish",
         main,
         "write the static results site (HTML, offline) of result folders",
-        "Write a static site: index.html opens with the claims table (results/summary.json), "
-        "then one page per folder with its verdict, sortable and filterable tables, "
+        "Write a static site: index.html opens with the post's claims, judged across the "
+        "published run folders, then one page per folder with its verdict, claims, targets, "
+        "sortable and filterable tables, "
         "interactive figures (Pareto, convergence, time per epoch, cost growth; a tuning "
         "folder's trials) and the environment and provenance of every run. Every script and "
         "style is in the site: it works from file:// with no network. Default FOLDERs: "
@@ -36,12 +37,6 @@ def add(commands: Any) -> None:
     publish.add_argument(
         "--out", type=path, metavar="DIR", default="site", help="the site's folder"
     )
-    publish.add_argument(
-        "--summary",
-        type=path,
-        metavar="FILE",
-        help="the claims file (default: results/summary.json, where it exists)",
-    )
 
 
 def main(args: argparse.Namespace) -> None:
@@ -49,6 +44,5 @@ def main(args: argparse.Namespace) -> None:
     from suite import site
 
     folders = [Path(folder) for folder in args.folders] or None
-    summary = Path(args.summary) if args.summary else None
-    for line in site.publish(folders, Path(args.out), summary):
+    for line in site.publish(folders, Path(args.out)):
         print(line)

@@ -40,7 +40,7 @@ def add(commands: Any) -> None:
 
 def main(args: argparse.Namespace) -> None:
     """Write the folder's report (converting a pytest-benchmark file first, if given)."""
-    from suite import report, results, safe_io
+    from suite import readme, report, results, safe_io
 
     if args.pytest_benchmark:
         source = Path(args.pytest_benchmark)
@@ -57,5 +57,5 @@ def main(args: argparse.Namespace) -> None:
     print(written.main_tables)
     print(f"report: {written.path}")
     if args.readme:
-        report.update_readme(Path(args.readme), folder)
+        readme.update_readme(Path(args.readme), folder)
         print(f"headline tables: {args.readme}")

@@ -220,7 +220,7 @@ def parse_param(text: str) -> tuple[str, str, Any]:
 
 def _grid_to_resume(args: argparse.Namespace) -> tuple[Grid, Path]:
     """``--resume``: exactly the grid saved in ``--out``; grid flags, if any, must describe it."""
-    from suite import runner
+    from suite import results, runner
 
     if not args.out:
         raise InputError("--resume needs --out DIR (the folder of the run to continue)")
@@ -232,7 +232,7 @@ def _grid_to_resume(args: argparse.Namespace) -> tuple[Grid, Path]:
         if difference:
             raise InputError(
                 f"--resume: the command line describes another grid than the one saved in "
-                f"{out / runner.GRID_FILE} ({difference}); drop the grid flags to continue "
+                f"{out / results.GRID_FILE} ({difference}); drop the grid flags to continue "
                 "the saved one, or choose a new --out"
             )
     return saved, out

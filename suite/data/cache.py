@@ -13,8 +13,8 @@ when it cannot have been forged:
   before it was parsed is therefore checked by its hash on every reload.
 
 So a reload costs a ``stat`` (plus, for a file whose ``stat`` changed with its size, or
-that was parsed right after being written, one SHA-256 pass: about 0.6 s per GB with the
-SHA instructions of current CPUs). A file that changes while it is parsed is not cached.
+that was parsed right after being written, one SHA-256 pass over it). A file that changes
+while it is parsed is not cached.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from types import TracebackType
 from typing import Any, ClassVar, Protocol
 
 from suite.config import DatasetSpec
-from suite.execute import Task
+from suite.timed_run import Task
 
 #: A run's outcome: its record and its curve rows.
 Outcome = tuple[dict[str, Any], list[dict[str, Any]]]

@@ -37,11 +37,11 @@ from pathlib import Path
 from types import ModuleType, TracebackType
 from typing import Any, ClassVar
 
-from suite import execute
+from suite import results, timed_run
 from suite.errors import InputError
-from suite.execute import Task
 from suite.executors import local
 from suite.executors.base import Outcome, RunProgress, SplitPlan, pending_tasks
+from suite.timed_run import Task
 
 try:
     from distributed import WorkerPlugin as _WorkerPlugin
@@ -322,7 +322,7 @@ class DaskExecutor:
                 f"Dask worker lost while running it, on {RETRIES_ON_LOST_WORKER + 1} workers "
                 f"(the last: {lost}; killed or out of memory?)"
             )
-            return {**execute.base_record(task), "status": "failed", "reason": reason}, []
+            return {**timed_run.base_record(task), "status": results.FAILED, "reason": reason}, []
         except distributed.client.FutureCancelledError as exc:
             raise InputError(
                 f"dask: the run {task.run_id} was cancelled by the cluster (the scheduler "
@@ -330,7 +330,7 @@ class DaskExecutor:
             ) from exc
         except Exception as exc:  # the task function raised on the worker: a failed run
             reason = f"on its Dask worker: {type(exc).__name__}: {_first_line(exc)}"[:500]
-            return {**execute.base_record(task), "status": "failed", "reason": reason}, []
+            return {**timed_run.base_record(task), "status": results.FAILED, "reason": reason}, []
         record["dask_worker"] = worker
         return record, curves
 
@@ -419,9 +419,9 @@ def _set_allowed_failures(value: int, dask_scheduler: Any = None) -> int:
 
 
 def _cores() -> int:
-    from suite.threads import default_threads
+    from suite.threads import resolve_threads
 
-    return default_threads()
+    return resolve_threads(None)
 
 
 def _first_line(error: BaseException) -> str:

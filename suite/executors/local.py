@@ -18,9 +18,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
-from suite import execute, models
-from suite.execute import Task
+from suite import models, results, timed_run
 from suite.executors.base import Outcome, RunProgress, SplitPlan, pending_tasks
+from suite.timed_run import Task
 
 
 class LocalExecutor:
@@ -63,7 +63,7 @@ class LocalExecutor:
 
 
 def run_task(
-    task: Task, on_epoch: execute.Progress | None = None, *, in_process: bool = False
+    task: Task, on_epoch: timed_run.Progress | None = None, *, in_process: bool = False
 ) -> Outcome:
     """Run ``task`` in a fresh worker process with its threads pinned; its outcome.
 
@@ -72,11 +72,11 @@ def run_task(
     worker. ``on_epoch(epoch, total)`` is called after each epoch of the fit.
     """
     if in_process or not models.get(task.model).available(task.backend)[0]:
-        return execute.execute(task, on_epoch)
+        return timed_run.execute(task, on_epoch)
     return _execute_in_worker(task, on_epoch)
 
 
-def _execute_in_worker(task: Task, on_epoch: execute.Progress | None = None) -> Outcome:
+def _execute_in_worker(task: Task, on_epoch: timed_run.Progress | None = None) -> Outcome:
     """Run ``task`` in a fresh process; a worker that dies becomes a failed record."""
     context = _worker_context()
     receiver, sender = context.Pipe(duplex=False)
@@ -110,8 +110,8 @@ def _execute_in_worker(task: Task, on_epoch: execute.Progress | None = None) -> 
         RUNNING.pop(threading.get_ident(), None)
     if outcome is None:  # killed (out of memory?) or crashed before it could report
         failed = {
-            **execute.base_record(task),
-            "status": "failed",
+            **timed_run.base_record(task),
+            "status": results.FAILED,
             "reason": f"worker process died (exit code {worker.exitcode})",
         }
         return failed, []
@@ -178,7 +178,7 @@ def _worker_main(sender: Any, task: Task) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _die_with_parent()
     try:
-        record, curves = execute.execute(
+        record, curves = timed_run.execute(
             task, lambda epoch, total: sender.send(("epoch", epoch, total))
         )
         sender.send(("done", record, curves))
@@ -212,5 +212,5 @@ def _worker_context() -> Any:
     global _CONTEXT
     if _CONTEXT is None:
         _CONTEXT = multiprocessing.get_context("forkserver")
-        _CONTEXT.set_forkserver_preload(["suite.execute", "suite.executors.local"])
+        _CONTEXT.set_forkserver_preload(["suite.timed_run", "suite.executors.local"])
     return _CONTEXT

@@ -2,8 +2,9 @@
 
 ``check_params`` checks hyperparameter values against the specs each class declares
 (``Model.specs()``); ``create`` and config validation both call it. The class-fact queries
-(``enters``, ``is_floor``, ``trains``, ``has_curve``, ``twin``, ``library``, ``is_pytorch``)
-read a contender's facts by name, leniently: results may name contenders retired since.
+(``enters``, ``is_floor``, ``trains``, ``has_curve``, ``twin``, ``library``, ``is_pytorch``,
+``code_lines``) read a contender's facts by name, leniently: results may name contenders
+retired since.
 
 Adding a contender is one file (a ``Model`` subclass, see ``suite.models.base``) plus one
 line in ``REGISTRY``. Classes are imported on first use, so a missing optional library
@@ -19,17 +20,18 @@ from typing import Any
 
 from suite.errors import InputError
 from suite.models.base import HARNESS_SETTINGS, HARNESS_SPECS, Contest, Hyperparameter, Model
+from suite.models.code_lines import code_lines as count_code_lines
 from suite.models.facts import Facts, recorded_facts, recorded_models
 
 #: Registry name -> "module:Class".
 REGISTRY: dict[str, str] = {
-    "torch-mf": "suite.models.torch_mf:TorchMF",
-    "torch-biased-mf": "suite.models.torch_mf:TorchBiasedMF",
-    "torch-mf-seed": "suite.models.torch_mf:TorchMFSeed",
-    "torch-bpr": "suite.models.torch_bpr:TorchBPR",
-    "torch-ials": "suite.models.torch_ials:TorchIALS",
-    "torch-als": "suite.models.torch_als:TorchALS",
-    "torch-hybrid": "suite.models.torch_hybrid:TorchHybrid",
+    "torch-mf": "suite.models.torch.mf:TorchMF",
+    "torch-biased-mf": "suite.models.torch.mf:TorchBiasedMF",
+    "torch-mf-seed": "suite.models.torch.mf:TorchMFSeed",
+    "torch-bpr": "suite.models.torch.bpr:TorchBPR",
+    "torch-ials": "suite.models.torch.ials:TorchIALS",
+    "torch-als": "suite.models.torch.als:TorchALS",
+    "torch-hybrid": "suite.models.torch.hybrid:TorchHybrid",
     "numpy-sgd": "baselines.numpy_sgd:NumpySGD",
     "numba-sgd": "baselines.numba_sgd:NumbaSGD",
     "numpy-als": "baselines.numpy_als:NumpyALS",
@@ -46,7 +48,7 @@ REGISTRY: dict[str, str] = {
     "lightfm-warp-hybrid": "baselines.lightfm_model:LightFMWarpHybrid",
     "lightfm-bpr-hybrid": "baselines.lightfm_model:LightFMBPRHybrid",
     "popularity": "baselines.popularity:Popularity",
-    "torch-bpmf": "suite.models.torch_bpmf:TorchBPMF",
+    "torch-bpmf": "suite.models.torch.bpmf:TorchBPMF",
     "spark-als": "baselines.spark_als:SparkALS",
     "spark-ials": "baselines.spark_als:SparkIALS",
     "libmf-sgd": "baselines.libmf_sgd:LIBMFSGD",
@@ -136,6 +138,16 @@ def method(model: str) -> str:
     """How ``model`` optimises (``Model.method``: "sgd", "als", "gibbs"; "" when unknown)."""
     known = facts(model)
     return known.method if known is not None else ""
+
+
+def code_lines(model: str) -> int | None:
+    """Lines of code of ``model``'s model and training (``suite.models.code_lines``): as the
+    folder being read recorded them, else counted in today's class; None for an unknown name."""
+    known = recorded_facts(model)
+    if known is not None and known.code_lines is not None:
+        return known.code_lines
+    contender = lookup(model)
+    return count_code_lines(contender) if contender is not None else None
 
 
 def is_pytorch(model: str) -> bool:

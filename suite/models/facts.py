@@ -15,6 +15,8 @@ from contextvars import ContextVar
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from suite.models.code_lines import code_lines as count_code_lines
+
 
 @dataclass(frozen=True)
 class Facts:
@@ -30,6 +32,7 @@ class Facts:
     uses_features: bool = False
     library: str | None = None
     method: str = ""
+    code_lines: int | None = None  # ``suite.models.code_lines``; None in older records
 
     @classmethod
     def of(cls, contender: Any) -> Facts:
@@ -45,6 +48,7 @@ class Facts:
             uses_features=contender.uses_features,
             library=contender.requirements[0].import_name if contender.requirements else None,
             method=contender.method,
+            code_lines=count_code_lines(contender),
         )
 
     def to_json(self) -> str:

@@ -1,20 +1,17 @@
-"""The report's figures, one module per kind, each with its ``draw``: ``convergence``,
-``epoch_time``, ``pareto``, ``scaling``, ``tuning``, ``claims``. How a contender looks is
-``look``, the axes ``scales``, what every figure shares ``figure``."""
+"""The report's PNG figures, one module per kind, each with its ``draw`` of the figure's data
+(``suite.analysis.figures``): ``convergence``, ``epoch_time``, ``pareto``, ``scaling``,
+``tuning``, ``claims``. How a contender looks is ``contender_look``, the axes ``scales``, what every
+figure shares ``figure``."""
 
 from suite.plots import claims, convergence, epoch_time, pareto, scaling, tuning
-from suite.plots.epoch_time import seconds_per_million
-from suite.plots.look import legend_name
-from suite.plots.pareto import frontier
+from suite.plots.contender_look import legend_name
 
 __all__ = [
     "claims",
     "convergence",
     "epoch_time",
-    "frontier",
     "legend_name",
     "pareto",
     "scaling",
-    "seconds_per_million",
     "tuning",
 ]

@@ -3,11 +3,12 @@ data set size and contest, with 95% intervals, on a log scale around 1×."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from suite.analysis.figures import ClaimPoint
+from suite.analysis.paired import PAR
 from suite.plots.figure import pyplot, save
 from suite.plots.scales import label_log_axes
 
@@ -26,19 +27,7 @@ DODGE_DECADES = 0.035
 LABEL_GAP = 0.045
 
 
-@dataclass(frozen=True)
-class Point:
-    """One ratio of a claim: at ``n_train`` training ratings, in ``contest``."""
-
-    n_train: float
-    ratio: float
-    low: float | None
-    high: float | None
-    contest: str
-    label: str  # "torch-als / libmf-sgd, ml-100k"
-
-
-def draw(points: list[Point], title: str, path: Path) -> bool:
+def draw(points: list[ClaimPoint], title: str, path: Path) -> bool:
     """Each point's ratio against its data size (both log), an interval bar where it has one,
     a 1× line and the ±10% band of "on par"; False (nothing written) without points.
 
@@ -49,7 +38,7 @@ def draw(points: list[Point], title: str, path: Path) -> bool:
     if not points:
         return False
     figure, axes = pyplot().subplots(figsize=(7.5, 4.6), layout="constrained")
-    axes.axhspan(1 / 1.1, 1.1, color="0.9", zorder=0, label="on par (±10%)")
+    axes.axhspan(1 / PAR, PAR, color="0.9", zorder=0, label=f"on par (±{(PAR - 1) * 100:.0f}%)")
     axes.axhline(1.0, color="black", linewidth=0.9, zorder=1)
     x_of = dodged(points)
     for contest, (marker, colour) in CONTESTS.items():
@@ -87,7 +76,7 @@ def draw(points: list[Point], title: str, path: Path) -> bool:
     axes.set_xlabel(
         "training ratings (log)" + ("; points of one size spread sideways" if crowded else "")
     )
-    axes.set_ylabel("PyTorch / fastest other, time to target (log)\n< 1: PyTorch faster")
+    axes.set_ylabel("PyTorch's time to target / the fastest other's (log)\n< 1: PyTorch faster")
     axes.set_title(title, fontsize=10)
     axes.grid(alpha=0.3, which="major")
     axes.legend(fontsize=7, loc="best")
@@ -95,15 +84,15 @@ def draw(points: list[Point], title: str, path: Path) -> bool:
     return True
 
 
-def _below(point: Point) -> float:
+def _below(point: ClaimPoint) -> float:
     return point.ratio - point.low if point.low is not None else 0.0
 
 
-def _above(point: Point) -> float:
+def _above(point: ClaimPoint) -> float:
     return point.high - point.ratio if point.high is not None else 0.0
 
 
-def _columns(points: list[Point]) -> list[int]:
+def _columns(points: list[ClaimPoint]) -> list[int]:
     """Each point's column: the index of the smallest point of a chain of points whose sizes
     lie within ``COLUMN_DECADES`` of their neighbours', in order of size."""
     order = sorted(range(len(points)), key=lambda j: points[j].n_train)
@@ -116,7 +105,7 @@ def _columns(points: list[Point]) -> list[int]:
     return column
 
 
-def dodged(points: list[Point]) -> list[float]:
+def dodged(points: list[ClaimPoint]) -> list[float]:
     """Each point's x: its size, moved sideways by ``DODGE_DECADES`` steps (centred) where
     several points share a size, so that their bars do not hide each other."""
     x = []
@@ -133,7 +122,7 @@ def dodged(points: list[Point]) -> list[float]:
     return x
 
 
-def spread_labels(points: list[Point], gap: float) -> list[float]:
+def spread_labels(points: list[ClaimPoint], gap: float) -> list[float]:
     """The y of each point's label: at its ratio, but at least ``gap`` decades from every
     other label of its column (``_columns``), each column's labels shifted together so that
     they stay centred on their points."""

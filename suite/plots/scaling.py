@@ -6,28 +6,26 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
+from suite.analysis.growth import Growth
+from suite.plots.contender_look import legend_name, markers, style
 from suite.plots.figure import figure_legend, new_figure, save
-from suite.plots.look import legend_name, markers, style
 from suite.plots.scales import label_log_axes
 
 
-def draw(groups: list[pd.DataFrame], path: Path) -> None:
-    """Log-log time per epoch and fit memory against training ratings, one line per group,
-    each named with its fitted slope of time (1: linear in the ratings), and a dashed
-    slope-1 guide.
-
-    Each group holds the summary rows of one (contender setting, backend) over data sizes.
-    """
-    firsts = [group.iloc[0] for group in groups]
+def draw(found: list[Growth], path: Path) -> None:
+    """Log-log time per epoch and fit memory against training ratings, one line per contender
+    setting, each named with its fitted slope of time (1: linear in the ratings), and a
+    dashed slope-1 guide."""
+    firsts = [growth.rows.iloc[0] for growth in found]
     names = [
-        legend_name(first["label"], first["backend"]) + _slope(group)
-        for group, first in zip(groups, firsts, strict=True)
+        legend_name(first["label"], first["backend"]) + _slope(growth)
+        for growth, first in zip(found, firsts, strict=True)
     ]
     figure, (ax_time, ax_memory), plan = new_figure(2, (5.4, 4.6), names)
     marks = markers((first["model"], first["label"]) for first in firsts)
-    for group, first, name in zip(groups, firsts, names, strict=True):
+    for growth, first, name in zip(found, firsts, names, strict=True):
+        group = growth.rows
         look = style(first["model"], first["label"], first["backend"], marks[first["label"]])
         timed = group[group["epoch_s_median"] > 0]
         ax_time.plot(timed["n_train"], timed["epoch_s_median"], label=name, **look)
@@ -48,14 +46,11 @@ def draw(groups: list[pd.DataFrame], path: Path) -> None:
     save(figure, path)
 
 
-def _slope(group: pd.DataFrame) -> str:
+def _slope(growth: Growth) -> str:
     """`` (slope 1.05)``: the log-log least-squares slope of time per epoch, where it has
     two or more sizes."""
-    timed = group[(group["epoch_s_median"] > 0) & (group["n_train"] > 0)]
-    if timed["n_train"].nunique() < 2:
-        return ""
-    slope = np.polyfit(np.log(timed["n_train"]), np.log(timed["epoch_s_median"]), 1)[0]
-    return f" (slope {slope:.2f})"
+    found = growth.slopes["epoch_s_median"]
+    return "" if found is None else f" (slope {found.slope:.2f})"
 
 
 def _slope_one(axes: Any) -> None:

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from suite.plots.contender_look import colour
 from suite.plots.figure import figure_legend, new_figure, save
-from suite.plots.look import colour
 from suite.plots.scales import label_log_axes
 
 if TYPE_CHECKING:

@@ -1,6 +1,7 @@
 """``mfbench publish``: a static, offline site from result folders.
 
-``publish`` reads every folder first (bad input stops before anything is written), builds
+``publish`` reads and analyses every folder first (bad input stops before anything is
+written), judges the post's claims across the run folders (``suite.analysis.folder``), builds
 the pages (``suite.site.pages``), and writes the site to a fresh folder beside ``out`` that
 then replaces it, so a failed build leaves the old site as it was. The site is one page per
 folder plus ``index.html``, ``assets/`` (BokehJS from the ``bokeh`` package, the site's
@@ -21,37 +22,36 @@ from pathlib import Path
 from typing import Any
 
 from suite import safe_io
+from suite.analysis.folder import analyse_folders
 from suite.errors import InputError
-from suite.site import claims, index, pages, sources
+from suite.site import index, pages, sources
 from suite.site.layout import BOKEH, SCRIPT, STYLE
 
-#: Where ``publish`` looks by default: the committed folders and their claims.
+#: Where ``publish`` looks by default: the committed folders.
 DEFAULT_ROOT = Path("results")
-DEFAULT_SUMMARY = DEFAULT_ROOT / "summary.json"
 #: The file that marks a folder as a site ``publish`` wrote (and may replace).
 MARKER = ".mfbench-site"
 
 
-def publish(folders: Sequence[Path] | None, out: Path, summary: Path | None = None) -> list[str]:
+def publish(folders: Sequence[Path] | None, out: Path) -> list[str]:
     """Build the site of ``folders`` (default: ``discover(DEFAULT_ROOT)``) into ``out``.
 
-    ``summary`` is the claims file (default: ``DEFAULT_SUMMARY`` where it exists). Returns
-    one line per folder saying what its page holds, then one for the site. ``InputError``
-    for a folder that does not exist, malformed data, or an ``out`` that cannot be a site
-    folder.
+    Returns one line per folder saying what its page holds, then one for the site.
+    ``InputError`` for a folder that does not exist, malformed data, or an ``out`` that
+    cannot be a site folder.
     """
     out = Path(out)
     _check_out(out)
     bokeh = _bokeh()
     paths = list(folders) if folders else sources.discover(DEFAULT_ROOT)
-    if summary is None and DEFAULT_SUMMARY.is_file():
-        summary = DEFAULT_SUMMARY
-    claims_summary = claims.read(Path(summary)) if summary is not None else None
     read = [sources.read(Path(folder)) for folder in paths]
     sources.name_pages(read)
+    runs = [source.analysis.measured for source in read if source.analysis is not None]
+    judged = analyse_folders(DEFAULT_ROOT, runs) if runs else None
+    page_of = _pages_by_folder(read)
     links = [("index.html", "index")] + [(f"{s.name}.html", s.title) for s in read]
-    built = _build_pages(read, links)
-    front = index.index_page(read, claims_summary, _pages_by_folder(read, summary), links)
+    built = _build_pages(read, links, page_of)
+    front = index.index_page(read, judged, page_of, links)
     files: dict[str, Any] = {page.file: page.html for page in [front, *built]}
     files[STYLE] = _asset("site.css")
     files[SCRIPT] = _asset("site.js")
@@ -69,20 +69,27 @@ def publish(folders: Sequence[Path] | None, out: Path, summary: Path | None = No
     ]
 
 
-def _build_pages(read: list[sources.Source], links: pages.Links) -> list[pages.Page]:
+def _build_pages(
+    read: list[sources.PublishedFolder], links: pages.Links, page_of: Any
+) -> list[pages.Page]:
     """Every folder's page, built in parallel on Linux (one process per core: building the
     Bokeh figures is most of ``publish``'s time); each comes back without its figure
     objects, as ``figures`` counts only (``Page.figure_count``)."""
     workers = min(len(read), os.cpu_count() or 1)
     if workers < 2 or sys.platform != "linux":
-        return [pages.source_page(source, links) for source in read]
+        return [pages.source_page(source, links, page_of) for source in read]
     context = multiprocessing.get_context("fork")
+    titles = {source.title: page_of(source.title) for source in read}
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return list(pool.map(_page_without_figures, read, [links] * len(read)))
+        return list(
+            pool.map(_page_without_figures, read, [links] * len(read), [titles] * len(read))
+        )
 
 
-def _page_without_figures(source: sources.Source, links: pages.Links) -> pages.Page:
-    page = pages.source_page(source, links)
+def _page_without_figures(
+    source: sources.PublishedFolder, links: pages.Links, titles: dict[str, str | None]
+) -> pages.Page:
+    page = pages.source_page(source, links, titles.get)
     return pages.Page(page.file, page.html, [], page.note, len(page.figures))
 
 
@@ -99,22 +106,11 @@ def _check_out(out: Path) -> None:
         )
 
 
-def _pages_by_folder(read: list[sources.Source], summary: Path | None) -> Any:
-    """A function from a claim's folder (as summary.json names it, relative to the working
-    folder or to the summary's repository) to its page on the site, or None."""
-    by_path = {source.path.resolve(): f"{source.name}.html" for source in read}
-    bases = [Path.cwd()]
-    if summary is not None:
-        bases.append(Path(summary).resolve().parent.parent)
-
-    def page_of(folder: str) -> str | None:
-        for base in bases:
-            found = by_path.get((base / folder).resolve())
-            if found:
-                return found
-        return None
-
-    return page_of
+def _pages_by_folder(read: list[sources.PublishedFolder]) -> Any:
+    """A function from a folder's name (as the analysis names it: its path as given) to its
+    page on the site, or None."""
+    by_name = {source.title: f"{source.name}.html" for source in read}
+    return by_name.get
 
 
 def _asset(name: str) -> bytes:

@@ -2,25 +2,22 @@
 the bundled BokehJS): Pareto (primary metric against fit time), convergence against training
 time, and time per epoch.
 
-Each is computed from the folder's summary (``suite.report.summarize``) and records, with the
-same choices as the report's PNGs (``suite.plots``): the frontier, the floors as references,
-the y window that names what it leaves out.
+Each draws the same figure data as the report's PNG (``suite.analysis.figures``): the points,
+the frontier, the floors as references, the curves with their bands, the y window that names
+what it leaves out. Nothing here computes a figure's numbers.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
-from suite import metrics, models, plots, verdicts
-from suite.models.base import Contest
-from suite.plots.scales import y_window
-from suite.site import look
+from suite.analysis.figures import Convergence, EpochTimes, Pareto, ParetoPoint
+from suite.analysis.window import Window
+from suite.metrics import Metric
+from suite.site import bokeh_look
+from suite.verdicts import CONTEST_TITLES
 
 
 @dataclass
@@ -32,38 +29,12 @@ class Figure:
     caption: str = ""
 
 
-def settings(runs: pd.DataFrame) -> str:
-    """The settings (hyperparameters) a contender's runs share, ``name=value`` each; a value
-    that differs between them reads "varies". Seed, threads and backend are left out (they
-    are the repeats and the execution, shown on their own)."""
-    found: dict[str, set[str]] = {}
-    for text in runs["params"].dropna():
-        try:
-            params = json.loads(text) if isinstance(text, str) else dict(text)
-        except (ValueError, TypeError):
-            continue
-        for name, value in params.items():
-            if name not in ("seed", "n_threads", "backend") and value is not None:
-                found.setdefault(name, set()).add(_value(value))
-    return ", ".join(
-        f"{name}={next(iter(values)) if len(values) == 1 else 'varies'}"
-        for name, values in sorted(found.items())
-    )
+def _repeats(point: ParetoPoint) -> str:
+    """Which folds and seeds a point's runs cover: ``"folds 0–4 × seeds 0, 1"``."""
+    return f"folds {_span(point.folds)} × seeds {_span(point.seeds)}"
 
 
-def _value(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
-
-
-def repeats(runs: pd.DataFrame) -> str:
-    """Which folds and seeds the runs cover: ``"folds 0–4 × seeds 0, 1"``."""
-    return f"folds {_span(runs['fold'])} × seeds {_span(runs['seed'])}"
-
-
-def _span(values: pd.Series) -> str:
-    known = sorted({int(v) for v in values.dropna()})
+def _span(known: list[int]) -> str:
     if not known:
         return "?"
     if len(known) > 2 and known == list(range(known[0], known[-1] + 1)):
@@ -71,92 +42,79 @@ def _span(values: pd.Series) -> str:
     return ", ".join(map(str, known))
 
 
-def _own_runs(runs: pd.DataFrame, label: str, backend: str) -> pd.DataFrame:
-    ok = runs[runs["status"] == "ok"]
-    return ok[(ok["label"] == label) & (ok["backend"] == backend)]
+def _settings(point: ParetoPoint) -> str:
+    return ", ".join(f"{name}={value}" for name, value in point.settings.items())
 
 
-def pareto(
-    figure_id: str, dataset: str, rows: pd.DataFrame, runs: pd.DataFrame, contest: Contest
-) -> Figure | None:
+def pareto(figure_id: str, chart: Pareto) -> Figure:
     """The contest's primary metric against fit time on one data set, one point per contender.
 
     A point is at (median fit time, mean metric) with bars for the fit time's min–max and
     the metric's std; its tooltip names the contender, its settings and the folds × seeds it
     ran. Floors are horizontal reference lines; the Pareto frontier is a black step line.
-    A legend entry hides or shows its contender. None when no contender has a point.
+    A legend entry hides or shows its contender.
     """
     from bokeh.models import ColumnDataSource
 
-    metric = metrics.primary(contest)
-    entrants = verdicts.entrants_of(rows, contest)
-    column = f"{metric.column}_mean"
-    floor = entrants["model"].map(models.is_floor).astype(bool)
-    points = entrants[~floor & (entrants["fit_median"] > 0) & entrants[column].notna()]
-    if points.empty:
-        return None
+    metric = chart.metric
     better = "higher" if metric.higher_is_better else "lower"
-    drawn = look.new_figure(
-        f"{dataset}: {metric.title} vs fit time ({verdicts.CONTEST_TITLES[contest].lower()})",
+    drawn = bokeh_look.new_figure(
+        f"{chart.dataset}: {metric.title} vs fit time ({CONTEST_TITLES[metric.contest].lower()})",
         "fit time, s (median over runs, log; bar = min–max)",
         f"{metric.title} (mean ± std), {better} is better",
     )
-    marks = look.markers(zip(points["model"], points["label"], strict=True))
-    items, tipped, spans, finals = [], [], {}, {}
-    for row in points.to_dict("records"):
-        name = look.legend_name(row["label"], row["backend"])
-        x, y = float(row["fit_median"]), float(row[column])
-        std = row[f"{metric.column}_std"]
-        std = float(std) if np.isfinite(std) else 0.0
-        low, high = float(row["fit_min"]), float(row["fit_max"])
-        own = _own_runs(runs, row["label"], row["backend"])
-        tip = look.hover(
-            name,
+    marks = bokeh_look.markers((p.setting.model, p.setting.label) for p in chart.points)
+    items, tipped = [], []
+    for point in chart.points:
+        one = point.setting
+        x, y, std = point.fit_s, point.score, point.score_std
+        tip = bokeh_look.hover(
+            one.name,
             f"{metric.title} {y:.4f}" + (f" ± {std:.4f}" if std else ""),
-            f"fit {x:.3g} s (median; min–max {low:.3g}–{high:.3g} s)",
-            f"settings: {settings(own) or 'defaults'}",
-            f"{int(row['runs'])} run(s): {repeats(own)}",
+            f"fit {x:.3g} s (median; min–max {point.fit_min:.3g}–{point.fit_max:.3g} s)",
+            f"settings: {_settings(point) or 'defaults'}",
+            f"{point.runs} run(s): {_repeats(point)}",
         )
-        colour = look.colour(row["model"])
+        colour = bokeh_look.colour(one.model)
         bars = drawn.segment(
-            x0=[low, x], y0=[y, y - std], x1=[high, x], y1=[y, y + std], color=colour
-        )
-        point = drawn.scatter(
+            x0=[point.fit_min, x], y0=[y, y - std], x1=[point.fit_max, x], y1=[y, y + std],
+            color=colour,
+        )  # fmt: skip
+        dot = drawn.scatter(
             source=ColumnDataSource({"x": [x], "y": [y], "tip": [tip]}),
-            marker=look.marker(marks[row["label"]]),
+            marker=bokeh_look.marker(marks[one.label]),
             size=11,
-            fill_color=look.fill(row["model"], row["backend"]),
+            fill_color=bokeh_look.fill(one.model, one.backend),
             line_color=colour,
             line_width=1.5,
         )
-        items.append((name, [point, bars]))
-        tipped.append(point)
-        spans[name], finals[name] = [y - std, y, y + std], y
-    x_ends = [float(points["fit_min"].min()) / 1.5, float(points["fit_max"].max()) * 1.5]
-    for row in entrants[floor].to_dict("records"):
-        name = f"{look.legend_name(row['label'], row['backend'])} (floor)"
-        value = float(row[column])
-        line = _level(drawn, value, x_ends, look.colour(row["model"]), name, metric.title)
-        items.append((f"{name} {value:.4g}", [line]))
+        items.append((one.name, [dot, bars]))
+        tipped.append(dot)
+    x_ends = [
+        min(p.fit_min for p in chart.points) / 1.5,
+        max(p.fit_max for p in chart.points) * 1.5,
+    ]
+    for level in chart.floors:
+        colour = bokeh_look.colour(level.setting.model) if level.setting else "#000000"
+        line = _level(drawn, level.value, x_ends, colour, level.name, metric.title)
+        items.append((f"{level.name} {level.value:.4g}", [line]))
         tipped.append(line)
-        spans[name], finals[name] = [value], value
-    on = entrants.loc[plots.frontier(entrants, metric)]
-    if len(on) > 1:
+    if len(chart.frontier) > 1:
         step = drawn.step(
-            [*on["fit_median"], x_ends[1]],
-            [*on[column], on[column].iloc[-1]],
+            [*(p.fit_s for p in chart.frontier), x_ends[1]],
+            [*(p.score for p in chart.frontier), chart.frontier[-1].score],
             mode="after",
             color="#000000",
             line_width=1,
         )
         items.append(("Pareto frontier", [step]))
-    look.log_range(drawn, "x", *x_ends)
+    bokeh_look.log_range(drawn, "x", *x_ends)
     caption = (
-        f"{metric.title} against fit time on {dataset}: hover a point for its settings and "
-        "runs; click a legend entry to hide or show it; drag to pan, scroll or box to zoom."
+        f"{metric.title} against fit time on {chart.dataset}: hover a point for its settings "
+        "and runs; click a legend entry to hide or show it; drag to pan, scroll or box to zoom."
     )
-    caption += _window(drawn, spans, finals, [], metric)
-    look.finish(drawn, items, tipped)
+    caption += _window(drawn, chart.window, metric)
+    bokeh_look.finish(drawn, items, tipped)
     return Figure(figure_id, drawn, caption)
 
 
@@ -164,7 +122,7 @@ def _level(drawn: Any, value: float, x: Sequence[float], colour: str, name: str,
     """A horizontal reference line across ``x`` (a floor, a target), with its tooltip."""
     from bokeh.models import ColumnDataSource
 
-    tip = look.hover(name, f"{title} {value:.4f}")
+    tip = bokeh_look.hover(name, f"{title} {value:.4f}")
     return drawn.line(
         source=ColumnDataSource({"x": list(x), "y": [value, value], "tip": [tip, tip]}),
         color=colour,
@@ -173,18 +131,11 @@ def _level(drawn: Any, value: float, x: Sequence[float], colour: str, name: str,
     )
 
 
-def _window(
-    drawn: Any,
-    spans: dict[str, list[float]],
-    finals: dict[str, float],
-    guides: list[float],
-    metric: metrics.Metric,
-) -> str:
-    """Set the y range by ``suite.plots.scales.y_window``; a sentence naming what it leaves
-    out (empty when nothing)."""
+def _window(drawn: Any, window: Window, metric: Metric) -> str:
+    """Set the y range to the figure's window; a sentence naming what it leaves out (empty
+    when nothing)."""
     from bokeh.models import Range1d
 
-    window = y_window(spans, finals, guides, higher_is_better=metric.higher_is_better)
     drawn.y_range = Range1d(window.low, window.high)
     if not window.off_scale:
         return ""
@@ -194,63 +145,47 @@ def _window(
     return f" Off scale (pan or zoom out to see): {named}."
 
 
-def convergence(
-    figure_id: str, dataset: str, runs: pd.DataFrame, curves: pd.DataFrame, metric: metrics.Metric
-) -> Figure | None:
-    """``metric`` on the test set against training time, per contender setting: the median
-    over its runs at each epoch, with a band from their min to max. The rating contest
-    shows the target and the noise floor where the runs recorded them. None without curves.
-    """
+def convergence(figure_id: str, chart: Convergence) -> Figure:
+    """The chart's metric on the test set against training time, per contender setting: the
+    median over its runs at each epoch, with a band from their min to max. The rating contest
+    shows the target and the noise floor where the runs recorded them."""
     from bokeh.models import ColumnDataSource
 
-    column = f"test_{metric.column}"
-    ok = runs[runs["status"] == "ok"]
-    joined = curves.merge(ok[["run_id", "model", "label", "backend"]], on="run_id")
-    if joined.empty or column not in joined or joined[column].isna().all():
-        return None
-    sampled = " (user sample)" if metric.contest == Contest.RANKING else ""
+    metric = chart.metric
+    sampled = " (user sample)" if metric.contest.value == "ranking" else ""
     better = "higher" if metric.higher_is_better else "lower"
-    drawn = look.new_figure(
-        f"{dataset}: convergence, test {metric.title}",
+    drawn = bokeh_look.new_figure(
+        f"{chart.dataset}: convergence, test {metric.title}",
         "training time, s (log)",
         f"test {metric.title}{sampled}, {better} is better",
     )
-    groups = list(joined.groupby(["model", "label", "backend"], sort=False))
-    marks = look.markers((model, label) for (model, label, _), _ in groups)
-    items, tipped, spans, finals = [], [], {}, {}
-    for (model, label, backend), rows in groups:
-        by_epoch = rows.groupby("epoch")
-        median = by_epoch[column].median()
-        keep = median.notna()
-        if not keep.any():
-            continue
-        elapsed = by_epoch["elapsed_s"].median()[keep]
-        low, high = by_epoch[column].min()[keep], by_epoch[column].max()[keep]
-        median = median[keep]
-        name = look.legend_name(label, backend)
-        colour = look.colour(model)
-        count = rows["run_id"].nunique()
+    marks = bokeh_look.markers((c.setting.model, c.setting.label) for c in chart.curves)
+    items, tipped = [], []
+    for curve in chart.curves:
+        one = curve.setting
+        colour = bokeh_look.colour(one.model)
         tips = [
-            look.hover(
-                name,
+            bokeh_look.hover(
+                one.name,
                 f"epoch {epoch}, {seconds:.3g} s",
-                f"{metric.title} {value:.4f} (median of {count} run(s); min–max {lo:.4f}–{hi:.4f})",
+                f"{metric.title} {value:.4f} (median of {curve.runs} run(s); min–max "
+                f"{lo:.4f}–{hi:.4f})",
             )
             for epoch, seconds, value, lo, hi in zip(
-                median.index, elapsed, median, low, high, strict=True
+                curve.epochs, curve.elapsed_s, curve.median, curve.low, curve.high, strict=True
             )
         ]
         source = ColumnDataSource(
             {
-                "x": list(elapsed),
-                "y": list(median),
-                "low": list(low),
-                "high": list(high),
+                "x": curve.elapsed_s,
+                "y": curve.median,
+                "low": curve.low,
+                "high": curve.high,
                 "tip": tips,
             }
         )
         glyphs = []
-        if count > 1:
+        if curve.runs > 1:
             glyphs.append(
                 drawn.varea(
                     x="x", y1="low", y2="high", source=source, fill_color=colour, fill_alpha=0.15
@@ -258,110 +193,70 @@ def convergence(
             )
         glyphs.append(
             drawn.line(
-                x="x",
-                y="y",
-                source=source,
-                color=colour,
-                line_dash=look.dash(model),
+                x="x", y="y", source=source, color=colour, line_dash=bokeh_look.dash(one.model),
                 line_width=1.6,
             )
-        )
-        point = drawn.scatter(
+        )  # fmt: skip
+        dot = drawn.scatter(
             x="x",
             y="y",
             source=source,
-            marker=look.marker(marks[label]),
+            marker=bokeh_look.marker(marks[one.label]),
             size=5,
-            fill_color=look.fill(model, backend),
+            fill_color=bokeh_look.fill(one.model, one.backend),
             line_color=colour,
         )
-        glyphs.append(point)
-        items.append((name, glyphs))
-        tipped.append(point)
-        spans[name] = [*median, *low, *high]
-        finals[name] = float(median.iloc[-1])
-    if not items:
-        return None
-    guides = _guides(drawn, ok, joined["elapsed_s"], metric, items, tipped)
-    look.log_range(drawn, "x", *look.spread(joined["elapsed_s"]))
+        glyphs.append(dot)
+        items.append((one.name, glyphs))
+        tipped.append(dot)
+    elapsed = [t for curve in chart.curves for t in curve.elapsed_s]
+    positive = [t for t in elapsed if t > 0]
+    if positive:
+        ends = [min(positive), max(elapsed)]
+        for guide in chart.guides:
+            line = _level(drawn, guide.value, ends, "#000000", guide.name, metric.title)
+            items.append((f"{guide.name} {guide.value:.4g}", [line]))
+            tipped.append(line)
+    bokeh_look.log_range(drawn, "x", *bokeh_look.spread(elapsed))
     caption = (
-        f"Test {metric.title} against training time on {dataset}: the median over each "
+        f"Test {metric.title} against training time on {chart.dataset}: the median over each "
         "contender's runs at every epoch, the band their min–max."
     )
-    caption += _window(drawn, spans, finals, guides, metric)
-    look.finish(drawn, items, tipped)
+    caption += _window(drawn, chart.window, metric)
+    bokeh_look.finish(drawn, items, tipped)
     return Figure(figure_id, drawn, caption)
 
 
-def _guides(
-    drawn: Any,
-    runs: pd.DataFrame,
-    elapsed: pd.Series,
-    metric: metrics.Metric,
-    items: list[tuple[str, list[Any]]],
-    tipped: list[Any],
-) -> list[float]:
-    """The rating target and noise floor as named black lines (rating contest only)."""
-    if metric.contest != Contest.RATING or not (elapsed > 0).any():
-        return []
-    ends = [float(elapsed[elapsed > 0].min()), float(elapsed.max())]
-    values = []
-    for name, column in (("target", "rating_target"), ("noise floor", "rating_noise_floor")):
-        known = runs[column].dropna() if column in runs else pd.Series(dtype=float)
-        if known.empty:
-            continue
-        value = float(known.iloc[0])
-        line = _level(drawn, value, ends, "#000000", name, metric.title)
-        items.append((f"{name} {value:.4g}", [line]))
-        tipped.append(line)
-        values.append(value)
-    return values
-
-
-def epoch_time(figure_id: str, dataset: str, rows: pd.DataFrame) -> Figure | None:
-    """Median epoch time per 10⁶ ratings visited of each training contender, fastest on top
-    (``suite.plots.seconds_per_million``). None when no contender has one."""
+def epoch_time(figure_id: str, chart: EpochTimes) -> Figure:
+    """Median epoch time per 10⁶ ratings visited of each training contender, fastest on top."""
     from bokeh.models import ColumnDataSource
 
-    trains = rows["model"].map(models.trains).astype(bool)
-    seconds = plots.seconds_per_million(rows).where(trains)
-    shown = rows.assign(seconds=seconds)[seconds.notna()].sort_values("seconds")
-    if shown.empty:
-        return None
-    names = [look.legend_name(a, b) for a, b in zip(shown["label"], shown["backend"], strict=True)]
-    left = float(shown["seconds"].min()) / 2
-    drawn = look.new_figure(
-        f"{dataset}: time per epoch",
+    names = [bar.setting.name for bar in chart.bars]
+    seconds = [bar.seconds_per_million for bar in chart.bars]
+    left = min(seconds) / 2
+    drawn = bokeh_look.new_figure(
+        f"{chart.dataset}: time per epoch",
         "seconds per 10⁶ ratings visited (median epoch, log)",
         "",
         y_range=list(reversed(names)),  # fastest on top
-        height=max(240, 24 * len(shown) + 110),
+        height=max(240, 24 * len(names) + 110),
     )
     tips = [
-        look.hover(
-            name,
-            f"{value:.3g} s per 10⁶ ratings visited",
-            f"median epoch {epoch:.3g} s, {per / max(epochs, 1):,.0f} ratings an epoch",
+        bokeh_look.hover(
+            bar.setting.name,
+            f"{bar.seconds_per_million:.3g} s per 10⁶ ratings visited",
+            f"median epoch {bar.epoch_s:.3g} s, {bar.ratings_per_epoch:,.0f} ratings an epoch",
         )
-        for name, value, epoch, per, epochs in zip(
-            names,
-            shown["seconds"],
-            shown["epoch_s_median"],
-            shown["ratings_processed"],
-            shown["epochs"],
-            strict=True,
-        )
+        for bar in chart.bars
     ]
     source = ColumnDataSource(
         {
             "name": names,
-            "right": list(shown["seconds"]),
+            "right": seconds,
             "left": [left] * len(names),
-            "fill": [
-                look.fill(m, b) for m, b in zip(shown["model"], shown["backend"], strict=True)
-            ],
-            "line": [look.colour(m) for m in shown["model"]],
-            "text": [f"{value:.3g}" for value in shown["seconds"]],
+            "fill": [bokeh_look.fill(b.setting.model, b.setting.backend) for b in chart.bars],
+            "line": [bokeh_look.colour(b.setting.model) for b in chart.bars],
+            "text": [f"{value:.3g}" for value in seconds],
             "tip": tips,
         }
     )
@@ -384,15 +279,12 @@ def epoch_time(figure_id: str, dataset: str, rows: pd.DataFrame) -> Figure | Non
         text_font_size="10px",
         text_color="#57606a",
     )
-    look.log_range(drawn, "x", left, float(shown["seconds"].max()) * 4)
+    bokeh_look.log_range(drawn, "x", left, max(seconds) * 4)
     drawn.ygrid.grid_line_color = None
-    look.finish(drawn, [], [bars])
-    idle = [
-        look.legend_name(a, b)
-        for a, b, t in zip(rows["label"], rows["backend"], trains, strict=True)
-        if not t
-    ]
-    caption = f"Time per epoch on {dataset}, per 10⁶ training ratings visited; fastest on top."
-    if idle:
-        caption += f" No bar, does not train: {', '.join(idle)}."
+    bokeh_look.finish(drawn, [], [bars])
+    caption = (
+        f"Time per epoch on {chart.dataset}, per 10⁶ training ratings visited; fastest on top."
+    )
+    if chart.idle:
+        caption += f" No bar, does not train: {', '.join(chart.idle)}."
     return Figure(figure_id, drawn, caption)

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from suite.wording import Sentence, Strong
+
 
 def escape(text: Any) -> str:
     """``text`` as HTML text (quotes escaped too, so it is safe in attributes)."""
@@ -139,6 +141,17 @@ def _cell(cell: Cell) -> str:
     )
 
 
-def bullets(items: Iterable[str]) -> str:
-    """A ``<ul>`` of items that are HTML already."""
-    return element("ul", "".join(element("li", item) for item in items))
+def sentence(text: Sentence | str) -> str:
+    """A sentence (``suite.wording``) as HTML: every fragment escaped, bold ones in
+    ``<strong>``."""
+    if isinstance(text, str) and not isinstance(text, Strong):
+        return escape(text)
+    return "".join(
+        element("strong", escape(part)) if isinstance(part, Strong) else escape(part)
+        for part in text
+    )
+
+
+def bullets(items: Iterable[Sentence | str]) -> str:
+    """A ``<ul>`` of sentences."""
+    return element("ul", "".join(element("li", sentence(item)) for item in items))

@@ -1,21 +1,26 @@
-"""The site's index: the claims table (``summary.json``, or one sentence on why there is
-none), then one row per folder linking its page."""
+"""The site's index: the post's claims judged across the published run folders (by the
+analysis layer, as the README judges them), then one row per folder linking its page."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
+from suite.analysis.folder import RootAnalysis
 from suite.site import claims, layout
 from suite.site.html import Cell, Table, element, escape, text
-from suite.site.markdown import inline
 from suite.site.pages import Links, Page
-from suite.site.sources import Source
+from suite.site.sources import PublishedFolder
+
+#: What the index says when no run folder is published (so no claim can be judged).
+NO_CLAIMS = (
+    "No claims were judged: none of the published folders holds runs. Publish a results "
+    "folder (mfbench publish results) to judge them."
+)
 
 
 def index_page(
-    sources: Sequence[Source],
-    summary: dict[str, Any] | None,
+    sources: Sequence[PublishedFolder],
+    judged: RootAnalysis | None,
     page_of: Callable[[str], str | None],
     links: Links,
 ) -> Page:
@@ -24,33 +29,30 @@ def index_page(
         element("h1", "mfbench results"),
         layout.paragraph(
             "Is matrix factorization written in PyTorch as fast and as accurate as bespoke "
-            "recommenders? Every number here is generated from the committed result folders.",
+            "recommenders? Every number here is computed from the published result folders.",
             "lead",
         ),
     ]
-    if summary is None:
-        claims_html = layout.paragraph(inline(claims.NO_CLAIMS), "note no-claims")
+    if judged is None:
+        claims_html = layout.paragraph(escape(NO_CLAIMS), "note no-claims")
     else:
-        claims_html = layout.table(claims.claims_table(summary, page_of), "table-claims")
-        folders = claims.folders_table(summary, page_of)
+        table = claims.claims_table(judged.claims, page_of, judged.commit_of)
+        claims_html = layout.table(table, "table-claims")
+        folders = claims.folders_table(judged.folders, page_of)
         if folders:
             claims_html += layout.table(folders, "table-evidence")
     parts.append(layout.section("claims", "The claims", claims_html))
     parts.append(
         layout.section(
-            "folders", "Result folders", layout.table(_folders(sources, summary), "table-folders")
+            "folders", "Result folders", layout.table(_folders(sources, judged), "table-folders")
         )
     )
     html = layout.page("mfbench results", "".join(parts), links, "index.html")
     return Page("index.html", html)
 
 
-def _folders(sources: Sequence[Source], summary: dict[str, Any] | None) -> Table:
-    status = {
-        str(entry.get("folder")): str(entry.get("status") or "")
-        for entry in (summary or {}).get("folders", [])
-        if isinstance(entry, dict)
-    }
+def _folders(sources: Sequence[PublishedFolder], judged: RootAnalysis | None) -> Table:
+    status = {folder.name: folder.status for folder in (judged.folders if judged else [])}
     rows = []
     for source in sources:
         link = Cell(

@@ -5,20 +5,23 @@ tuning folder's (winners, trials plot, every trial) and an empty folder's. The i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
 
-from suite import metrics, report, verdicts
+from suite import metrics, models, verdicts
 from suite import results as results_io
+from suite.analysis.folder import DatasetAnalysis, FolderAnalysis
+from suite.analysis.growth import Growth
+from suite.analysis.targets import Judged
 from suite.models.base import Contest
 from suite.models.facts import recorded
-from suite.site import figures, growth, layout, provenance, tables, trials
+from suite.report import target_figure
+from suite.site import claims, figures, growth, layout, provenance, tables, trials
 from suite.site.figures import Figure
-from suite.site.html import element, escape
-from suite.site.markdown import inline, section, to_html
-from suite.site.sources import Source
+from suite.site.html import Cell, Table, bullets, element, escape, sentence, text
+from suite.site.sources import PublishedFolder
 
 
 @dataclass
@@ -39,17 +42,19 @@ class Page:
 Links = Sequence[tuple[str, str]]
 
 
-def source_page(source: Source, links: Links) -> Page:
-    """The page of one folder, by what it holds."""
-    if source.kind == "runs":
-        with recorded(results_io.recorded_facts(source.results)):
-            return run_page(source, links)
+def source_page(
+    source: PublishedFolder, links: Links, page_of: Callable[[str], str | None] = lambda _: None
+) -> Page:
+    """The page of one folder, by what it holds (``page_of``: a folder's page, for links)."""
+    if source.kind == "runs" and source.analysis is not None:
+        with recorded(source.analysis.facts):
+            return run_page(source, source.analysis, links, page_of)
     if source.kind == "tuning":
         return tuning_page(source, links)
     return empty_page(source, links)
 
 
-def _files(source: Source) -> str:
+def _files(source: PublishedFolder) -> str:
     if not source.files:
         return ""
     shown = " · ".join(
@@ -62,38 +67,58 @@ def _files(source: Source) -> str:
 # -- a run folder -------------------------------------------------------------------------------
 
 
-def run_page(source: Source, links: Links) -> Page:
-    """A run folder's page: the verdict, each data set's table and figures, cost growth
-    where there are planted sizes, every run, and the environment and provenance."""
-    results, curves, env = source.results, source.curves, source.env
-    summary = report.summarize(results)
-    datasets = list(dict.fromkeys(results["dataset"]))
+def run_page(
+    source: PublishedFolder,
+    found: FolderAnalysis,
+    links: Links,
+    page_of: Callable[[str], str | None] = lambda _: None,
+) -> Page:
+    """A run folder's page: the verdict, the claims and targets as this folder alone judges
+    them, each data set's findings, table and figures, cost growth where there are planted
+    sizes, every run, and the environment and provenance."""
+    results = found.results
     counts = results["status"].value_counts()
     configs = ", ".join(map(str, results["config"].dropna().unique())) or "?"
     lead = (
         f"Config <strong>{escape(configs)}</strong>: {len(results)} runs "
         f"({escape(', '.join(f'{n} {s}' for s, n in counts.items()))}) on "
-        f"{len(datasets)} data set(s)."
+        f"{len(found.datasets)} data set(s)."
     )
     parts = [element("h1", escape(source.title)), layout.paragraph(lead, "lead")]
     entries = [("verdict", "Verdict")]
-    body = [layout.section("verdict", "Verdict", _verdict(source, summary, datasets))]
+    body = [layout.section("verdict", "Verdict", _verdict(found))]
+    measured = [claim for claim in found.claims if claim.evidence]
+    if measured:
+        entries.append(("claims", "Claims"))
+        table = claims.claims_table(measured, page_of, lambda _: None)
+        note = layout.paragraph(
+            "The post's claims as this folder alone judges them (the index judges them "
+            "across every folder); claims it does not measure are left out.",
+            "note",
+        )
+        body.append(layout.section("claims", "Claims", note + layout.table(table, "table-claims")))
+    if found.targets and any(j.state != "not measured" for j in found.targets):
+        entries.append(("targets", "Targets"))
+        body.append(
+            layout.section(
+                "targets",
+                "Targets: PyTorch at its best on CPU",
+                layout.table(_targets_table(found.targets), "table-targets"),
+            )
+        )
     drawn: list[Figure] = []
-    for number, dataset in enumerate(datasets, 1):
+    for number, data in enumerate(found.datasets, 1):
         anchor = f"data-{number}"
-        rows = summary[summary["dataset"] == dataset] if not summary.empty else summary
-        runs = results[results["dataset"] == dataset]
-        content, found = _dataset(anchor, dataset, rows, runs, curves)
-        drawn += found
-        entries.append((anchor, dataset))
-        body.append(layout.section(anchor, dataset, content))
-    found_groups = growth.groups(summary)
-    if found_groups:
-        content, found = _growth(found_groups)
-        drawn += found
+        content, shown = _dataset(anchor, data, not found.cost_only)
+        drawn += shown
+        entries.append((anchor, data.dataset))
+        body.append(layout.section(anchor, data.dataset, content))
+    if found.growth:
+        content, shown = _growth(found.growth)
+        drawn += shown
         entries.append(("growth", "Cost growth"))
         body.append(layout.section("growth", "Cost growth", content))
-    commits = provenance.run_commits(results, env)
+    commits = provenance.run_commits(results, found.env)
     entries.append(("runs", "Every run"))
     body.append(
         layout.section(
@@ -110,10 +135,25 @@ def run_page(source: Source, links: Links) -> Page:
         drawn,
         source.title,
     )
-    return Page(f"{source.name}.html", html, drawn, _run_note(source, summary, drawn))
+    return Page(f"{source.name}.html", html, drawn, _run_note(source, found, drawn))
 
 
-def _growth(found: list[pd.DataFrame]) -> tuple[str, list[Figure]]:
+def _targets_table(judged: list[Judged]) -> Table:
+    rows = [
+        [text(one.target), text(target_figure(one)), Cell(escape(one.state), one.state)]
+        for one in judged
+    ]
+    return Table(
+        ["target", "figure, 95% interval", "state"],
+        rows,
+        "Each target's figure with its 95% interval over paired runs: met when the whole "
+        "interval lies on the target's side, missed when it lies wholly on the other, not "
+        "resolved when it straddles the threshold.",
+        "targets",
+    )
+
+
+def _growth(found: list[Growth]) -> tuple[str, list[Figure]]:
     """Cost growth over the planted sizes: the slopes' table and the two log-log figures."""
     drawn = growth.figures("growth", found)
     content = (
@@ -127,45 +167,60 @@ def _growth(found: list[pd.DataFrame]) -> tuple[str, list[Figure]]:
     return content, drawn
 
 
-def _run_note(source: Source, summary: pd.DataFrame, drawn: list[Figure]) -> str:
-    counts = source.results["status"].value_counts()
-    ok = int(counts.get("ok", 0))
+def _run_note(source: PublishedFolder, found: FolderAnalysis, drawn: list[Figure]) -> str:
+    counts = found.results["status"].value_counts()
+    ok = int(counts.get(results_io.OK, 0))
     said = ", ".join(f"{n} {status}" for status, n in counts.items())
     where = f"{source.title} -> {source.name}.html"
     if ok == 0:
         return f"{where}: no successful run ({said}); the page lists the runs and why"
     if ok == 1:
         return f"{where}: a single successful run ({said}); no spread or test to show"
-    return f"{where}: {said}, {summary['dataset'].nunique()} data set(s), {len(drawn)} figure(s)"
+    datasets = sum(data.ok for data in found.datasets)
+    return f"{where}: {said}, {datasets} data set(s), {len(drawn)} figure(s)"
 
 
-def _verdict(source: Source, summary: pd.DataFrame, datasets: list[str]) -> str:
-    """The first "## Verdict" section of the folder's REPORT.md, else computed with
-    ``suite.verdicts`` as the report does; with the environment's caveats after it."""
-    written = section(source.report, "Verdict") if source.report else None
-    if written is None:
-        gpu = (source.env.get("gpu") or {}).get("name")
-        said = []
-        for dataset in datasets:
-            rows = summary[summary["dataset"] == dataset] if not summary.empty else summary
-            runs = source.results[source.results["dataset"] == dataset]
-            sentences = verdicts.verdict(rows, runs, gpu) if not rows.empty else []
-            said.append(f"**{dataset}.** " + (" ".join(sentences) or "No successful runs."))
-        written = "\n\n".join(said)
-        origin = "Computed from this folder's runs (it has no REPORT.md)."
-    else:
-        origin = "From this folder's REPORT.md, generated from its runs."
+def _verdict(found: FolderAnalysis) -> str:
+    """Each data set's verdict (``suite.verdicts``, as REPORT.md words it), then the
+    environment's caveats."""
+    said = []
+    for data in found.datasets:
+        sentences = verdicts.verdict(data, found.gpu_name, found.cost_only) if data.ok else []
+        lead = element("strong", escape(f"{data.dataset}."))
+        shown = " ".join(map(sentence, sentences)) or "No successful runs."
+        said.append(element("p", f"{lead} {shown}"))
     caveats = "".join(
-        element("p", "<strong>Caveat:</strong> " + inline(c), class_="caveat")
-        for c in provenance.caveats(source.env)
+        element("p", "<strong>Caveat:</strong> " + escape(c), class_="caveat")
+        for c in provenance.caveats(found.env)
     )
-    return to_html(written, link=lambda href: None) + caveats + layout.paragraph(origin, "note")
+    return "".join(said) + caveats
 
 
-def _dataset(
-    anchor: str, dataset: str, rows: pd.DataFrame, runs: pd.DataFrame, curves: pd.DataFrame
-) -> tuple[str, list[Figure]]:
-    """One data set: its shape, the summary table, and its figures."""
+def _findings(data: DatasetAnalysis, contest: Contest, judged: bool) -> list:
+    """What the numbers say of one contest on one data set, as the report's bullets."""
+    table = data.standings[contest]
+    title = metrics.primary(Contest.RATING).title
+    said = (
+        [verdicts.winner_sentence(table), verdicts.floor_sentence(table)]
+        if judged
+        else [(verdicts.NOT_JUDGED,)]
+    )
+    if contest == Contest.RATING:
+        said.append(verdicts.time_to_target(data.race, title))
+    said.append(verdicts.highest_throughput(data, contest))
+    said += [
+        verdicts.twins_sentence(pair, title, data.budgets)
+        for pair in data.twins
+        if models.enters(pair.model, contest) and not models.is_floor(pair.model)
+    ]
+    if contest == Contest.RANKING:
+        said.append(verdicts.rating_models_rank(data))
+    return [one for one in said if one]
+
+
+def _dataset(anchor: str, data: DatasetAnalysis, judged: bool) -> tuple[str, list[Figure]]:
+    """One data set: its shape, each contest's findings, the summary table, and its figures."""
+    runs, rows = data.runs, data.rows
     first = runs.iloc[0]
     parts = []
     if pd.notna(first.get("n_users")):
@@ -178,29 +233,30 @@ def _dataset(
                 "facts",
             )
         )
-    if rows.empty:
+    if not data.ok:
         parts.append(layout.paragraph("No successful runs: see every run below.", "note"))
         return "".join(parts), []
-    parts.append(layout.table(tables.summary_table(dataset, rows), f"table-{anchor}"))
-    found: list[Figure] = []
-    for contest in (Contest.RATING, Contest.RANKING):
-        fig = figures.pareto(f"{anchor}-pareto-{contest.value}", dataset, rows, runs, contest)
-        if fig:
-            found.append(fig)
-    for metric in metrics.primaries():
-        fig = figures.convergence(
-            f"{anchor}-convergence-{metric.column}", dataset, runs, curves, metric
-        )
-        if fig:
-            found.append(fig)
-    fig = figures.epoch_time(f"{anchor}-epoch-time", dataset, rows)
-    if fig:
-        found.append(fig)
-    parts.append(layout.figures(found))
-    return "".join(parts), found
+    for contest in Contest:
+        if data.standings[contest].entrants:
+            found = _findings(data, contest, judged)
+            if found:
+                parts.append(element("h3", escape(verdicts.CONTEST_TITLES[contest])))
+                parts.append(bullets(found))
+    parts.append(layout.table(tables.summary_table(data.dataset, rows), f"table-{anchor}"))
+    drawn: list[Figure] = []
+    for contest in Contest:
+        chart = data.pareto.get(contest)
+        if chart is not None:
+            drawn.append(figures.pareto(f"{anchor}-pareto-{contest.value}", chart))
+    for chart in data.convergence:
+        drawn.append(figures.convergence(f"{anchor}-convergence-{chart.metric.column}", chart))
+    if data.epoch_times is not None:
+        drawn.append(figures.epoch_time(f"{anchor}-epoch-time", data.epoch_times))
+    parts.append(layout.figures(drawn))
+    return "".join(parts), drawn
 
 
-def _provenance(source: Source) -> str:
+def _provenance(source: PublishedFolder) -> str:
     """Data sets and their digests, the environment, each session's load, the data files."""
     parts = [layout.table(provenance.data_table(source.results), "table-data")]
     if source.env:
@@ -219,14 +275,23 @@ def _provenance(source: Source) -> str:
 # -- a tuning folder ----------------------------------------------------------------------------
 
 
-def tuning_page(source: Source, links: Links) -> Page:
-    """A tuning folder's page: its protocol (TUNING.md's), the winners, the trials plot per
-    contest, every trial, and its data files."""
+def tuning_page(source: PublishedFolder, links: Links) -> Page:
+    """A tuning folder's page: its protocol (from its settings file), the winners, the trials
+    plot per contest, every trial, and its data files."""
     found = trials.figures("trials", source.trials)
-    protocol = ""
-    if source.report:
-        head = source.report.split("\n\n")
-        protocol = to_html("\n\n".join(b for b in head[1:2]), link=lambda href: None)
+    protocol = (
+        layout.table(
+            Table(
+                ["", ""],
+                [[text(name), text(value)] for name, value in source.facts.items()],
+                "The search's protocol, as its settings.toml records it.",
+                "facts",
+            ),
+            "table-protocol",
+        )
+        if source.facts
+        else layout.paragraph("No protocol recorded (no settings.toml).")
+    )
     body = [
         element("h1", escape(source.title)),
         layout.paragraph(
@@ -234,7 +299,7 @@ def tuning_page(source: Source, links: Links) -> Page:
             f"of {source.trials['model'].nunique()} contender(s).",
             "lead",
         ),
-        layout.section("protocol", "Protocol", protocol or layout.paragraph("No TUNING.md.")),
+        layout.section("protocol", "Protocol", protocol),
         layout.section(
             "winners", "Winners", layout.table(trials.winners_table(source.trials), "table-winners")
         ),
@@ -262,7 +327,7 @@ def tuning_page(source: Source, links: Links) -> Page:
 # -- an empty folder ----------------------------------------------------------------------------
 
 
-def empty_page(source: Source, links: Links) -> Page:
+def empty_page(source: PublishedFolder, links: Links) -> Page:
     """A folder with no results: its page says so."""
     body = element("h1", escape(source.title)) + layout.paragraph(
         "This folder holds no results: no results.jsonl, results.csv or trials.csv. "

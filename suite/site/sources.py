@@ -1,5 +1,5 @@
 """The folders a site is built from: which ones (``discover``), what each holds (run records,
-a tuning search, or nothing), and their content, read once (``read``)."""
+a tuning search, or nothing), and their content, read and analysed once (``read``)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from typing import Any
 
 import pandas as pd
 
-from suite import report, safe_io
 from suite import results as results_io
+from suite import safe_io
+from suite.analysis.folder import FolderAnalysis, analyse
 from suite.errors import InputError
 
 #: Files that make a folder a run folder, or a tuning folder.
@@ -32,21 +33,22 @@ SKIPPED = ("runs",)
 
 
 @dataclass
-class Source:
+class PublishedFolder:
     """One folder to publish, read.
 
     ``kind`` is "runs" (results.jsonl or results.csv), "tuning" (trials.csv) or "empty";
-    ``name`` is the page's file name without ``.html``, unique in the site.
+    ``name`` is the page's file name without ``.html``, unique in the site. A run folder
+    carries its analysis (``suite.analysis.folder.analyse``), a tuning folder its trials and
+    its search's protocol (the ``# name: value`` lines that head its ``settings.toml``).
     """
 
     path: Path
     kind: str
     name: str = ""
-    results: pd.DataFrame = field(default_factory=pd.DataFrame)
-    curves: pd.DataFrame = field(default_factory=pd.DataFrame)
+    analysis: FolderAnalysis | None = None
     env: dict[str, Any] = field(default_factory=dict)
-    report: str | None = None  # REPORT.md (runs) or TUNING.md (tuning)
     trials: pd.DataFrame = field(default_factory=pd.DataFrame)
+    facts: dict[str, str] = field(default_factory=dict)  # a tuning search's protocol
     files: list[Path] = field(default_factory=list)
 
     @property
@@ -55,13 +57,9 @@ class Source:
         return self.path.as_posix()
 
     @property
-    def facts(self) -> dict[str, str]:
-        """A tuning folder's protocol facts, the ``- name: value`` lines of its TUNING.md
-        (``data set``, ``commit``, ...); empty for other folders."""
-        if self.kind != "tuning" or not self.report:
-            return {}
-        found = re.findall(r"^- ([^:\n]+): (.+)$", self.report, re.M)
-        return {name.strip(): value.strip() for name, value in found}
+    def results(self) -> pd.DataFrame:
+        """A run folder's records (empty for the others)."""
+        return self.analysis.results if self.analysis is not None else pd.DataFrame()
 
 
 def discover(root: Path) -> list[Path]:
@@ -93,34 +91,46 @@ def kind(folder: Path) -> str:
     return "empty"
 
 
-def read(folder: Path) -> Source:
-    """Read a folder: records, curves and env.json of a run folder, trials of a tuning one,
-    and the report beside them. ``InputError`` (one line) for a folder that does not exist
+def read(folder: Path) -> PublishedFolder:
+    """Read a folder: a run folder's records, curves and env.json, analysed; a tuning
+    folder's trials and protocol. ``InputError`` (one line) for a folder that does not exist
     or whose files are malformed."""
     folder = Path(folder)
     if not folder.exists():
         raise InputError(f"{folder}: no such folder")
     if not folder.is_dir():
         raise InputError(f"{folder}: not a folder")
-    source = Source(folder, kind(folder))
+    source = PublishedFolder(folder, kind(folder))
     source.files = [folder / name for name in DATA_FILES if (folder / name).is_file()]
     if (folder / "env.json").is_file():
         env = safe_io.read_json(folder / "env.json", "env.json")
         source.env = env if isinstance(env, dict) else {}
     if source.kind == "runs":
-        source.results, source.curves = report.load(folder)
-        source.report = _text(folder / "REPORT.md")
+        source.analysis = analyse(folder, name=folder.as_posix())
     elif source.kind == "tuning":
         source.trials = trials(folder / "trials.csv")
-        source.report = _text(folder / "TUNING.md")
+        source.facts = protocol(folder / "settings.toml")
     return source
 
 
-def _text(path: Path) -> str | None:
+def protocol(settings: Path) -> dict[str, str]:
+    """A tuning search's protocol: the ``# name: value`` comment lines that head the
+    ``settings.toml`` that ``mfbench tune`` wrote (data set, split, protocol, budget, early
+    stopping, commit); empty where there is no such file."""
+    if not settings.is_file():
+        return {}
     try:
-        return path.read_text(encoding="utf-8") if path.is_file() else None
+        lines = settings.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read it as text ({exc})") from exc
+        raise InputError(f"{settings}: cannot read it as text ({exc})") from exc
+    found = {}
+    for line in lines[1:]:  # the first line says what wrote the file
+        if not line.startswith("# "):
+            break
+        name, _, value = line[2:].partition(": ")
+        if value:
+            found[name.strip()] = value.strip()
+    return found
 
 
 def trials(path: Path) -> pd.DataFrame:
@@ -155,7 +165,7 @@ def _params(value: Any) -> dict[str, Any]:
     return found if isinstance(found, dict) else {}
 
 
-def name_pages(sources: list[Source]) -> None:
+def name_pages(sources: list[PublishedFolder]) -> None:
     """Give each source a page name, unique in the site, from its path: ``results``,
     ``results-speed``; a clash gets a number."""
     taken = {"index"}

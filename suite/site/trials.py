@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from suite.site import look
+from suite.site import bokeh_look
 from suite.site.figures import Figure
 from suite.site.html import Cell, Table, number, text
 
@@ -31,7 +31,7 @@ def figures(prefix: str, trials: pd.DataFrame) -> list[Figure]:
         higher = bool(own["higher_is_better"].iloc[0])
         title = str(own["metric"].iloc[0])
         better = "higher" if higher else "lower"
-        figure = look.new_figure(
+        figure = bokeh_look.new_figure(
             f"{contest}: validation {title} of every trial",
             "fit time of the trial, s (log)",
             f"validation {title}, {better} is better",
@@ -40,9 +40,9 @@ def figures(prefix: str, trials: pd.DataFrame) -> list[Figure]:
         items, tipped = [], []
         for model, points in own.groupby("model", sort=True):
             model = str(model)
-            colour = look.colour(model)
+            colour = bokeh_look.colour(model)
             tips = [
-                look.hover(
+                bokeh_look.hover(
                     model + (" (winner)" if w else ""),
                     f"trial {int(t)}: validation {title} {s:.4f}, fit {f:.3g} s",
                     _settings(p),
@@ -92,8 +92,8 @@ def figures(prefix: str, trials: pd.DataFrame) -> list[Figure]:
             "star: the winner. Click a legend entry to hide or show a contender."
         )
         caption += _window(figure, own, higher)
-        look.log_range(figure, "x", *look.spread(own["fit_s"]))
-        look.finish(figure, items, tipped)
+        bokeh_look.log_range(figure, "x", *bokeh_look.spread(own["fit_s"]))
+        bokeh_look.finish(figure, items, tipped)
         drawn.append(Figure(f"{prefix}-{contest}", figure, caption))
     return drawn
 

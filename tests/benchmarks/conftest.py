@@ -9,7 +9,7 @@ import pytest
 from suite import data
 from suite.data import splits
 from suite.data.ratings import Ratings
-from suite.threads import default_threads
+from suite.threads import resolve_threads
 
 
 @pytest.fixture(scope="session")
@@ -26,7 +26,7 @@ def split_of() -> Any:
 
 @pytest.fixture(scope="session")
 def threads() -> int:
-    return default_threads()
+    return resolve_threads(None)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -1,6 +1,6 @@
 """BPR in PyTorch: matrix factorization trained to rank a liked item above a sampled other.
 
-As ``suite.models.torch_mf``, representation (an ``nn.Module``), loss (plain functions),
+As in ``suite.models.torch.mf``, representation (an ``nn.Module``), loss (plain functions),
 sampling and training (``BPRTrainer``) are kept apart, and the trainer takes gradients
 either by autograd or by the same gradient written out in PyTorch ops (``trainer="fused"``).
 """
@@ -20,13 +20,9 @@ from suite.data.feedback import positive_threshold, positives
 from suite.data.ratings import Ratings
 from suite.errors import InputError
 from suite.models.base import Contest, EpochCallback, Hyperparameter
-from suite.models.torch_mf import (
-    TRAINERS,
-    MatrixFactorization,
-    TorchContender,
-    _scatter,
-    _scatter_sum,
-)
+from suite.models.torch.base import TorchContender
+from suite.models.torch.modules import MatrixFactorization
+from suite.models.torch.trainers import TRAINERS, _scatter, _scatter_sum
 
 # -- representation ---------------------------------------------------------------------------
 

@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from suite import environment, metrics, models
+from suite import environment, metrics, models, results
 from suite.data import splits, storage
 from suite.data.ratings import Ratings
 from suite.early_stopping import VALIDATION_FRACTION, EarlyStopping
@@ -100,7 +100,7 @@ def execute(task: Task, progress: Progress | None = None) -> tuple[dict[str, Any
     record = base_record(task)
     ok, reason = models.get(task.model).available(task.backend)
     if not ok:
-        return {**record, "status": "skipped", "reason": reason}, []
+        return {**record, "status": results.SKIPPED, "reason": reason}, []
     curve_rows: list[dict[str, Any]] = []
     try:
         parts, _ = storage.load(Path(task.split_file))
@@ -108,7 +108,7 @@ def execute(task: Task, progress: Progress | None = None) -> tuple[dict[str, Any
         record.update(_run(task, train, test, curve_rows, progress))
     except Exception as exc:  # the run is recorded as failed and the grid goes on
         lines = traceback.format_exception_only(exc)
-        record.update(status="failed", reason=lines[-1].strip().splitlines()[0][:500])
+        record.update(status=results.FAILED, reason=lines[-1].strip().splitlines()[0][:500])
     record["peak_rss_mb"] = max(peak_rss_mb(), record.get("peak_rss_mb", 0.0))
     record["load_1m_end"] = os.getloadavg()[0]
     return record, curve_rows
@@ -337,7 +337,7 @@ def _evaluate(
     return {
         **out,
         **ranking,
-        "status": "ok",
+        "status": results.OK,
         "reason": (
             f"ranking metrics undefined: no test rating reaches the relevance threshold "
             f"(≥ {task.relevance_threshold:g})"
@@ -484,7 +484,7 @@ def base_record(task: Task) -> dict[str, Any]:
         "backend": task.backend,
         "n_threads": task.n_threads,
         "params": asdict(task)["params"],
-        "status": "failed",
+        "status": results.FAILED,
         "reason": "",
         "rating_target": task.rating_target,
         "ranking_target": task.ranking_target,

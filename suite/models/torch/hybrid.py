@@ -2,7 +2,7 @@
 
 The representation (``FeatureSumFactorization``, an ``nn.Module`` of two embedding tables),
 the loss (``bpr_loss`` and ``per_feature_l2``), the feature sums (``FeatureRows``) and the
-trainer (``HybridTrainer``) are kept apart, as in ``suite.models.torch_bpr``, whose positives,
+trainer (``HybridTrainer``) are kept apart, as in ``suite.models.torch.bpr``, whose positives,
 negative sampling, loss and optimizers they reuse.
 """
 
@@ -23,8 +23,8 @@ from suite.data.feedback import positive_threshold, positives
 from suite.data.ratings import Ratings
 from suite.errors import InputError
 from suite.models.base import Contest, EpochCallback, Hyperparameter
-from suite.models.torch_bpr import OPTIMIZERS, BPRTrainer, Positives, bpr_loss, sample_negatives
-from suite.models.torch_mf import TorchContender
+from suite.models.torch.base import TorchContender
+from suite.models.torch.bpr import OPTIMIZERS, BPRTrainer, Positives, bpr_loss, sample_negatives
 
 # -- the input: one feature matrix per side ---------------------------------------------------
 
@@ -141,7 +141,7 @@ class FeatureSumFactorization(nn.Module):
 def per_feature_l2(table: torch.Tensor, side: FeatureRows, rows: torch.Tensor) -> torch.Tensor:
     """``Σ x_f ‖e_f‖²`` over ``rows`` and their features: the embedding rows a batch touches.
 
-    With identity features alone this is ``torch_bpr.per_triple_l2``'s sum for those rows.
+    With identity features alone this is ``bpr.per_triple_l2``'s sum for those rows.
     """
     return side.sums(table.pow(2).sum(1, keepdim=True), rows).sum()
 

@@ -1,8 +1,9 @@
 """How the site's interactive figures look, drawn with Bokeh (BokehJS, bundled in the site).
 
-Each contender keeps the colour, line and marker of the report's PNGs (``suite.plots.look``),
-translated to Bokeh's names. Every figure has its legend on the right, where a click hides or
-shows a contender (all its glyphs together), hover tooltips, and pan, zoom, reset and save.
+Each contender keeps the colour, line and marker of the report's PNGs
+(``suite.plots.contender_look``), translated to Bokeh's names. Every figure has its legend
+on the right, where a click hides or shows a contender (all its glyphs together), hover
+tooltips, and pan, zoom, reset and save.
 """
 
 from __future__ import annotations
@@ -12,10 +13,9 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from suite.plots import look
-from suite.plots.scales import log_ticks
+from suite.plots import contender_look, scales
 
-#: ``suite.plots.look.FAMILY_LINES``' families as Bokeh dashes.
+#: ``suite.plots.contender_look.FAMILY_LINES``' families as Bokeh dashes.
 DASHES = {
     "floor": "dotted",
     "torch": "solid",
@@ -29,7 +29,7 @@ DASHES = {
     "other": [1, 4],
 }
 
-#: matplotlib's markers (``suite.plots.look.MARKERS``) as Bokeh markers.
+#: matplotlib's markers (``suite.plots.contender_look.MARKERS``) as Bokeh markers.
 MARKERS = {
     "o": "circle",
     "s": "square",
@@ -53,16 +53,16 @@ TOOLTIP = '<div style="max-width: 26rem; font-size: 12px">@tip{safe}</div>'
 
 def colour(model: str) -> str:
     """The contender's colour in every figure (hex)."""
-    return look.colour(model)
+    return contender_look.colour(model)
 
 
 def dash(model: str) -> Any:
     """The line dash of the contender's family."""
-    return DASHES.get(look.family(model), "solid")
+    return DASHES.get(contender_look.family(model), "solid")
 
 
 def marker(symbol: str) -> str:
-    """A Bokeh marker for one of ``suite.plots.look.MARKERS``."""
+    """A Bokeh marker for one of ``suite.plots.contender_look.MARKERS``."""
     return MARKERS.get(symbol, "circle")
 
 
@@ -72,13 +72,13 @@ def fill(model: str, backend: str) -> str:
 
 
 def markers(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """A marker per label (``suite.plots.look.markers``)."""
-    return look.markers(pairs)
+    """A marker per label (``suite.plots.contender_look.markers``)."""
+    return contender_look.markers(pairs)
 
 
 def legend_name(label: str, backend: str) -> str:
     """How figures name a contender setting on a backend."""
-    return look.legend_name(label, backend)
+    return contender_look.legend_name(label, backend)
 
 
 def hover(*lines: str) -> str:
@@ -172,18 +172,12 @@ _SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def tick_labels(ticks: Sequence[float]) -> list[str]:
-    """A log axis's tick texts: plain digits when every tick lies in [0.001, 10⁵), else
-    powers of ten (``10⁶``, ``2×10⁶``) for all, so an axis reads one way (as the report's)."""
-    if all(1e-3 <= abs(tick) < 1e5 for tick in ticks):
-        return [f"{tick:g}" for tick in ticks]
-    return [_power_of_ten(tick) for tick in ticks]
+    """A log axis's tick texts as the report's (``suite.plots.scales.tick_labels``), powers
+    of ten written in Unicode (``10⁶``, ``2×10⁶``): Bokeh draws no mathtext."""
+    return scales.tick_labels(ticks, _unicode_power)
 
 
-def _power_of_ten(value: float) -> str:
-    if value == 0:
-        return "0"
-    exponent = math.floor(math.log10(abs(value)))
-    mantissa = float(f"{value / 10.0**exponent:.3g}")
+def _unicode_power(mantissa: float, exponent: int) -> str:
     power = "10" + str(exponent).translate(_SUPERSCRIPTS)
     return power if mantissa == 1 else f"{mantissa:g}×{power}"
 
@@ -194,7 +188,7 @@ def log_range(drawn: Any, which: str, low: float, high: float) -> None:
     from bokeh.models import FixedTicker, Range1d
 
     setattr(drawn, f"{which}_range", Range1d(low, high))
-    ticks = log_ticks(low, high)
+    ticks = scales.log_ticks(low, high)
     minor = [
         m * 10.0**e
         for e in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)

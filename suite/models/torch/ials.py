@@ -11,9 +11,9 @@ import torch
 
 from suite.data import feedback
 from suite.data.ratings import Ratings
-from suite.models import wmf
 from suite.models.base import Contest, EpochCallback, Hyperparameter, ModelFitError
-from suite.models.torch_mf import TorchContender
+from suite.models.torch import wmf
+from suite.models.torch.base import TorchContender
 
 
 @dataclass(frozen=True)
@@ -35,13 +35,13 @@ class TorchIALS(TorchContender):
     ``p_ui = 1`` at a positive (``suite.data.feedback.positives``) and 0 elsewhere, and
     confidence ``c_ui = 1 + alpha`` at a positive and 1 elsewhere, it minimises
     ``Σ_(u,i) c_ui (p_ui - x_u·y_i)² + l2 (Σ‖x_u‖² + Σ‖y_i‖²)`` over all pairs
-    (``suite.models.wmf``). Each half-step solves every user's (then item's) normal
+    (``suite.models.torch.wmf``). Each half-step solves every user's (then item's) normal
     equations exactly with the Gramian trick — ``YᵀY`` once, plus ``alpha·Y_IuᵀY_Iu`` over
     the user's positives — by batched Cholesky in PyTorch, so it runs on CUDA too; Rendle et
     al., "Revisiting the Performance of iALS on Item Recommendation Benchmarks" (RecSys 2022)
     show that this model, well tuned, ranks with the best. By default each half-step is
     ``cg_steps`` conjugate-gradient steps per row warm-started from the last sweep, as
-    implicit solves (Takács, Pilászy & Tikk, RecSys 2011; ``suite.models.wmf.cg_rows``); with
+    implicit solves (Takács, Pilászy & Tikk, RecSys 2011; ``suite.models.torch.wmf.cg_rows``); with
     ``solver="cholesky"`` it solves every system exactly (implicit's ``use_cg=False``). Either
     way the objective (``loss_history_``) does not increase.
 

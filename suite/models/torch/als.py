@@ -12,7 +12,7 @@ import torch
 
 from suite.data.ratings import Ratings
 from suite.models.base import Contest, EpochCallback, Hyperparameter, ModelFitError
-from suite.models.torch_mf import TorchContender
+from suite.models.torch.base import TorchContender
 
 
 @dataclass(frozen=True)

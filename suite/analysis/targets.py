@@ -9,12 +9,15 @@ interval lies on the threshold's good side, **missed** when it lies wholly on th
 one), and **not measured** when the folder lacks the runs. ``mfbench report`` lists them in a
 folder's REPORT.md (section "Targets").
 
-Ratios are ``mine / theirs``; the bespoke side of ``time_to_rating_target`` is every
-contender not written in PyTorch, each at the settings the folder ran it with.
+Ratios are ``mine / theirs`` (``suite.analysis.paired``); the bespoke side of
+``time_to_rating_target`` is every contender not written in PyTorch, each at the settings the
+folder ran it with. A throughput target is judged on time per rating (its inverse), as every
+speed figure reads.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import string
 import tomllib
@@ -23,15 +26,16 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from suite import models, stats
+from suite import models
 from suite import results as results_io
-from suite.claims import Ratio, fastest, time_ratio
+from suite.analysis.claims import fastest
+from suite.analysis.paired import Ratio, paired_difference, paired_ratio
+from suite.analysis.speed import PER_RATING, ratio_of
+from suite.analysis.summary import factors_of, test_fraction
 from suite.errors import InputError
 from suite.models.base import Contest
-from suite.verdicts import test_fraction
 
 #: The file the targets are read from (inside the package).
 TARGETS_FILE = "targets.toml"
@@ -42,15 +46,26 @@ Target = Mapping[str, Any]
 
 @dataclass(frozen=True)
 class Judged:
-    """One target, its deciding figure with a 95% interval, and its state."""
+    """One target, the figures it is decided on (each with its 95% interval), and its state.
+
+    ``speed`` is the speed ratio (mine over theirs), ``accuracy`` a ratio of scores,
+    ``score`` a mean with its interval; ``note`` what else the figure needs said (the RMSE
+    raced to, the factors, how often a target was never reached).
+    """
 
     target: str
-    figure: str
     state: str  # met | missed | not resolved | not measured
+    speed: Ratio | None = None
+    accuracy: Ratio | None = None
+    score: tuple[float, float, float] | None = None  # mean, low, high
+    fit_s: float | None = None  # median fit time, where the target bounds it
+    runs: int = 0
+    note: str = ""
 
 
-#: What a target's check gives: its figure and state, or None when the runs are missing.
-Found = tuple[str, str] | None
+#: What a target's check gives: the judged target without its sentence, or None when the
+#: folder lacks its runs.
+Found = Judged | None
 
 
 def state(low: float, high: float, threshold: float, at_most: bool) -> str:
@@ -72,20 +87,17 @@ def _both(*states: str) -> str:
 
 
 def _ok(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
-    return runs[
-        (runs["dataset"] == dataset) & (runs["status"] == "ok") & (runs["backend"] == "cpu")
-    ]
+    ok = results_io.ok_runs(runs)
+    return ok[(ok["dataset"] == dataset) & (ok["backend"] == "cpu")]
 
 
-def _ratio(runs: pd.DataFrame, a: str, b: str, column: str) -> Ratio | None:
+def _ratio(
+    runs: pd.DataFrame, a: str, b: str, column: str, quantity: str = "time to target"
+) -> Ratio | None:
     """``a``'s ``column`` over ``b``'s, paired by run; None where a side or the column is absent."""
-    if column not in runs or not {a, b} <= set(runs["label"]):
+    if (column != PER_RATING and column not in runs) or not {a, b} <= set(runs["label"]):
         return None
-    return time_ratio(runs, a, b, column)
-
-
-def _interval(ratio_low: float, ratio_high: float) -> str:
-    return f" [{ratio_low:.2f}, {ratio_high:.2f}]" if math.isfinite(ratio_low) else " (no interval)"
+    return ratio_of(runs, a, b, column, quantity)
 
 
 def _time_to_rmse(target: Target, results: pd.DataFrame, curves: pd.DataFrame) -> Found:
@@ -98,30 +110,23 @@ def _time_to_rmse(target: Target, results: pd.DataFrame, curves: pd.DataFrame) -
     ratio = _ratio(runs, mine, theirs, "time_to_rating_target_s")
     if ratio is None:
         return None
-    figure = (
-        f"RMSE {rmse.iloc[0]:g}: {mine} / {theirs} = {ratio.value:.2f}×"
-        f"{_interval(ratio.low, ratio.high)} ({ratio.medians('.2f')})"
-    )
-    return figure, state(ratio.low, ratio.high, target["at_most"], at_most=True)
+    verdict = state(ratio.low, ratio.high, target["at_most"], at_most=True)
+    return Judged("", verdict, speed=ratio, note=f"target RMSE {rmse.iloc[0]:g}")
 
 
 def _fit_at_equal_ranking(target: Target, results: pd.DataFrame, curves: pd.DataFrame) -> Found:
     runs = _ok(results, target["dataset"])
     mine, theirs = target["mine"], target["theirs"]
-    fit = _ratio(runs, mine, theirs, "fit_s")
-    ndcg = _ratio(runs, mine, theirs, "ndcg_at_10")
+    fit = _ratio(runs, mine, theirs, "fit_s", "fit time")
+    ndcg = _ratio(runs, mine, theirs, "ndcg_at_10", "NDCG@10")
     if fit is None or ndcg is None:
         return None
-    figure = (
-        f"fit {fit.value:.2f}×{_interval(fit.low, fit.high)} ({fit.medians('.2f')}); "
-        f"NDCG@10 {ndcg.value:.3f}×{_interval(ndcg.low, ndcg.high)}; "
-        f"factors {_factors(runs, mine)} and {_factors(runs, theirs)}"
-    )
     verdict = _both(
         state(fit.low, fit.high, target["fit_at_most"], at_most=True),
         state(ndcg.low, ndcg.high, target["ndcg_at_least"], at_most=False),
     )
-    return figure, verdict
+    note = f"factors {_factors(runs, mine)} and {_factors(runs, theirs)}"
+    return Judged("", verdict, speed=fit, accuracy=ndcg, note=note)
 
 
 def _time_to_their_ranking(target: Target, results: pd.DataFrame, curves: pd.DataFrame) -> Found:
@@ -145,19 +150,20 @@ def _time_to_their_ranking(target: Target, results: pd.DataFrame, curves: pd.Dat
     times = pd.Series(reached)
     fits = theirs["fit_s"].astype(float).reindex(times.index)
     never = int(times.isna().sum())
-    logs = np.log(times.dropna()) - np.log(fits[times.notna()])
-    difference = stats.paired_difference(logs, pd.Series(0.0, index=logs.index), 0.0)
-    low, high = (
-        (math.exp(difference.low), math.exp(difference.high)) if difference else (math.nan,) * 2
+    ratio = paired_ratio(
+        times.dropna(),
+        fits,
+        target["mine"],
+        target["theirs"],
+        "fit time to reach its final NDCG@10",
     )
-    value = math.exp(logs.mean()) if len(logs) else math.nan
-    figure = (
-        f"{value:.2f}×{_interval(low, high)} ({times.median():.2f} s to NDCG@10 "
-        f"{theirs['ndcg_at_10'].median():.4f} against a {fits.median():.2f} s fit, "
-        f"{len(times)} runs" + (f"; never reached in {never}" if never else "") + ")"
+    if ratio is None:
+        return None
+    verdict = "missed" if never else state(ratio.low, ratio.high, target["at_most"], at_most=True)
+    note = f"{target['theirs']}'s final NDCG@10 {theirs['ndcg_at_10'].median():.4f}" + (
+        f"; never reached in {never} of {len(times)} runs" if never else ""
     )
-    verdict = "missed" if never else state(low, high, target["at_most"], at_most=True)
-    return figure, verdict
+    return Judged("", verdict, speed=ratio, runs=len(times), note=note)
 
 
 def _throughput_at_equal_k(target: Target, results: pd.DataFrame, curves: pd.DataFrame) -> Found:
@@ -165,15 +171,12 @@ def _throughput_at_equal_k(target: Target, results: pd.DataFrame, curves: pd.Dat
     mine, theirs = target["mine"], target["theirs"]
     if runs.empty or _factors(runs, mine) != _factors(runs, theirs):
         return None
-    ratio = _ratio(runs, mine, theirs, "ratings_per_s")
+    ratio = _ratio(runs, mine, theirs, PER_RATING, PER_RATING)
     if ratio is None:
         return None
-    figure = (
-        f"{ratio.value:.2f}×{_interval(ratio.low, ratio.high)} ratings/s at k = "
-        f"{_factors(runs, theirs)} ({ratio.runs} runs; fits of {ratio.a_median:.3g} and "
-        f"{ratio.b_median:.3g} ratings/s)"
-    )
-    return figure, state(ratio.low, ratio.high, target["at_least"], at_most=False)
+    bound = 1 / target["at_least"]  # throughput ≥ at_least× theirs: time ≤ 1/at_least×
+    verdict = state(ratio.low, ratio.high, bound, at_most=True)
+    return Judged("", verdict, speed=ratio, note=f"k = {_factors(runs, theirs)}")
 
 
 def _rmse_within_fit_time(target: Target, results: pd.DataFrame, curves: pd.DataFrame) -> Found:
@@ -186,22 +189,18 @@ def _rmse_within_fit_time(target: Target, results: pd.DataFrame, curves: pd.Data
         return None
     rmse = mine["rmse"].astype(float)
     threshold = pd.Series(bound, index=rmse.index)
-    difference = stats.paired_difference(rmse, threshold, test_fraction(runs))
+    difference = paired_difference(rmse, threshold, test_fraction(runs))
     low, high = (
         (bound + difference.low, bound + difference.high) if difference else (math.nan, math.nan)
     )
     fit = float(mine["fit_s"].median())
-    interval = f" [{low:.4f}, {high:.4f}]" if math.isfinite(low) else " (no interval)"
-    figure = f"RMSE {rmse.mean():.4f}{interval}, median fit {fit:.2f} s ({len(rmse)} runs)"
     verdict = _both(state(low, high, bound, at_most=True), "met" if fit <= budget else "missed")
-    return figure, verdict
+    return Judged("", verdict, score=(float(rmse.mean()), low, high), fit_s=fit, runs=len(rmse))
 
 
 def _factors(runs: pd.DataFrame, label: str) -> str:
     """The factors ``label`` ran with (as the records' settings say), or ``?``."""
-    found = {results_io.param(p, "factors") for p in runs[runs["label"] == label]["params"]}
-    numbers = all(isinstance(k, int | float) for k in found)
-    return ", ".join(str(k) for k in sorted(found, key=None if numbers else str)) or "?"
+    return ", ".join(str(k) for k in factors_of(runs, label)) or "?"
 
 
 #: Every kind of target: the sentence a report shows (filled from the target's fields, which
@@ -222,7 +221,8 @@ KINDS: dict[str, tuple[str, Callable[[Target, pd.DataFrame, pd.DataFrame], Found
         _time_to_their_ranking,
     ),
     "throughput_at_equal_k": (
-        "On {dataset} {mine}'s throughput ≥ {at_least}× {theirs}'s at equal k",
+        "On {dataset} {mine} takes at most 1/{at_least} of {theirs}'s time per rating at "
+        "equal k (a throughput ≥ {at_least}× its)",
         _throughput_at_equal_k,
     ),
     "rmse_within_fit_time": (
@@ -272,12 +272,9 @@ def judge(
     for target in load() if listed is None else listed:
         found = KINDS[target["kind"]][1](target, results, curves)
         text = sentence(target)
-        judged.append(Judged(text, *found) if found else Judged(text, "–", "not measured"))
+        judged.append(Judged(text, "not measured") if found is None else _with_target(found, text))
     return judged
 
 
-def markdown(judged: list[Judged]) -> str:
-    """The targets as a table: target, figure with its 95% interval, state."""
-    lines = ["| target | figure, 95% interval | state |", "|---|---|---|"]
-    lines += [f"| {j.target} | {j.figure} | **{j.state}** |" for j in judged]
-    return "\n".join(lines)
+def _with_target(found: Judged, text: str) -> Judged:
+    return dataclasses.replace(found, target=text)

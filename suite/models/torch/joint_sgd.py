@@ -1,5 +1,4 @@
-"""The fused trainer's plain-SGD epoch: users' and items' rows in one table, one gather and one
-scatter-add a step.
+"""The fused trainer's plain-SGD epoch: one joint table, one gather and one scatter-add a step.
 
 Per-sample SGD on (biased) MF (Funk 2006; biases as in Koren, Bell & Volinsky, "Matrix
 Factorization Techniques for Recommender Systems", 2009), applied a minibatch at a time with

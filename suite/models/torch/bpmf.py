@@ -11,7 +11,7 @@ import torch
 
 from suite.data.ratings import Ratings
 from suite.models.base import Contest, EpochCallback, Hyperparameter, ModelFitError
-from suite.models.torch_mf import TorchContender
+from suite.models.torch.base import TorchContender
 
 #: Factor entries gathered at once when predicting pairs (every kept sample's columns for
 #: each pair of a block): the memory of prediction stays bounded whatever the test set.

@@ -4,7 +4,7 @@ A folder is **current** when none of the code that decides its numbers — the c
 the harness that runs, times and scores them (``MEASURING_CODE``) — changed between the
 commit(s) its runs were measured on and the commit checked out now; **stale** otherwise (or
 when it was measured on a tree with uncommitted changes); **unknown** when it names no
-commit git knows. The claims (``suite.claims``) are computed from current folders only.
+commit git knows. The claims (``suite.analysis.claims``) are computed from current folders only.
 """
 
 from __future__ import annotations
@@ -21,14 +21,14 @@ import pandas as pd
 
 from suite import models, safe_io
 from suite import results as results_io
-from suite.config import FEATURES_MARK
+from suite.settings import FEATURES_MARK
 
 #: Paths whose change makes a folder's numbers stale (relative to the repository root).
 MEASURING_CODE = (
     "suite/models",
     "baselines",
     "suite/data",
-    "suite/execute.py",
+    "suite/timed_run.py",
     "suite/metrics.py",
     "suite/measure.py",
     "suite/runner.py",
@@ -40,7 +40,7 @@ MEASURING_CODE = (
 )
 
 #: The repository this file belongs to (where git is asked).
-REPOSITORY = Path(__file__).resolve().parent.parent
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -58,22 +58,6 @@ class Folder:
     status: str = "unknown"  # current | stale | unknown
     changed: list[str] = field(default_factory=list)  # measuring code changed since
     neutral: list[str] = field(default_factory=list)  # changes since, declared in NEUTRAL
-
-    @property
-    def status_text(self) -> str:
-        if self.status == "current" and self.neutral:
-            commits = dict.fromkeys(change.rpartition("@")[2] for change in self.neutral)
-            return (
-                f"current (changes declared measurement-neutral since: {len(self.neutral)} "
-                f"file change(s) in commit(s) {', '.join(commits)}, listed in "
-                "suite/provenance.py's NEUTRAL)"
-            )
-        if self.status == "stale" and self.changed:
-            shown = ", ".join(self.changed[:3]) + (" ..." if len(self.changed) > 3 else "")
-            return f"stale (changed since: {shown})"
-        if self.status == "stale" and self.dirty:
-            return "stale (measured on a tree with uncommitted changes)"
-        return self.status
 
 
 def result_folders(root: Path) -> list[Path]:
@@ -259,7 +243,7 @@ def _counts_for(
 
 def _tuned_counts_for(path: Path, splits: set[tuple[str, str, int, int]] | None) -> bool:
     """Whether the tuned settings file ``path`` (``tuned/<data set>.toml`` or
-    ``tuned/<data set>/<split instance>.toml``, ``config.split_instance``) can reach one of
+    ``tuned/<data set>/<split instance>.toml``, ``settings.split_instance``) can reach one of
     the ``splits``: its data set's runs, on the split instance it names (a ratings file's
     ``file-`` key cannot be told from a run's name, so it counts)."""
     relative = path.relative_to(TUNED).with_suffix("")
@@ -356,15 +340,3 @@ def _git(*args: str) -> str | None:
     except OSError:
         return None
     return done.stdout if done.returncode == 0 else None
-
-
-def table(folders: list[Folder]) -> str:
-    """The provenance table of ``folders``: commit(s), when measured, current or stale."""
-    lines = ["| folder | measured on commit(s) | measured | status |", "|---|---|---|---|"]
-    for folder in folders:
-        commits = ", ".join(f"`{commit[:10]}`" for commit in folder.commits) or "unknown"
-        lines.append(
-            f"| [{folder.name}]({folder.name}/REPORT.md) | {commits} | {folder.measured_at[:10]} "
-            f"| {folder.status_text} |"
-        )
-    return "\n".join(lines)
