@@ -170,6 +170,16 @@ _WIDER_RANGES = (
     "into COMMON_SPECS with the same type and bounds"
 )
 
+_ANALYSIS_LAYER = (
+    "moved or renamed, not changed (issue 39): the torch contenders split into "
+    "suite/models/torch/, factors.py -> biased_factors.py, execute.py -> timed_run.py, statuses "
+    "named by results.OK, docstrings without measured numbers; a thread count resolved by "
+    "threads.resolve_threads where a contender was given none (the runner always gives one); "
+    "each record's class facts also carry its lines of code. A config of 54 runs (every "
+    "contender setting moved, one thread, synthetic-seed-2017 and synthetic-100k) gave "
+    "identical accuracy, epochs, ratings visited and curves before and after"
+)
+
 #: Changes of measuring code that cannot change a recorded number, each declared by its commit
 #: (full hash) and file, with why. A folder measured before one stays current on its account;
 #: its provenance line names it. Keep this list short and every reason checkable.
@@ -217,6 +227,55 @@ NEUTRAL: dict[tuple[str, str], str] = {
     ("d004875fc58fb1f68e5826c9c1b1243a4ab90245", "baselines/lightfm_model.py"): (
         "LightFM's speed_tolerance: the gate's allowed slow-down, read only by `mfbench check`"
     ),
+    **{
+        (commit, "suite/models/__init__.py"): (
+            "a fact query added in e0b341c and taken out again in 4ad0080: no net change "
+            "(`git diff 20ca59c 4ad0080 -- suite/models/__init__.py` is empty)"
+        )
+        for commit in (
+            "e0b341ca5507f0ffd75f17f9eb46cb96ebf0d07f",
+            "4ad0080d6910264fe7d8abb6e711b1d135b748b2",
+        )
+    },
+    **{
+        ("d3676fa118b482eca470e72699ba59a3ce0659d6", path): _ANALYSIS_LAYER
+        for path in (
+            "baselines/cornac_mf.py",
+            "baselines/implicit_models.py",
+            "baselines/lightfm_model.py",
+            "baselines/numba_sgd.py",
+            "baselines/numpy_als.py",
+            "baselines/numpy_sgd.py",
+            "baselines/spark_als.py",
+            "suite/data/cache.py",
+            "suite/early_stopping.py",
+            "suite/executors/base.py",
+            "suite/executors/dask.py",
+            "suite/executors/local.py",
+            "suite/measure.py",
+            "suite/models/__init__.py",
+            "suite/models/biased_factors.py",
+            "suite/models/code_lines.py",
+            "suite/models/facts.py",
+            "suite/models/torch/__init__.py",
+            "suite/models/torch/als.py",
+            "suite/models/torch/base.py",
+            "suite/models/torch/bpmf.py",
+            "suite/models/torch/bpr.py",
+            "suite/models/torch/hybrid.py",
+            "suite/models/torch/ials.py",
+            "suite/models/torch/joint_sgd.py",
+            "suite/models/torch/losses.py",
+            "suite/models/torch/mf.py",
+            "suite/models/torch/modules.py",
+            "suite/models/torch/trainers.py",
+            "suite/models/torch/wmf.py",
+            "suite/models/torch_mf.py",
+            "suite/runner.py",
+            "suite/threads.py",
+            "suite/timed_run.py",
+        )
+    },
 }
 
 
