@@ -85,7 +85,7 @@ def screenshots(site: Path, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     shots = [
         (site / "index.html", None, 760, out / "site-index.png"),
-        (site / "results.html", "data-1", 1240, out / "site-results.png"),
+        (site / "results.html", "table-data-1", 1240, out / "site-results.png"),
     ]
     for page_path, anchor, height, png in shots:
         with browser(1366, height) as context:
