@@ -10,7 +10,10 @@
 - ``targets``: the targets of ``suite/targets.toml``, judged;
 - ``claims``: the 2017 post's claims, judged across folders;
 - ``provenance``: what a folder was measured on, and whether it is current;
-- ``figures``: each figure's numbers (points, curves, bars, windows), drawn as PNG and HTML;
+- ``figures`` and ``window``: each figure's numbers (points, curves, bars) and its y window,
+  drawn as PNG (``suite.plots``) and as HTML (``suite.site``);
+- ``gate`` and ``versus``: the regression gate's comparison with its reference, and two run
+  folders contender by contender (``mfbench check``, ``mfbench compare``);
 - ``folder``: all of the above for one folder (``analyse``) and across folders
   (``analyse_root``), computed once.
 """

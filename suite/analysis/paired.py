@@ -172,21 +172,6 @@ class Ratio:
             return Reading.TOO_FEW
         return par_reading(self.low, self.high)
 
-    def inverted(self, quantity: str | None = None) -> Ratio:
-        """The same ratio read from ``b``'s side (``b`` over ``a``)."""
-        return Ratio(
-            self.b,
-            self.a,
-            1 / self.value,
-            1 / self.high if math.isfinite(self.high) else math.nan,
-            1 / self.low if math.isfinite(self.low) else math.nan,
-            self.runs,
-            self.b_median,
-            self.a_median,
-            quantity or self.quantity,
-            self.seconds,
-        )
-
 
 def paired_ratio(
     a: pd.Series,

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from suite import metrics, models
+from suite import models
 from suite import results as results_io
 from suite.analysis.paired import Ratio, paired_ratio
 from suite.analysis.summary import entrants_of
@@ -295,8 +295,3 @@ def target_of(runs: pd.DataFrame, contest: Contest) -> float | None:
     if setting not in runs or runs[setting].isna().all():
         return None
     return float(runs[setting].dropna().iloc[0])
-
-
-def rating_title() -> str:
-    """The rating contest's primary metric as reports name it (``RMSE``)."""
-    return metrics.primary(Contest.RATING).title
