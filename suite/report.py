@@ -30,23 +30,15 @@ from suite.models.base import Contest
 from suite.models.facts import recorded
 from suite.verdicts import (
     CONTEST_TITLES,
-    NOT_JUDGED,
     budget_text,
     cuda_speed_up,
-    floor_sentence,
-    highest_throughput,
+    findings,
     no_ranking,
-    rating_models_rank,
-    test_sentence,
-    time_to_target,
     time_to_target_text,
-    twins_sentence,
     verdict,
-    winner_sentence,
 )
 from suite.wording import (
     CONVENTION,
-    Sentence,
     difference,
     interval,
     markdown,
@@ -486,24 +478,9 @@ def _contest_section(
     """One contest on one data set: what the numbers say (no winner or floor verdict on a
     cost grid), standings, cost, Pareto plot."""
     table = data.standings[contest]
-    said: list[Sentence | None] = (
-        [winner_sentence(table), floor_sentence(table)] if judged else [(NOT_JUDGED,)]
-    )
-    if contest == Contest.RATING:
-        said.append(time_to_target(data.race, RATING.title))
-    said.append(highest_throughput(data, contest))
-    said += [
-        twins_sentence(pair, RATING.title, data.budgets)
-        for pair in data.twins
-        if models.enters(pair.model, contest) and not models.is_floor(pair.model)
-    ]
-    if contest == Contest.RANKING:
-        said.append(rating_models_rank(data))
-    if table.tested and judged:
-        said.append(test_sentence())
     parts = [
         f"### {CONTEST_TITLES[contest]} ({table.metric.title})",
-        "\n".join(f"- {markdown(one)}" for one in said if one),
+        "\n".join(f"- {markdown(one)}" for one in findings(data, contest, judged)),
         standings_table(table, data.rows, judged),
         "Budgets and speed:",
         cost_table(data, table),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from suite import models
+from suite import metrics, models
 from suite.analysis.folder import DatasetAnalysis
 from suite.analysis.paired import ALPHA, TEST_NAME, Reading
 from suite.analysis.speed import Budget, OnCuda, TargetRace, Twins
@@ -255,6 +255,28 @@ def _budget_note(found: Budget | None) -> str:
 def _factors(factors: object, prefix: str = "") -> str:
     is_number = isinstance(factors, int | float) and math.isfinite(factors)
     return f"{prefix}{factors:g} factors" if is_number else ""
+
+
+def findings(data: DatasetAnalysis, contest: Contest, judged: bool = True) -> list[Sentence]:
+    """What the numbers say of one contest on one data set: its winners and floor (not on a
+    cost grid, ``judged`` False), the race to the target, the highest throughput, the same
+    model trained two ways, rating models' ranking as a finding, and the test used."""
+    table = data.standings[contest]
+    title = metrics.primary(Contest.RATING).title
+    said = [winner_sentence(table), floor_sentence(table)] if judged else [sentence(NOT_JUDGED)]
+    if contest == Contest.RATING:
+        said.append(time_to_target(data.race, title))
+    said.append(highest_throughput(data, contest))
+    said += [
+        twins_sentence(pair, title, data.budgets)
+        for pair in data.twins
+        if models.enters(pair.model, contest) and not models.is_floor(pair.model)
+    ]
+    if contest == Contest.RANKING:
+        said.append(rating_models_rank(data))
+    if table.tested and judged:
+        said.append(test_sentence())
+    return [one for one in said if one]
 
 
 # -- the verdict: three to five sentences per data set ------------------------------------------

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from suite import metrics, models, verdicts
 from suite import results as results_io
+from suite import verdicts
 from suite.analysis.folder import DatasetAnalysis, FolderAnalysis
 from suite.analysis.growth import Growth
 from suite.analysis.targets import Judged
@@ -196,28 +196,6 @@ def _verdict(found: FolderAnalysis) -> str:
     return "".join(said) + caveats
 
 
-def _findings(data: DatasetAnalysis, contest: Contest, judged: bool) -> list:
-    """What the numbers say of one contest on one data set, as the report's bullets."""
-    table = data.standings[contest]
-    title = metrics.primary(Contest.RATING).title
-    said = (
-        [verdicts.winner_sentence(table), verdicts.floor_sentence(table)]
-        if judged
-        else [(verdicts.NOT_JUDGED,)]
-    )
-    if contest == Contest.RATING:
-        said.append(verdicts.time_to_target(data.race, title))
-    said.append(verdicts.highest_throughput(data, contest))
-    said += [
-        verdicts.twins_sentence(pair, title, data.budgets)
-        for pair in data.twins
-        if models.enters(pair.model, contest) and not models.is_floor(pair.model)
-    ]
-    if contest == Contest.RANKING:
-        said.append(verdicts.rating_models_rank(data))
-    return [one for one in said if one]
-
-
 def _dataset(anchor: str, data: DatasetAnalysis, judged: bool) -> tuple[str, list[Figure]]:
     """One data set: its shape, each contest's findings, the summary table, and its figures."""
     runs, rows = data.runs, data.rows
@@ -238,7 +216,7 @@ def _dataset(anchor: str, data: DatasetAnalysis, judged: bool) -> tuple[str, lis
         return "".join(parts), []
     for contest in Contest:
         if data.standings[contest].entrants:
-            found = _findings(data, contest, judged)
+            found = verdicts.findings(data, contest, judged)
             if found:
                 parts.append(element("h3", escape(verdicts.CONTEST_TITLES[contest])))
                 parts.append(bullets(found))

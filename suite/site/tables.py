@@ -6,13 +6,12 @@ Cells carry sort keys (``suite.site.html.Cell``); the browser sorts and filters 
 
 from __future__ import annotations
 
-import json
-import math
 from typing import Any
 
 import pandas as pd
 
 from suite import metrics
+from suite import results as results_io
 from suite.site.html import Cell, Table, finite, number, text
 
 
@@ -96,21 +95,11 @@ def summary_table(dataset: str, rows: pd.DataFrame) -> Table:
 
 def params_text(params: Any) -> str:
     """A run's settings as ``name=value, …`` (sorted; unset ones left out)."""
-    try:
-        found = json.loads(params) if isinstance(params, str) else params
-    except ValueError:
-        return str(params)
-    if not isinstance(found, dict):
-        return "" if found is None or _nan(found) else str(found)
     return ", ".join(
         f"{name}={value:.4g}" if isinstance(value, float) else f"{name}={value}"
-        for name, value in sorted(found.items())
+        for name, value in sorted(results_io.params_of(params).items())
         if value is not None
     )
-
-
-def _nan(value: Any) -> bool:
-    return isinstance(value, float) and math.isnan(value)
 
 
 def runs_table(results: pd.DataFrame, commits: pd.Series) -> Table:
