@@ -81,6 +81,7 @@ class DatasetSpec:
     relevance_threshold: float = DEFAULT_RELEVANCE_THRESHOLD
     format: str | None = None
     features: bool = False  # load side features (ml-100k, planted sets) for the hybrids
+    target_on: str = "test"  # "validation": time to target read there, confirmed on test
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -110,6 +111,9 @@ class ModelSpec:
     datasets: list[str] | None = None  # None: every data set
     label: str | None = None  # how results and reports name it (default: the name)
     sweep: dict[str, list[Any]] = field(default_factory=dict)  # every combination is a variant
+    n_threads: int | None = None  # its fastest thread count within the budget; None: the grid's
+    rating_target: float | None = None  # its own target (a protocol pair's); None: the data set's
+    ranking_target: float | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.datasets, list):
@@ -132,6 +136,7 @@ class Grid:
     validation_fraction: float = VALIDATION_FRACTION  # of each training half, to stop on
     spark_master: str | None = None  # Spark contenders' cluster (``master``); None: local
     cost_only: bool = False  # a cost grid (fixed small budgets): its report judges no accuracy
+    remeasure: int = 0  # a run whose epochs were disturbed is measured again, at most this often
     cli_params: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def variants(
@@ -209,6 +214,7 @@ _CONFIG_KEYS = (
     "validation_fraction",
     "spark_master",
     "cost_only",
+    "remeasure",
     "datasets",
     "models",
 )
@@ -222,6 +228,7 @@ _GRID_SETTINGS = (
     "validation_fraction",
     "spark_master",
     "cost_only",
+    "remeasure",
 )
 
 
@@ -460,6 +467,17 @@ RULES: dict[tuple[type, str], Rule] = {
         lambda fraction: 0 < fraction < 1,
         "must be a number strictly between 0 and 1",
     ),
+    (Grid, "remeasure"): (lambda n: n >= 0, "must be a whole number >= 0"),
+    (DatasetSpec, "target_on"): (
+        lambda on: on in ("test", "validation"),
+        'must be "test" or "validation"',
+    ),
+    (ModelSpec, "rating_target"): (lambda t: t is None or t > 0, "must be a number > 0"),
+    (ModelSpec, "ranking_target"): (
+        lambda t: t is None or 0 < t <= 1,
+        "must be a number > 0 and <= 1",
+    ),
+    (ModelSpec, "n_threads"): (lambda n: n is None or n >= 1, "must be a whole number >= 1"),
     (DatasetSpec, "folds"): _at_least(2),
     (DatasetSpec, "seeds"): (
         lambda seeds: len(seeds) > 0 and min(seeds) >= 0 and max(seeds) <= MAX_SEED,

@@ -17,6 +17,22 @@ from suite.threads import thread_limits
 #: record says so (``disturbed``), with the load it saw, and the report names it.
 DISTURBED_SWING = 3.0
 
+#: ... and only if that slowest epoch lasted this many seconds longer than the median one: a
+#: few-millisecond epoch swings by 3× from a page fault or a timer tick, which disturbs no
+#: comparison (issue 40: four of five numba-sgd runs on ML-100K were flagged so).
+DISTURBED_FLOOR_S = 0.05
+
+
+def is_disturbed(epoch_s: list[float]) -> bool:
+    """Whether a run's epochs (``epoch_s``, the first included) show a disturbance: the
+    slowest later epoch beyond ``DISTURBED_SWING`` × their median *and* more than
+    ``DISTURBED_FLOOR_S`` above it (``epoch_swing`` leaves the first epoch out)."""
+    later = epoch_s[1:]
+    swing = epoch_swing(epoch_s)
+    if not swing > DISTURBED_SWING:
+        return False
+    return max(later) - float(np.median(later)) > DISTURBED_FLOOR_S
+
 
 def epoch_swing(epoch_s: list[float]) -> float:
     """The slowest epoch over the median epoch, the first epoch left out (NaN with fewer than

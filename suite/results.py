@@ -86,6 +86,13 @@ EXTRA_COLUMNS = [
     "disturbed",
     "load_1m_start",
     "load_1m_end",
+    "remeasured",  # times a disturbed run was measured again (``Grid.remeasure``)
+    "target_epochs",  # time to target read on validation (``target_on``): epochs it took
+    "target_met_on_validation",
+    "target_met_on_test",
+    "end_to_end_s",  # prepare + warm-up + time to target
+    "fits_s",  # each timed fit's seconds (JSON list)
+    "protocol",  # the claims protocol's digest when the run was measured (``suite.protocol``)
 ]
 
 COLUMNS = REQUIRED_COLUMNS + EXTRA_COLUMNS
@@ -106,6 +113,8 @@ TEXT_COLUMNS = {
     "git_dirty",
     "model_facts",
     "library_version",
+    "fits_s",
+    "protocol",
 }
 
 #: One row per (run, epoch): the convergence curves, with each primary metric on the test set.
@@ -116,6 +125,7 @@ CURVE_COLUMNS = [
     "epoch_s",
     "train_loss",
     *(f"test_{metric.column}" for metric in metrics.primaries()),
+    *(f"valid_{metric.column}" for metric in metrics.primaries()),  # time to target's reading
     "fresh_fit",  # True: a point of its own fit of that many epochs (a one-call library)
 ]
 

@@ -95,7 +95,7 @@ def plan(grid: Grid, out: Path, datasets: Datasets | None = None) -> list[SplitP
         digest = datasets.digest(dataset)
         for fold, seed in dataset.split_instances():
             settings = [  # tuned on this split's own training half, where it was
-                (spec.name, label, params, backend)
+                (spec, label, params, backend)
                 for spec in grid.models
                 if spec.datasets is None or dataset.name in spec.datasets
                 for label, params in grid.variants(dataset, spec, fold, seed)
@@ -107,9 +107,16 @@ def plan(grid: Grid, out: Path, datasets: Datasets | None = None) -> list[SplitP
                 / f"{results.slug(dataset.label)}-{digest[:8]}-f{fold}-s{seed}.npz"
             )
             tasks = []
-            for model, label, params, backend in settings:
+            for spec, label, params, backend in settings:
+                model = spec.name
+                targets = (
+                    _first_set(spec.rating_target, dataset.rating_target),
+                    _first_set(spec.ranking_target, dataset.ranking_target),
+                )
                 task = Task(
-                    run_id=run_id(digest, dataset, fold, seed, model, backend, params, grid),
+                    run_id=run_id(
+                        digest, dataset, fold, seed, model, backend, params, grid, targets
+                    ),
                     config=grid.name,
                     dataset=dataset.label,
                     split=dataset.split,
@@ -118,12 +125,12 @@ def plan(grid: Grid, out: Path, datasets: Datasets | None = None) -> list[SplitP
                     model=model,
                     label=label,
                     backend=backend,
-                    n_threads=n_threads,
+                    n_threads=min(spec.n_threads or n_threads, n_threads),
                     params=params,
                     split_file=str(split_file),
                     data_digest=digest,
-                    rating_target=dataset.rating_target,
-                    ranking_target=dataset.ranking_target,
+                    rating_target=targets[0],
+                    ranking_target=targets[1],
                     relevance_threshold=dataset.relevance_threshold,
                     curve_users=grid.curve_users,
                     eval_users=grid.eval_users,
@@ -131,6 +138,8 @@ def plan(grid: Grid, out: Path, datasets: Datasets | None = None) -> list[SplitP
                     calibrate=grid.calibrate,
                     patience=grid.patience,
                     validation_fraction=grid.validation_fraction,
+                    target_on=dataset.target_on,
+                    remeasure=grid.remeasure,
                 )
                 where = f"{dataset.label} fold {fold} seed {seed}: {label} on {backend}"
                 if task.run_id in seen:
@@ -153,6 +162,7 @@ def run_id(
     backend: str,
     params: dict[str, Any],
     grid: Grid,
+    targets: tuple[float | None, float | None] | None = None,
 ) -> str:
     """Stable id of a run: a hash of what determines its result — the data's content, the
     split, fold and seed, the contender, backend and resolved settings, and how it is
@@ -166,19 +176,26 @@ def run_id(
         ),
         "leave_last": dataset.leave_last if dataset.split == "temporal" else None,
     }
+    rating_target, ranking_target = targets or (dataset.rating_target, dataset.ranking_target)
     evaluation = {
         "relevance_threshold": dataset.relevance_threshold,
-        "rating_target": dataset.rating_target,
-        "ranking_target": dataset.ranking_target,
+        "rating_target": rating_target,
+        "ranking_target": ranking_target,
         "eval_users": grid.eval_users,
         "curve_users": grid.curve_users,
         "repeats": grid.repeats,
         "calibrate": grid.calibrate,
         "stopping": _stopping(grid),
     }
+    if dataset.target_on != "test":  # (absent otherwise: earlier folders' ids stay theirs)
+        evaluation["target_on"] = dataset.target_on
     defining = [data_digest, split, fold, seed, model, backend, params, evaluation]
     key = json.dumps(defining, sort_keys=True, default=str)
     return hashlib.sha1(key.encode()).hexdigest()[:12]
+
+
+def _first_set(*values: float | None) -> float | None:
+    return next((value for value in values if value is not None), None)
 
 
 def _stopping(grid: Grid) -> dict[str, Any] | None:
@@ -291,7 +308,8 @@ def _saved_plans(out: Path, now: list[SplitPlan], n_threads: int) -> list[SplitP
     The data must be what the folder's runs were measured on (the same content digests),
     or the resume is refused: its runs would mix two data sets under one name. Settings
     that resolve differently now (a tuned-settings file changed since) do not change what
-    the folder runs: it keeps its own, and says so. Threads are the machine's now.
+    the folder runs: it keeps its own, and says so. Threads are the machine's now, or a
+    contender's own count where it ran on fewer (``ModelSpec.n_threads``).
     """
     source = out / PLAN_FILE
     if not source.is_file():
@@ -302,7 +320,10 @@ def _saved_plans(out: Path, now: list[SplitPlan], n_threads: int) -> list[SplitP
     saved = safe_io.read_json(source, PLAN_FILE)
     try:
         digests: dict[str, str] = saved["data_digests"]
-        tasks = [Task(**{**fields, "n_threads": n_threads}) for fields in saved["tasks"]]
+        tasks = [
+            Task(**{**fields, "n_threads": min(fields.get("n_threads") or n_threads, n_threads)})
+            for fields in saved["tasks"]
+        ]
     except (KeyError, TypeError) as exc:
         raise InputError(f"{source}: not a saved plan ({type(exc).__name__}: {exc})") from exc
     current = {t.dataset: t.data_digest for split_plan in now for t in split_plan.tasks}
