@@ -7,46 +7,94 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from suite.analysis.claims import CODE_LINES, MISSED, ON_CUDA, SPEED_UP, Claim, Evidence
+from suite.analysis.claims import CODE_LINES, DECIDING, MISSED, Claim, Evidence, family_size
 from suite.analysis.folder import RootAnalysis
 from suite.analysis.provenance import Folder
-from suite.wording import own_speed, reading, speed
+from suite.wording import bounds, reading, speed, times
 
 
 def evidence_sentence(evidence: Evidence) -> str | None:
-    """One piece of evidence in words (None for a bare count, shown as a figure only)."""
-    ratio = evidence.ratio
+    """One comparison in words: its figure, interval, n, adjusted p and outcome, with the
+    end-to-end figure beside a time to target; or why it gave none."""
+    ratio, compared = evidence.ratio, evidence.comparison
+    pair = f"{compared.a} against {compared.b}" if compared is not None else evidence.name
     if evidence.role == CODE_LINES:
-        return None
-    if evidence.role == MISSED or ratio is None:
-        return f"{evidence.lead}{evidence.note}"
-    if evidence.role == SPEED_UP:
-        return f"{evidence.lead}{own_speed(ratio, 'on 1 thread')}: {reading(ratio)}"
-    if evidence.role == ON_CUDA:
-        return f"{evidence.lead}{own_speed(ratio, 'on the CPU')}"
-    return f"{evidence.lead}{speed(ratio)}: {reading(ratio)}"
+        return f"{evidence.lead}{evidence.note} (context)"
+    if ratio is None:
+        return f"{evidence.lead}{pair}: {evidence.note}"
+    said = f"{evidence.lead}{speed(ratio)}"
+    if ratio.corrected:
+        said += ", Nadeau–Bengio-corrected"
+    if evidence.role == MISSED:
+        return f"{said}: decides nothing ({evidence.note})"
+    if evidence.role != DECIDING:
+        return f"{said} (context): {reading(ratio)}"
+    said += f", Holm-adjusted p {_p(evidence.p_adjusted)}: {evidence.outcome or 'not decided'}"
+    if evidence.end_to_end is not None:
+        e2e = evidence.end_to_end
+        said += f"; end to end {times(e2e.value)}{bounds(e2e.low, e2e.high)}"
+    return said
+
+
+def _p(value: float) -> str:
+    if not math.isfinite(value):
+        return "n/a"
+    return "< 0.0001" if value < 0.0001 else f"{value:.2g}"
 
 
 def sentences(claim: Claim) -> list[str]:
-    """The sentences behind a claim's verdict, in order."""
-    return [said for e in claim.evidence if (said := evidence_sentence(e)) is not None]
+    """The sentences behind a claim's verdict, deciding comparisons first."""
+    ordered = sorted(claim.evidence, key=lambda e: e.role != DECIDING)
+    return [said for e in ordered if (said := evidence_sentence(e)) is not None]
 
 
-def markdown(judged: list[Claim], link_root: str = "") -> str:
-    """The claims table: the post's words, the verdict, the deciding figures, the evidence."""
+def headline_figure(claim: Claim) -> str:
+    """The one deciding figure a claim's line shows: ``"3.4× [2.9, 4.0], n = 5"``."""
+    found = claim.headline
+    if found is None or found.ratio is None:
+        return found.note if found is not None else "–"
+    ratio = found.ratio
+    return (
+        f"{ratio.a} / {ratio.b}: {times(ratio.value)}{bounds(ratio.low, ratio.high)}, "
+        f"n = {ratio.runs} ({ratio.quantity})"
+    )
+
+
+def where(claim: Claim, hardware: dict[str, str]) -> str:
+    """Where a claim's deciding comparisons were measured: data sets and hardware."""
+    places = dict.fromkeys(
+        f"{e.dataset} ({hardware.get(e.folder, '?')})"
+        for e in claim.evidence
+        if e.role == DECIDING and e.ratio is not None
+    )
+    return "; ".join(places) or "–"
+
+
+def markdown(
+    judged: list[Claim], link_root: str = "", hardware: dict[str, str] | None = None
+) -> str:
+    """The claims table: one line per claim — the post's words, the verdict, one deciding
+    figure with its interval and n, where it was measured, and a link to the section of the
+    folder report that shows every comparison of it."""
     rows = [
-        "| the 2017 post said | verdict today | deciding figures (95% interval) | evidence |",
-        "|---|---|---|---|",
+        "| the 2017 post said | verdict | deciding figure (95% interval) | measured on | details |",
+        "|---|---|---|---|---|",
     ]
     for claim in judged:
-        figures = "<br>".join(_escape(said) for said in sentences(claim)) or "–"
-        evidence = (
-            ", ".join(f"[{name}]({link_root}{name}/REPORT.md)" for name in claim.folders) or "–"
-        )
+        folder = claim.headline.folder if claim.headline is not None else ""
+        details = f"[{claim.id}]({link_root}{folder}/REPORT.md#claim-{claim.id})" if folder else "–"
         rows.append(
-            f"| “{_escape(claim.quote)}” | **{_escape(claim.verdict)}** | {figures} | {evidence} |"
+            f"| “{_escape(claim.quote)}” | **{_escape(claim.verdict)}** | "
+            f"{_escape(headline_figure(claim))} | {_escape(where(claim, hardware or {}))} | "
+            f"{details} |"
         )
     return "\n".join(rows)
+
+
+def plain_answer(judged: list[Claim]) -> str:
+    """The README's opening: each claim's question and its verdict, in one short paragraph
+    per line (three to six lines)."""
+    return "\n".join(f"- **{claim.verdict}** — {claim.question}" for claim in judged)
 
 
 def _escape(text: str) -> str:
@@ -83,22 +131,35 @@ def status_text(folder: Folder) -> str:
     return folder.status
 
 
-def figure(evidence: Evidence) -> dict[str, Any]:
-    """One piece of evidence as ``summary.json`` holds it: the figure, its interval where it
-    has one, how many paired runs it is the geometric mean of, and where it comes from."""
-    ratio = evidence.ratio
-    value = evidence.value if ratio is None else ratio.value
+def comparison_record(evidence: Evidence) -> dict[str, Any]:
+    """One comparison as ``summary.json`` holds it: protocol id, pair, place, n, estimate,
+    interval, p (raw and Holm-adjusted), outcome, end to end, folder and commit."""
+    ratio, compared = evidence.ratio, evidence.comparison
     resolved = ratio is not None and ratio.resolved
+    e2e = evidence.end_to_end
     return {
-        "name": evidence.name,
-        "value": _number(value),
+        "id": compared.id if compared is not None else evidence.name,
+        "role": evidence.role,
+        "a": compared.a if compared is not None else None,
+        "b": compared.b if compared is not None else None,
+        "place": evidence.dataset,
+        "measure": compared.measure if compared is not None else None,
+        "target": compared.target if compared is not None else None,
+        "n": ratio.runs if ratio is not None else None,
+        "estimate": _number(ratio.value if ratio is not None else evidence.value),
         "low": _number(ratio.low) if resolved else None,
         "high": _number(ratio.high) if resolved else None,
-        "runs": ratio.runs if ratio is not None else None,
-        "unit": evidence.unit if ratio is not None or math.isfinite(value) else "",
-        "role": evidence.role,
-        "dataset": evidence.dataset,
-        "folder": evidence.folder,
+        "nadeau_bengio": ratio.corrected if ratio is not None else None,
+        "p": _number(ratio.p) if ratio is not None else None,
+        "p_adjusted": _number(evidence.p_adjusted),
+        "outcome": evidence.outcome or None,
+        "end_to_end": None
+        if e2e is None
+        else {"estimate": _number(e2e.value), "low": _number(e2e.low), "high": _number(e2e.high)},
+        "unit": evidence.unit,
+        "note": evidence.note or None,
+        "folder": evidence.folder or None,
+        "commit": evidence.commit or None,
     }
 
 
@@ -107,21 +168,24 @@ def _number(value: float | None) -> float | None:
 
 
 def summary(found: RootAnalysis) -> dict[str, Any]:
-    """``summary.json``: the claims and their figures, machine-readable, with each folder's
-    provenance (rendered from the same objects as the markdown)."""
+    """``summary.json``: the protocol's digest, every claim with its verdict and every
+    comparison (deciding and context), and each folder's provenance."""
     return {
+        "protocol": found.protocol_digest,
+        "holm_family": family_size(found.claims),
         "claims": [
             {
                 "id": claim.id,
                 "quote": claim.quote,
+                "question": claim.question,
                 "verdict": claim.verdict,
+                "headline": claim.headline.comparison.id
+                if claim.headline is not None and claim.headline.comparison is not None
+                else None,
                 "said": sentences(claim),
-                "figures": [figure(evidence) for evidence in claim.evidence],
+                "comparisons": [comparison_record(e) for e in claim.evidence],
                 "datasets": claim.datasets,
-                "folder": claim.folders[0] if claim.folders else None,
                 "folders": claim.folders,
-                "commit": found.commit_of(claim),
-                "link": f"{claim.folders[0]}/REPORT.md" if claim.folders else None,
             }
             for claim in found.claims
         ],

@@ -81,6 +81,8 @@ class ClaimProtocol:
     b_side: str
     asserted: str  # "a" or "b": the side the post says is faster (or gains as much)
     much: bool  # whether the post says "much" faster
+    headline: str  # the deciding comparison a one-line answer shows (its id)
+    on_par_holds: bool = False  # "on par" bears the claim out ("as easily", claim 2)
     deciding: tuple[Comparison, ...] = ()
     context: tuple[Comparison, ...] = ()
     not_measured_here: str = ""  # why a comparison cannot be measured on this machine
@@ -138,6 +140,8 @@ def load(path: Path | None = None) -> Protocol:
         claim = _build(ClaimProtocol, {**entry, **parts}, where)
         if claim.asserted not in ("a", "b"):
             raise InputError(f"{where}: asserted = {claim.asserted!r}: must be 'a' or 'b'")
+        if claim.headline not in [c.id for c in claim.deciding]:
+            raise InputError(f"{where}: headline {claim.headline!r} is not one of its deciding ids")
         claims.append(claim)
     ids = [c.id for claim in claims for c in (*claim.deciding, *claim.context)]
     twice = sorted({i for i in ids if ids.count(i) > 1})

@@ -19,6 +19,7 @@ from tabulate import tabulate
 
 from suite import answer, environment, metrics, models, plots, safe_io, settings
 from suite import results as results_io
+from suite.analysis.claims import family_size
 from suite.analysis.folder import DatasetAnalysis, FolderAnalysis, analyse
 from suite.analysis.growth import Growth
 from suite.analysis.paired import ALPHA, TEST_NAME
@@ -94,14 +95,37 @@ def _write_report(found: FolderAnalysis) -> Written:
 
 
 def _claims_section(found: FolderAnalysis) -> str:
-    """The post's claims as this folder alone can judge them."""
+    """The protocol's comparisons this folder measures (``suite/claims.toml``), one section
+    per claim (``#claim-<id>``, where the README's claims table links)."""
+    name = found.measured.name
+    mine = [
+        (
+            claim,
+            [
+                e
+                for e in claim.evidence
+                if e.folder == name
+                or (e.comparison is not None and f"results/{e.comparison.folder}" == name)
+            ],
+        )
+        for claim in found.claims
+    ]
+    mine = [(claim, shown) for claim, shown in mine if shown]
+    if not mine:
+        return ""
     measured = found.measured
-    note = (
-        f"Judged from this folder alone (measured on {', '.join(c[:10] for c in measured.commits)}"
-        f", {answer.status_text(measured)} against the code checked out now); the README "
-        "judges them across every current folder."
-    )
-    return f"## Claims\n\n{note}\n\n{answer.markdown(found.claims, link_root='../')}"
+    blocks = [
+        "## Claims protocol: the comparisons measured here",
+        f"Measured on {', '.join(c[:10] for c in measured.commits)} "
+        f"({answer.status_text(measured)} against the code checked out now). Each comparison was "
+        "fixed in `suite/claims.toml` before these runs; the verdicts across every folder are "
+        "the README's. Holm's adjustment here spans this folder's "
+        f"{family_size(found.claims)} deciding comparison(s); the README's spans them all.",
+    ]
+    for claim, shown in mine:
+        lines = "\n".join(f"- {said}" for e in shown if (said := answer.evidence_sentence(e)))
+        blocks.append(f"### Claim {claim.id}\n\n{claim.question}\n\n{lines}")
+    return "\n\n".join(blocks)
 
 
 def _targets_section(found: FolderAnalysis) -> str:

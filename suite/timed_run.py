@@ -33,6 +33,7 @@ This is where a model is timed. The harness runs each ``Task`` in a fresh worker
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 import traceback
@@ -181,15 +182,16 @@ def _run_to_target(
     """Time to target, read on validation data and confirmed on the test data (issue 40).
 
     The model trains on the training half less a validation part (``_validation_part``).
-    First, untimed, the fewest epochs whose model meets the contender's target on the
-    validation part (``_epochs_to_target``: one fit scored after each epoch, or, for a
-    library that trains every epoch in one call, fresh fits of 1, 2, 4, … epochs and a
-    bisection). Then ``task.repeats`` fresh, prepared and warmed-up fits of exactly that
-    many epochs are timed with a callback that only reads the clock: each is a time to
-    target, and ``fit_s`` is their median. The last of them is evaluated on the test half,
-    and the time counts (``time_to_*_target_s``) only if it meets the target there too;
-    ``end_to_end_s`` adds its preparation and warm-up. Where the validation part never meets
-    the target within ``epochs``, the time is NaN and the record says why.
+    Each fit is a time to target: the first, of a contender scored after each epoch, stops at
+    the first epoch whose model meets the target on the validation part (the scoring's own
+    time excluded, as a curve's is); for a library that trains every epoch in one call, fresh
+    untimed fits of 1, 2, 4, … epochs and a bisection find the fewest epochs that meet it
+    (``_epochs_to_target``). The further fits (``task.repeats`` in all) are fresh, prepared
+    and warmed up, of exactly that many epochs, timed with a callback that only reads the
+    clock; ``fit_s`` is their median. The last model is evaluated on the test half, and the
+    time counts (``time_to_*_target_s``) only if it is within ``TEST_TOLERANCE`` of the target
+    there too; ``end_to_end_s`` adds its preparation and warm-up. Where the validation part
+    never meets the target within ``epochs``, the time is NaN and the record says why.
     """
     fit_on, validation, scorer = _validation_part(task, train)
     contest = models.get(task.model).contests[0]
@@ -197,82 +199,133 @@ def _run_to_target(
     if target is None:
         raise ValueError(f"{task.dataset}: no {contest.value} target set for {task.model}")
     metric = metrics.primary(contest)
-    needed, probes = _epochs_to_target(task, fit_on, scorer, metric, target, progress)
+    calibrations = [_calibration(task)]
+    found = _epochs_to_target(task, fit_on, train, test, scorer, metric, target, progress)
+    calibrations.append(_calibration(task))
     curve_rows.extend(
         {"run_id": task.run_id, "epoch": epoch, f"valid_{metric.column}": score}
-        for epoch, score in probes
+        for epoch, score in found.probes
     )
     max_epochs = int(task.params.get("epochs", 1))
-    epochs = needed or max_epochs
-    fits, calibrations, model = [], [_calibration(task)], None
-    epochs_of_fits: list[list[float]] = []
-    prepare_s = warmup_s = float("nan")
-    for _ in range(max(task.repeats, 1)):
+    epochs = found.epochs or max_epochs
+    fits = [found.first] if found.first is not None else []
+    model = found.model
+    more = max(task.repeats, 1) - len(fits) if found.epochs else int(not fits)
+    for _ in range(more):  # (a one-call library that never met it: one fit of every epoch)
         model = _new_model(task, epochs)
         with Stopwatch(task.backend) as prepare:
             model.prepare(fit_on)
         with Stopwatch(task.backend) as warm_up:
             model.warm_up()
-        prepare_s, warmup_s = prepare.seconds, warm_up.seconds
-        timer = Curve(train, test, task, curve_rows, None, evaluate=False, stop_after=epochs)
+        found.prepare_s, found.warmup_s = prepare.seconds, warm_up.seconds
+        timer = Curve(train, test, task, [], None, evaluate=False, stop_after=epochs)
         timer.start()
         model.fit(fit_on, on_epoch=timer.on_epoch)
-        fits.append(timer.training_seconds())
+        fits.append(Fit(timer.training_seconds(), timer.epoch_seconds()))
         calibrations.append(_calibration(task))
-        epochs_of_fits.append(timer.epoch_seconds())
+    if model is None:
+        raise RuntimeError(f"{task.model}: no fit was made")
     record = _evaluate(model, fit_on, test, task, [])
-    swings = [x for x in map(epoch_swing, epochs_of_fits) if np.isfinite(x)]
-    swing = max(swings) if swings else float("nan")
-    disturbed = any(is_disturbed(times) for times in epochs_of_fits)
+    seconds = [fit.seconds for fit in fits]
+    swings = [x for x in (epoch_swing(fit.epochs) for fit in fits) if np.isfinite(x)]
     slack = target * TEST_TOLERANCE * (-1 if metric.higher_is_better else 1)
     met_on_test = _meets(record[metric.column], target + slack, metric)
-    fit_s = float(np.median(fits))
-    seconds = fit_s if needed is not None and met_on_test else float("nan")
-    column = "time_to_rating_target_s" if contest is Contest.RATING else "time_to_ranking_target_s"
-    normalised = [f / ((calibrations[i] + calibrations[i + 1]) / 2) for i, f in enumerate(fits)]
+    fit_s = float(np.median(seconds))
+    to_target = fit_s if found.epochs is not None and met_on_test else float("nan")
+    normalised = [f / ((calibrations[i] + calibrations[i + 1]) / 2) for i, f in enumerate(seconds)]
     why = (
         f"validation {metric.label} never met {target:g} in {max_epochs} epochs"
-        if needed is None
+        if found.epochs is None
         else ""
         if met_on_test
-        else f"met {metric.label} {target:g} on validation at epoch {needed}, not on test "
+        else f"met {metric.label} {target:g} on validation at epoch {found.epochs}, not on test "
         f"({record[metric.column]:.4g}, beyond {TEST_TOLERANCE:.0%} of it)"
     )
     record.update(time_to_rating_target_s=float("nan"), time_to_ranking_target_s=float("nan"))
-    record[column] = seconds
+    column = "time_to_rating_target_s" if contest is Contest.RATING else "time_to_ranking_target_s"
+    record[column] = to_target
     record.update(
         reason="; ".join(part for part in (record["reason"], why) if part),
         epochs=epochs,
-        target_epochs=float(needed) if needed is not None else float("nan"),
-        target_met_on_validation=needed is not None,
+        target_epochs=float(found.epochs) if found.epochs is not None else float("nan"),
+        target_met_on_validation=found.epochs is not None,
         target_met_on_test=bool(met_on_test),
         n_validation=len(validation),
-        end_to_end_s=prepare_s + warmup_s + seconds,
-        prepare_s=prepare_s,
-        warmup_s=warmup_s,
+        end_to_end_s=found.prepare_s + found.warmup_s + to_target,
+        prepare_s=found.prepare_s,
+        warmup_s=found.warmup_s,
         fit_s=fit_s,
-        fit_s_min=min(fits),
-        fit_s_max=max(fits),
-        fits_s=json.dumps([round(f, 6) for f in fits]),
-        repeats=len(fits),
+        fit_s_min=min(seconds),
+        fit_s_max=max(seconds),
+        fits_s=json.dumps([round(f, 6) for f in seconds]),
+        repeats=len(seconds),
         calibration_s=float(np.median(calibrations)),
-        fit_norm=float(np.median(normalised)),
+        fit_norm=float(np.median(normalised)) if normalised else float("nan"),
         epoch_s_median=fit_s / epochs if epochs else float("nan"),
-        epoch_swing=swing,
-        disturbed=disturbed,
-        ratings_per_s=record["ratings_processed"] / fits[-1] if fits[-1] > 0 else float("nan"),
+        epoch_swing=max(swings) if swings else float("nan"),
+        disturbed=any(is_disturbed(fit.epochs) for fit in fits),
+        ratings_per_s=record["ratings_processed"] / seconds[-1] if seconds[-1] > 0 else math.nan,
         peak_gpu_mb=peak_gpu_mb(task.backend),
     )
     return record
 
 
+@dataclass
+class Fit:
+    """One timed fit: its training seconds and each epoch's."""
+
+    seconds: float
+    epochs: list[float]
+
+
+@dataclass
+class TargetSearch:
+    """What ``_epochs_to_target`` found: the fewest epochs meeting the target on validation
+    (None: never within ``epochs``), every (epochs, score) probed, and — for a contender
+    scored after each epoch — that fit itself, timed (``first``), with its model."""
+
+    epochs: int | None
+    probes: list[tuple[int, float]]
+    first: Fit | None = None
+    model: Model | None = None
+    prepare_s: float = math.nan
+    warmup_s: float = math.nan
+
+
+class _StopAtTarget:
+    """``Curve`` stopper: score the model on validation after each epoch, stop once it meets
+    the target (the scoring's time is the callback's, excluded from training time)."""
+
+    def __init__(
+        self,
+        scorer: EarlyStopping,
+        metric: metrics.Metric,
+        target: float,
+        progress: Progress | None,
+        total: int,
+    ) -> None:
+        self.scorer, self.metric, self.target = scorer, metric, target
+        self.progress, self.total = progress, total
+        self.probes: list[tuple[int, float]] = []
+
+    def on_epoch(self, epoch: int, model: Model) -> None:
+        self.probes.append((epoch, self.scorer.score(model)))
+        if self.progress is not None:
+            self.progress(epoch, self.total)
+        if _meets(self.probes[-1][1], self.target, self.metric):
+            raise StopTraining
+
+
 def _validation_part(task: Task, train: Ratings) -> tuple[Ratings, Ratings, EarlyStopping]:
     """``(fit, validation, scorer)``: the part trained on, the part a target is read on (as
-    the test half was made: cold items for a cold-items split, else random ratings), and what
-    scores a model there (early stopping's score, never stopping)."""
-    if task.split == "cold-items":
-        fit_on, validation = splits.cold_items(train, task.validation_fraction, task.seed + 1)
-        candidates: np.ndarray | None = ~fit_on.items_seen()
+    the test half was made: for a cold-items split, as many cold items as the test half has,
+    ranked among themselves as the test's are; else random ratings), and what scores a model
+    there (early stopping's score, never stopping)."""
+    if task.split == "cold-items":  # as many held-out items as the test half has
+        seen = train.items_seen()
+        share = min(max(float((~seen).sum()) / max(int(seen.sum()), 1), 0.05), 0.5)
+        fit_on, validation = splits.cold_items(train, share, task.seed + 1)
+        candidates: np.ndarray | None = seen & ~fit_on.items_seen()  # theirs only
     else:
         fit_on, validation = splits.validation(train, task.validation_fraction, task.seed)
         candidates = None
@@ -291,30 +344,32 @@ def _validation_part(task: Task, train: Ratings) -> tuple[Ratings, Ratings, Earl
 def _epochs_to_target(
     task: Task,
     fit_on: Ratings,
+    train: Ratings,
+    test: Ratings,
     scorer: EarlyStopping,
     metric: metrics.Metric,
     target: float,
     progress: Progress | None,
-) -> tuple[int | None, list[tuple[int, float]]]:
+) -> TargetSearch:
     """The fewest epochs (at most ``epochs``) whose model meets ``target`` on the validation
-    part, or None; with every (epochs, score) probed on the way."""
+    part (``TargetSearch``)."""
     max_epochs = int(task.params.get("epochs", 1))
-    probes: list[tuple[int, float]] = []
     if models.get(task.model).epoch_curve:
         model = _new_model(task)
-        model.prepare(fit_on)
-        model.warm_up()
-
-        def on_epoch(epoch: int, fitted: Model) -> None:
-            probes.append((epoch, scorer.score(fitted)))
-            if progress is not None:
-                progress(epoch, max_epochs)
-            if _meets(probes[-1][1], target, metric):
-                raise StopTraining
-
-        model.fit(fit_on, on_epoch=on_epoch)
-        met = [epoch for epoch, score in probes if _meets(score, target, metric)]
-        return (met[0] if met else None), probes
+        with Stopwatch(task.backend) as prepare:
+            model.prepare(fit_on)
+        with Stopwatch(task.backend) as warm_up:
+            model.warm_up()
+        stop = _StopAtTarget(scorer, metric, target, progress, max_epochs)
+        timer = Curve(train, test, task, [], None, evaluate=False, stopper=stop)
+        timer.start()
+        model.fit(fit_on, on_epoch=timer.on_epoch)
+        fit = Fit(timer.training_seconds(), timer.epoch_seconds())
+        met = [epoch for epoch, score in stop.probes if _meets(score, target, metric)]
+        return TargetSearch(
+            met[0] if met else None, stop.probes, fit, model, prepare.seconds, warm_up.seconds
+        )
+    probes: list[tuple[int, float]] = []
 
     def meets_after(epochs: int) -> bool:
         model = _new_model(task, epochs)
@@ -331,14 +386,14 @@ def _epochs_to_target(
             break
         low = budget
     if high is None:
-        return None, sorted(probes)
+        return TargetSearch(None, sorted(probes))
     while high - low > 1:  # bisection between a budget that missed and one that met
         middle = (low + high) // 2
         if meets_after(middle):
             high = middle
         else:
             low = middle
-    return high, sorted(probes)
+    return TargetSearch(high, sorted(probes))
 
 
 def _meets(score: float, target: float, metric: metrics.Metric) -> bool:
@@ -593,7 +648,7 @@ class Curve:
         progress: Progress | None,
         evaluate: bool = True,
         *,
-        stopper: EarlyStopping | None = None,
+        stopper: EarlyStopping | _StopAtTarget | None = None,
         stop_after: int | None = None,
     ) -> None:
         self.task, self.rows, self.progress, self.evaluate = task, rows, progress, evaluate

@@ -48,9 +48,10 @@ def test_an_interval_against_a_threshold(low, high, at_most, expected) -> None:
     assert targets.state(low, high, 1.0 if at_most else 0.3, at_most) == expected
 
 
-def test_time_to_the_rating_target_pairs_the_fastest_of_each_side() -> None:
+def test_time_to_the_rating_target_pairs_the_contenders_named_in_advance() -> None:
+    """cornac-mf is the fastest bespoke contender here, but the target names numba-sgd."""
     rows = []
-    for fold, (torch_s, numba_s, cornac_s) in enumerate([(0.30, 0.50, 0.9), (0.32, 0.55, 1.0)]):
+    for fold, (torch_s, numba_s, cornac_s) in enumerate([(0.30, 0.50, 0.2), (0.32, 0.55, 0.21)]):
         rows += [
             run("torch-biased-mf", fold, time_to_rating_target_s=torch_s, fit_s=1.0, rmse=0.90),
             run("numba-sgd", fold, time_to_rating_target_s=numba_s, fit_s=1.0, rmse=0.90),
@@ -58,7 +59,7 @@ def test_time_to_the_rating_target_pairs_the_fastest_of_each_side() -> None:
         ]
     rows.append(run("torch-biased-mf", 2, time_to_rating_target_s=0.31, fit_s=1.0, rmse=0.90))
     rows.append(run("numba-sgd", 2, time_to_rating_target_s=0.52, fit_s=1.0, rmse=0.90))
-    rows.append(run("cornac-mf", 2, time_to_rating_target_s=0.95, fit_s=1.0, rmse=0.90))
+    rows.append(run("cornac-mf", 2, time_to_rating_target_s=0.22, fit_s=1.0, rmse=0.90))
     judged = targets.judge(pd.DataFrame(rows), pd.DataFrame())
     first = state_of(judged, "Time to the RMSE target")
     assert first.state == "met" and "torch-biased-mf takes 0.59× numba-sgd's" in target_figure(
@@ -153,12 +154,13 @@ def test_a_target_s_threshold_is_read_from_its_entry() -> None:
     [
         ('[[target]]\nkind = "fastest"', "[[target]] #1: kind 'fastest' is not one of"),
         (
-            '[[target]]\nkind = "time_to_rating_target"\ndataset = "ml-100k"',
-            "[[target]] #1 (time_to_rating_target): missing key(s) at_most",
+            '[[target]]\nkind = "time_to_rating_target"\ndataset = "ml-100k"\nmine = "a"',
+            "[[target]] #1 (time_to_rating_target): missing key(s) at_most, theirs",
         ),
         (
-            '[[target]]\nkind = "time_to_rating_target"\ndataset = "x"\nat_most = 1\nmine = "a"',
-            "[[target]] #1 (time_to_rating_target): unknown key(s) mine",
+            '[[target]]\nkind = "time_to_rating_target"\ndataset = "x"\nat_most = 1\nmine = "a"'
+            '\ntheirs = "b"\nfastest = 1',
+            "[[target]] #1 (time_to_rating_target): unknown key(s) fastest",
         ),
         ("[[target]\n", "targets.toml: "),
     ],

@@ -1,54 +1,70 @@
-"""The 2017 post's claims, judged from result folders: what the reader gets first.
+"""The 2017 post's claims, decided by the protocol written before the runs (``suite/claims.toml``).
 
-Each claim of Rosenthal's "Matrix Factorization in PyTorch" (``CLAIMS``) gets a verdict in
-words the numbers support, and the evidence behind it: every figure as data (a paired ratio,
-a count), each with the place it was measured and the folder that holds it. The renderers
-(``suite.readme``, ``suite.report``, the site) write them out; nothing here is text about a
-number but the verdict itself.
+Each claim of Rosenthal's "Matrix Factorization in PyTorch" is decided only by the
+comparisons its protocol fixed in advance (``suite.protocol``): contender A against contender
+B — the same model written two ways wherever the claim allows — at a named place, in a named
+folder, on a named measure, to a named target. Nothing here picks a pair after seeing the
+runs. For each comparison:
 
-- **Speed at equal accuracy** decides the speed claims: each run's time to its data set's
-  target (``rating_target`` RMSE, ``ranking_target`` NDCG@10; ``suite.timed_run``), the best
-  PyTorch contender against the fastest other one, per contest, as a paired ratio
-  (``suite.analysis.paired``: the geometric mean of the per-run ratios over the same folds ×
-  seeds, with its interval, read by the one on-par rule). Fits shorter than ``OVERHEAD_S``
-  are overhead-bound and judge nothing.
-- Only **current** folders count (``suite.analysis.provenance``): measured on code whose
-  contenders and harness have not changed since. A claim none of them measures says "not
-  measured".
+- the folder must hold runs measured under *this* protocol (each record carries the digest of
+  the protocol file it ran under), to the protocol's target, and be current; otherwise it
+  decides nothing and the evidence says why;
+- the figure is a paired ratio (``suite.analysis.paired.paired_ratio``: the geometric mean of
+  the per-run ratios, its t-interval), with the Nadeau–Bengio correction wherever the runs'
+  training sets overlap (k folds or random splits of one data set; none on fresh data per
+  seed), and its p-value of "no difference";
+- it decides only with ``Rules.min_runs`` paired runs, no disturbed run, every run of both
+  sides at the target (read on validation, confirmed on test: ``suite.timed_run``), and the
+  slower side's median time at least ``Rules.min_fit_s`` (a sub-second race decides nothing);
+- Holm's correction spans every deciding comparison judged; a side is faster only where the
+  adjusted p is below ``Rules.alpha`` *and* the whole interval lies beyond ``Rules.par``;
+  "much" faster needs the estimate at ``Rules.much`` or beyond; "on par" needs the whole
+  interval within ``Rules.par`` either way.
+
+The claim's verdict gathers its pairs' outcomes ("holds", "faster, not much", "on par",
+"reversed", "not resolved", "not decided"); context comparisons are shown, never counted.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-import numpy as np
 import pandas as pd
 
 from suite import models
+from suite import protocol as protocols
 from suite import results as results_io
-from suite.analysis.paired import PAR, Ratio, Reading, paired_ratio
+from suite.analysis.paired import Ratio, holm, paired_ratio
 from suite.analysis.provenance import Folder
-from suite.analysis.speed import PER_RATING, TARGET_COLUMN, ratio_of, target_of
+from suite.analysis.speed import TARGET_COLUMN, TARGET_SETTING
+from suite.analysis.summary import test_fraction
 from suite.models.base import Contest
+from suite.protocol import ClaimProtocol, Comparison, Protocol, Rules
 
 #: What each piece of evidence is to its claim.
-DECIDING = "deciding"  # a ratio the verdict rests on
-CONTEXT = "context"  # a ratio shown beside the verdict, not part of it (the same model twice)
-MISSED = "missed"  # a race that gave no ratio: a side missed the target
-SPEED_UP = "speed-up"  # a trainer's fit time on more threads over one thread
-ON_CUDA = "on CUDA"  # a contender's time per rating on CUDA over its own on the CPU
-CODE_LINES = "code lines"  # a contender's lines of model and training code
+DECIDING = "deciding"  # a comparison of the protocol the verdict rests on
+CONTEXT = "context"  # a comparison of the protocol shown beside the verdict, not part of it
+MISSED = "missed"  # a deciding or context comparison that gave no figure: why is its note
+CODE_LINES = "code lines"  # a count of lines (context)
+
+#: A pair's outcome, as the claim reads it.
+HOLDS, NOT_MUCH, ON_PAR, REVERSED, NOT_RESOLVED = (
+    "holds",
+    "faster, not much",
+    "on par",
+    "reversed",
+    "not resolved",
+)
 
 
 @dataclass(frozen=True)
 class Evidence:
-    """One figure behind a claim: a paired ratio, a count, or a race without a ratio.
+    """One comparison of the protocol, measured (a ratio, a count) or not (``note`` says why).
 
-    ``lead`` says where and what was compared (``"ml-100k, rating: "``, ``"ml-100k, the
-    fastest ALS against the fastest SGD, "``); ``note`` is what a race without a ratio
-    found (who missed the target).
+    ``lead`` says where (``"synthetic-1m: "``); ``outcome`` is what a deciding comparison
+    says about its claim (``HOLDS`` …), ``p_adjusted`` its Holm-adjusted p-value;
+    ``end_to_end`` the same pair's end-to-end ratio, shown beside a time to target.
     """
 
     name: str
@@ -60,6 +76,12 @@ class Evidence:
     value: float = math.nan  # a count (``CODE_LINES``)
     unit: str = ""
     note: str = ""
+    comparison: Comparison | None = None
+    outcome: str = ""
+    p_adjusted: float = math.nan
+    end_to_end: Ratio | None = None
+    commit: str = ""
+    contest: str = ""  # the contest its sides race in ("rating", "ranking")
 
     @property
     def place(self) -> str:
@@ -69,565 +91,313 @@ class Evidence:
 
 @dataclass
 class Claim:
-    """One claim of the post, judged."""
+    """One claim of the post, judged by its protocol."""
 
     id: str
     quote: str
+    question: str = ""
     verdict: str = "not measured"
     evidence: list[Evidence] = field(default_factory=list)
     datasets: list[str] = field(default_factory=list)
     folders: list[str] = field(default_factory=list)
-    models: dict[str, str] = field(default_factory=dict)  # label -> contender, where it matters
+    headline: Evidence | None = None  # the deciding figure a one-line answer shows
 
     def add(self, evidence: Evidence) -> None:
         self.evidence.append(evidence)
-        if evidence.dataset not in self.datasets:
+        if evidence.dataset and evidence.dataset not in self.datasets:
             self.datasets.append(evidence.dataset)
-        if evidence.folder not in self.folders:
+        if evidence.folder and evidence.folder not in self.folders:
             self.folders.append(evidence.folder)
 
     @property
     def ratios(self) -> list[Ratio]:
-        """The ratios the verdict rests on (``a``: the side the claim speaks for)."""
+        """The deciding ratios (``a``: the protocol's A side)."""
         return [e.ratio for e in self.evidence if e.role == DECIDING and e.ratio is not None]
 
     def judged(self) -> list[tuple[Ratio, str]]:
-        """The deciding ratios a verdict may rest on (an interval, not overhead-bound), with
-        their places."""
+        """The deciding ratios that decided, with their places."""
         return [
             (e.ratio, e.place)
             for e in self.evidence
-            if e.role == DECIDING and e.ratio is not None and e.ratio.judged
+            if e.role == DECIDING and e.ratio is not None and e.outcome
         ]
 
 
-def _ratio_evidence(
-    name: str, role: str, ratio: Ratio, dataset: str, folder: str, lead: str
-) -> Evidence:
-    return Evidence(name, role, dataset, folder, lead, ratio, unit=f"× {ratio.quantity}")
+# -- one comparison -----------------------------------------------------------------------------
 
 
-# -- who raced whom ---------------------------------------------------------------------------
-
-
-def entrants(runs: pd.DataFrame, contest: Contest) -> pd.DataFrame:
-    """The ok CPU runs of ``contest``'s trained, non-floor contenders."""
-    ok = results_io.ok_runs(runs)
-    ok = ok[ok["backend"] == "cpu"]
-    keep = ok["model"].map(
-        lambda m: models.enters(m, contest) and models.trains(m) and not models.is_floor(m)
-    )
-    return ok[keep.astype(bool)]
-
-
-def fastest(runs: pd.DataFrame, contest: Contest, which: Callable[[str], bool]) -> str | None:
-    """The label among ``which`` contenders with the lowest median time to ``contest``'s target,
-    among those that met it in every run; None if none did."""
-    column = TARGET_COLUMN[contest]
-    if column not in runs:
-        return None
-    chosen = entrants(runs, contest)
-    chosen = chosen[chosen["model"].map(which).astype(bool)]
-    times = chosen.groupby("label")[column].agg(["median", lambda s: s.notna().all()])
-    times.columns = ["median", "always"]
-    times = times[times["always"] & times["median"].notna()]
-    return None if times.empty else str(times["median"].idxmin())
-
-
-def _is_bespoke(model: str) -> bool:
-    return not models.is_pytorch(model)
-
-
-def races(folder: Folder) -> list[tuple[str, Contest, pd.DataFrame]]:
-    """Each (data set, contest) of ``folder`` that set a target: the runs to judge it on."""
-    found = []
-    for dataset, runs in folder.results.groupby("dataset", sort=False):
-        for contest in Contest:
-            if target_of(runs, contest) is not None:
-                found.append((str(dataset), contest, runs))
-    return found
-
-
-# -- the claims -------------------------------------------------------------------------------
-
-
-def _fewer_lines(claim: Claim, folders: list[Folder]) -> None:
-    """1. Faster convergence in fewer lines than the hand-written numpy MF."""
-    for folder in folders:
-        for dataset, contest, runs in races(folder):
-            if contest is not Contest.RATING:
-                continue
-            mine = fastest(runs, contest, models.is_pytorch)
-            theirs = fastest(runs, contest, lambda m: models.library(m) == "numpy")
-            if mine is None or theirs is None:
-                continue
-            ratio = ratio_of(runs, mine, theirs, TARGET_COLUMN[contest])
-            if ratio is None:
-                continue
-            name = f"{mine} / {theirs}"
-            claim.add(_ratio_evidence(name, DECIDING, ratio, dataset, folder.name, f"{dataset}: "))
-            for label in (mine, theirs):
-                model = _model_of(runs, label)
-                claim.models[label] = model
-                claim.add(
-                    Evidence(
-                        f"code lines {label}",
-                        CODE_LINES,
-                        dataset,
-                        folder.name,
-                        value=float(models.code_lines(model) or 0),
-                        unit="lines",
-                    )
-                )
-    if not claim.ratios:
-        return
-    faster = _speed_verdict(claim, "PyTorch", "numpy")
-    first = claim.ratios[0]
-    lines = {label: models.code_lines(model) or 0 for label, model in claim.models.items()}
-    mine, theirs = lines.get(first.a, 0), lines.get(first.b, 0)
-    fewer = "yes" if mine < theirs else "no"
-    claim.verdict = (
-        f"converges faster: {faster}; in fewer lines: {fewer} ({first.a} {mine} lines of model "
-        f"and training code, {first.b} {theirs})"
+def _folder_of(folders: list[Folder], name: str) -> Folder | None:
+    return next(
+        (f for f in folders if f.name in (name, f"results/{name}") or f.path.name == name), None
     )
 
 
-def _custom_faster(claim: Claim, folders: list[Folder]) -> None:
-    """3. Well-written custom solutions are still much faster."""
-    _race_sides(claim, folders, models.is_pytorch, _is_bespoke)
-    claim.verdict = _speed_verdict(claim, "PyTorch", "bespoke", holds_when="theirs")
-
-
-def _als_faster(claim: Claim, folders: list[Folder]) -> None:
-    """4. ALS is more efficient than SGD; implicit is blazingly fast."""
-    _race_sides(
-        claim,
-        folders,
-        lambda m: models.method(m) == "als",
-        lambda m: models.method(m) == "sgd",
-        "the fastest ALS against the fastest SGD, ",
-    )
-    claim.verdict = _speed_verdict(claim, "ALS", "SGD")
-
-
-def _race_sides(
-    claim: Claim,
-    folders: list[Folder],
-    mine: Callable[[str], bool],
-    theirs: Callable[[str], bool],
-    note: str = "",
-) -> None:
-    """In each race of ``folders``, the fastest of ``mine`` against the fastest of ``theirs``
-    (``fastest``), added to ``claim`` as a deciding ratio."""
-    for folder in folders:
-        for dataset, contest, runs in races(folder):
-            a, b = fastest(runs, contest, mine), fastest(runs, contest, theirs)
-            if a is None or b is None:
-                continue
-            ratio = ratio_of(runs, a, b, TARGET_COLUMN[contest])
-            if ratio is not None:
-                name = f"{contest.value}: {a} / {b}"
-                lead = f"{dataset}, {contest.value}: {note}"
-                claim.add(_ratio_evidence(name, DECIDING, ratio, dataset, folder.name, lead))
-
-
-def _lightfm_quicker(claim: Claim, folders: list[Folder]) -> None:
-    """5. LightFM operates much quicker than a similar solution in a deep learning framework.
-
-    On a data set where a PyTorch hybrid ran beside its LightFM twin (``Model.same_model_as``)
-    and the grid sets an NDCG@10 target, the two sides race at their best, as in the other
-    speed claims: the fastest LightFM hybrid against the fastest PyTorch one (``fastest``:
-    the lowest median time to the target among the hybrids that reached it in every run). A
-    side none of whose hybrids reached it in every run gives no ratio, and the claim names who
-    missed. The twins' own race is shown beside it as context, outside the verdict. Without a
-    target only the twins' fit times at equal epochs can be compared, and the evidence says
-    that their accuracy was not.
-    """
-    missed = []
-    for folder in folders:
-        for dataset, data_runs in folder.results.groupby("dataset", sort=False):
-            labels = set(data_runs["label"])
-            twins = [
-                (model, other)
-                for model in dict.fromkeys(data_runs["model"])
-                if models.is_pytorch(model)
-                and (other := models.twin(model))
-                and models.library(other) == "lightfm"
-                and {model, other} <= labels
-            ]
-            if twins:
-                missed += _hybrid_race(claim, data_runs, twins, str(dataset), folder)
-    claim.verdict = _speed_verdict(claim, "PyTorch", "LightFM", holds_when="theirs")
-    if missed and claim.verdict == "not measured":
-        claim.verdict = "not judged at equal accuracy: " + "; ".join(missed)
-    elif missed:
-        claim.verdict += " (elsewhere not judged: " + "; ".join(missed) + ")"
-
-
-def _hybrid(library: str) -> Callable[[str], bool]:
-    """Whether a contender is a hybrid (``Model.uses_features``) written with ``library``."""
-
-    def test(model: str) -> bool:
-        known = models.facts(model)
-        return known is not None and known.uses_features and known.library == library
-
-    return test
-
-
-def _hybrid_race(
-    claim: Claim,
-    runs: pd.DataFrame,
-    twins: list[tuple[str, str]],
-    dataset: str,
-    folder: Folder,
-) -> list[str]:
-    """Claim 5 on one data set (``twins``: each PyTorch hybrid with its LightFM twin), added to
-    ``claim``; returns what kept it from a ratio at equal accuracy (a missed target), if so."""
-    target = target_of(runs, Contest.RANKING)
-    if target is None:
-        for model, other in twins:
-            ratio = ratio_of(runs, model, other, "fit_s", "fit time")
-            if ratio is not None:
-                lead = (
-                    f"{dataset}, the same hybrid model, fit time at equal epochs (no NDCG@10 "
-                    "target set: accuracy not compared): "
-                )
-                name = f"fit time {model} / {other}"
-                claim.add(_ratio_evidence(name, DECIDING, ratio, dataset, folder.name, lead))
-        return []
-    column = TARGET_COLUMN[Contest.RANKING]
-    reached = f"NDCG@10 {target:g}"
-    libraries = ("torch", "lightfm")
-    sides = [fastest(runs, Contest.RANKING, _hybrid(library)) for library in libraries]
-    if None in sides:
-        short = [
-            miss
-            for library, best in zip(libraries, sides, strict=True)
-            if best is None
-            for miss in _misses(runs, _side(runs, library), column)
-        ]
-        made = [f"{best} reached it in every run" for best in sides if best is not None]
-        missed = f"{dataset}: {reached} not reached by " + ", ".join(short)
-        note = f"{missed}: no ratio at equal accuracy" + "".join(f"; {m}" for m in made)
-        claim.add(Evidence("target missed, hybrids", MISSED, dataset, folder.name, note=note))
-        return [missed]  # the twins' race: one of them missed too
-    mine, theirs = sides
-    ratio = ratio_of(runs, mine, theirs, column)
-    if ratio is not None:
-        lead = f"{dataset}, the fastest hybrid of each side, time to {reached}: "
-        name = f"time to target {mine} / {theirs}"
-        claim.add(_ratio_evidence(name, DECIDING, ratio, dataset, folder.name, lead))
-    for model, other in twins:
-        if [model, other] == sides:
-            continue
-        lead = f"{dataset}, the same hybrid model trained two ways (context): "
-        short = _misses(runs, [model, other], column)
-        ratio = None if short else ratio_of(runs, model, other, column)
-        if ratio is None:
-            said = f"{reached} not reached by " + ", ".join(short) if short else "no paired runs"
-            name = f"twins {model} / {other}"
-            claim.add(Evidence(name, MISSED, dataset, folder.name, lead, note=said))
-        else:
-            name = f"time to target {model} / {other}"
-            claim.add(_ratio_evidence(name, CONTEXT, ratio, dataset, folder.name, lead))
-    return []
-
-
-def _side(runs: pd.DataFrame, library: str) -> list[str]:
-    """The labels of ``runs``' hybrids written with ``library``."""
-    labels = runs.drop_duplicates("label").set_index("label")["model"]
-    return [label for label, model in labels.items() if _hybrid(library)(str(model))]
-
-
-def _misses(runs: pd.DataFrame, labels: list[str], column: str) -> list[str]:
-    """``"torch-hybrid in 3 of 5 runs"`` for each of ``labels`` that missed the target."""
-    short = []
-    ok = results_io.ok_runs(runs)
-    for label in labels:
-        times = ok[(ok["label"] == label) & (ok["backend"] == "cpu")][column]
-        if times.isna().any():
-            short.append(f"{label} in {int(times.isna().sum())} of {len(times)} runs")
-    return short
-
-
-def _parallel(claim: Claim, folders: list[Folder]) -> None:
-    """2. Easily parallelised across CPUs, turbo-boosted on GPUs."""
-    times: dict[bool, list[Ratio]] = {True: [], False: []}  # PyTorch's, the others'
-    for one, many in thread_pairs(folders):
-        shared = one.results.merge(many.results, on="run_id", suffixes=("_1", "_n"))
-        shared = shared[
-            (shared["status_1"] == results_io.OK) & (shared["status_n"] == results_io.OK)
-        ]
-        for (label, model), runs in shared.groupby(["label_1", "model_1"], sort=False):
-            threads = int(runs["n_threads_n"].iloc[0])
-            indexed = runs.set_index("run_id")
-            ratio = paired_ratio(
-                indexed["fit_s_n"],
-                indexed["fit_s_1"],
-                f"{label} on {threads} threads",
-                f"{label} on 1 thread",
-                "fit time",
-            )
-            if ratio is None:
-                continue
-            times[models.is_pytorch(str(model))].append(ratio)
-            claim.add(
-                Evidence(
-                    f"fit time {label}, {threads} threads / 1 thread",
-                    SPEED_UP,
-                    str(runs["dataset_1"].iloc[0]),
-                    many.name,
-                    ratio=ratio,
-                    unit="× fit time (on all threads / on 1)",
-                )
-            )
-    for folder in folders:
-        _cuda_rows(claim, folder)
-    if not times[True] or not times[False]:
-        claim.verdict = (
-            "not measured: no current folder ran the same runs on 1 and on more threads"
-            if not claim.evidence
-            else "partly measured (see the figures)"
-        )
-    else:
-        claim.verdict = _parallel_verdict(times)
-
-
-def _parallel_verdict(times: dict[bool, list[Ratio]]) -> str:
-    """Claim 2's verdict from the fit-time ratios (all threads over one) of PyTorch's trainers
-    (``times[True]``) and the others': none judged unless some trainer's interval lies below
-    ``1 / PAR``."""
-    mine, theirs = (float(np.median([r.value for r in times[side]])) for side in (True, False))
-    medians = (
-        f"medians: PyTorch's trainers take {mine:.2f}× their one-thread fit time, the others "
-        f"{theirs:.2f}×"
-    )
-    timed = [r for r in times[True] + times[False] if r.resolved]
-    if not any(r.reading is Reading.LOWER for r in timed):
-        return (
-            "not resolved: no trainer's fit time falls beyond ±10% with more threads on this "
-            f"machine ({medians})"
-        )
-    if mine <= theirs * PAR:
-        return (
-            f"holds: PyTorch's trainers gain from threads as the hand-parallelised do ({medians})"
-        )
-    return f"reversed: the hand-parallelised solutions gain more from threads ({medians})"
-
-
-def _cuda_rows(claim: Claim, folder: Folder) -> None:
-    """Each contender's time per rating on CUDA over its own on the CPU, paired by run."""
+def _refusal(folder: Folder | None, comparison: Comparison, digest: str) -> str:
+    """Why ``folder`` cannot decide ``comparison`` ("" if it can)."""
+    if folder is None:
+        return f"not measured: no folder results/{comparison.folder}"
+    if folder.status != "current":
+        return f"results/{comparison.folder} is {folder.status}: measured on older code"
     runs = folder.results
-    cuda = results_io.ok_runs(runs)
-    cuda = cuda[cuda["backend"] == "cuda"]
-    for (dataset, label), _ in cuda.groupby(["dataset", "label"], sort=False):
-        data_runs = runs[runs["dataset"] == dataset]
-        ratio = ratio_of(
-            data_runs,
-            str(label),
-            str(label),
-            PER_RATING,
-            PER_RATING,
-            ("cuda", "cpu"),
-            (f"{label} on CUDA", f"{label} on the CPU"),
+    recorded = set(runs["protocol"].dropna().astype(str)) if "protocol" in runs else set()
+    if recorded != {digest}:
+        under = ", ".join(sorted(recorded)) or "none recorded"
+        return (
+            f"results/{comparison.folder} was measured under another protocol ({under}; this "
+            f"one is {digest}): it decides nothing until measured again"
         )
-        if ratio is None:
-            continue
-        claim.add(
-            Evidence(
-                f"time per rating {label}, CUDA / CPU",
-                ON_CUDA,
-                str(dataset),
-                folder.name,
-                f"{dataset}: ",
-                ratio,
-                unit="× time per rating (CUDA / CPU)",
+    return ""
+
+
+def _side(runs: pd.DataFrame, label: str, backend: str) -> pd.DataFrame:
+    return runs[(runs["label"] == label) & (runs["backend"] == backend)]
+
+
+def _column(runs: pd.DataFrame, comparison: Comparison) -> tuple[str, Contest]:
+    """The record column ``comparison`` divides, and the contest its A side races in."""
+    model = runs.loc[runs["label"] == comparison.a, "model"]
+    contest = models.get(str(model.iloc[0])).contests[0] if len(model) else Contest.RATING
+    if comparison.measure == "end_to_end":
+        return "end_to_end_s", contest
+    return TARGET_COLUMN[contest], contest
+
+
+def _overlap(runs: pd.DataFrame) -> float:
+    """``n_test / n_train`` where the runs' training sets overlap (one data set split several
+    ways: its content digest repeats), 0 on fresh data per run (the Nadeau–Bengio term)."""
+    splits = len(runs[["fold", "seed"]].drop_duplicates())
+    if "data_digest" in runs and runs["data_digest"].nunique() >= splits:
+        return 0.0
+    found = test_fraction(runs)
+    return found if math.isfinite(found) else 0.0
+
+
+def _measured(
+    comparison: Comparison, folders: list[Folder], rules: Rules, digest: str, role: str
+) -> Evidence:
+    """``comparison`` measured in its folder: a ratio, or why none decides."""
+    lead = f"{comparison.place}: "
+    name = f"{comparison.id}: {comparison.a} / {comparison.b}"
+    base = Evidence(name, MISSED, comparison.place, comparison.folder, lead, comparison=comparison)
+    if comparison.measure == "code_lines":
+        return _code_lines(comparison, base)
+    folder = _folder_of(folders, comparison.folder)
+    why = _refusal(folder, comparison, digest)
+    if why or folder is None:
+        return replace(base, note=why)
+    base = replace(base, folder=folder.name, commit=folder.commits[0] if folder.commits else "")
+    runs = results_io.ok_runs(folder.results)
+    runs = runs[runs["dataset"] == comparison.place]
+    if comparison.measure == "thread_gain":
+        return _thread_gain(comparison, folders, runs, rules, digest, role, base)
+    sides = [
+        _side(runs, comparison.a, comparison.a_backend),
+        _side(runs, comparison.b, comparison.b_backend),
+    ]
+    if any(side.empty for side in sides):
+        return replace(base, note=f"not measured: {comparison.folder} has no ok runs of both")
+    column, contest = _column(runs, comparison)
+    why = _unfit(sides, comparison, contest, column, rules)
+    overlap = _overlap(pd.concat(sides))
+    ratio = _ratio(sides, column, comparison, overlap)
+    end_to_end = _ratio(sides, "end_to_end_s", comparison, overlap, "end-to-end time to target")
+    if ratio is None:
+        return replace(base, note=why or "no paired runs")
+    return replace(
+        base,
+        contest=contest.value,
+        role=role if not why else MISSED,
+        ratio=ratio,
+        unit=f"× {ratio.quantity}",
+        note=why,
+        end_to_end=end_to_end if comparison.measure == "time_to_target" else None,
+    )
+
+
+def _ratio(
+    sides: list[pd.DataFrame],
+    column: str,
+    comparison: Comparison,
+    overlap: float,
+    quantity: str | None = None,
+) -> Ratio | None:
+    if column not in sides[0] or column not in sides[1]:
+        return None
+    a, b = (side.set_index(["fold", "seed"])[column].astype(float) for side in sides)
+    return paired_ratio(
+        a, b, comparison.a, comparison.b, quantity or comparison.figure, test_fraction=overlap
+    )
+
+
+def _unfit(
+    sides: list[pd.DataFrame], comparison: Comparison, contest: Contest, column: str, rules: Rules
+) -> str:
+    """Why these runs cannot decide (""): another target, a missed target, a disturbed run,
+    too few runs, fits too short to time."""
+    setting = TARGET_SETTING[contest]
+    for side, label in zip(sides, (comparison.a, comparison.b), strict=True):
+        targets = set(side[setting].dropna().round(6)) if setting in side else set()
+        if comparison.target is not None and targets != {round(comparison.target, 6)}:
+            shown = ", ".join(f"{t:g}" for t in sorted(targets)) or "none"
+            return f"{label} ran to target {shown}, not the protocol's {comparison.target:g}"
+        missed = side[side[column].isna()]
+        if len(missed):
+            reasons = "; ".join(dict.fromkeys(r for r in missed["reason"] if r)) or "no time"
+            return f"{label} missed the target in {len(missed)} of {len(side)} runs ({reasons})"
+        disturbed = side["disturbed"].fillna(False).astype(bool) if "disturbed" in side else None
+        if disturbed is not None and disturbed.any():
+            return f"{label}: {int(disturbed.sum())} disturbed run(s), to be measured again"
+    runs = min(len(side) for side in sides)
+    if runs < rules.min_runs:
+        return f"{runs} paired runs, fewer than the protocol's {rules.min_runs}"
+    slower = max(float(side[column].median()) for side in sides)
+    if slower < rules.min_fit_s:
+        return (
+            f"the slower side's median is {slower:.2g} s, under the protocol's "
+            f"{rules.min_fit_s:g} s: too short a race to decide speed"
+        )
+    return ""
+
+
+def _thread_gain(
+    comparison: Comparison,
+    folders: list[Folder],
+    runs: pd.DataFrame,
+    rules: Rules,
+    digest: str,
+    role: str,
+    base: Evidence,
+) -> Evidence:
+    """A's fit time on all threads over its own on one, over B's: paired by run id across
+    the two folders (``comparison.folder``: all threads; ``threads_folder``: one)."""
+    one = _folder_of(folders, str(comparison.threads_folder))
+    why = _refusal(one, replace(comparison, folder=str(comparison.threads_folder)), digest)
+    if why or one is None:
+        return replace(base, note=why)
+    single = results_io.ok_runs(one.results)
+    gains = {}
+    for label in (comparison.a, comparison.b):
+        many = runs[runs["label"] == label].set_index("run_id")
+        solo = single[single["label"] == label].set_index("run_id")
+        shared = many.index.intersection(solo.index)
+        if len(shared) < rules.min_runs:
+            return replace(base, note=f"{label}: {len(shared)} runs on both thread counts")
+        if (many.loc[shared, "n_threads"] <= solo.loc[shared, "n_threads"]).any():
+            return replace(base, note=f"{label}: no more threads in {comparison.folder}")
+        index = pd.MultiIndex.from_frame(many.loc[shared, ["fold", "seed"]])
+        gain = many.loc[shared, "fit_s"].to_numpy() / solo.loc[shared, "fit_s"].to_numpy()
+        gains[label] = pd.Series(gain, index=index)
+        slower = float(solo.loc[shared, "fit_s"].median())  # on one thread
+        if slower < rules.min_fit_s:
+            return replace(
+                base,
+                note=f"{label}'s median fit on one thread is {slower:.2g} s, under the "
+                f"protocol's {rules.min_fit_s:g} s: too short to time a gain",
             )
-        )
+    ratio = paired_ratio(
+        gains[comparison.a],
+        gains[comparison.b],
+        comparison.a,
+        comparison.b,
+        comparison.figure,
+        seconds=False,
+    )
+    if ratio is None:
+        return replace(base, note="no paired runs")
+    return replace(base, role=role, ratio=ratio, unit=f"× {ratio.quantity}")
 
 
-def _gpus(claim: Claim, folders: list[Folder]) -> None:
-    """6. As GPUs get larger, deep learning frameworks may replace bespoke CPU solutions."""
-    for folder in folders:
-        runs = folder.results
-        cuda = results_io.ok_runs(runs)
-        cuda = cuda[cuda["backend"] == "cuda"]
-        for dataset, gpu in cuda.groupby("dataset", sort=False):
-            data_runs = runs[runs["dataset"] == dataset]
-            for contest in Contest:
-                column = TARGET_COLUMN[contest]
-                bespoke = fastest(data_runs, contest, _is_bespoke)
-                on_gpu = entrants(gpu.assign(backend="cpu"), contest)
-                if bespoke is None or column not in on_gpu or on_gpu[column].isna().all():
-                    continue
-                best = str(on_gpu.groupby("label")[column].median().idxmin())
-                ratio = ratio_of(
-                    data_runs, best, bespoke, column, backends=("cuda", "cpu"),
-                    names=(f"{best} (cuda)", bespoke),
-                )  # fmt: skip
-                if ratio is not None:
-                    name = f"{contest.value}: {best} on CUDA / {bespoke} on CPU"
-                    lead = f"{dataset}, {contest.value}: "
-                    claim.add(
-                        _ratio_evidence(name, DECIDING, ratio, str(dataset), folder.name, lead)
-                    )
-                raced = (best, bespoke)
-                _same_model_on_gpu(
-                    claim, folder.name, str(dataset), contest, on_gpu, data_runs, raced
-                )
-    if not claim.evidence:
-        claim.verdict = "not measured here: no current folder holds CUDA runs (no GPU was lent)"
-        return
-    claim.verdict = _speed_verdict(claim, "PyTorch on the GPU", "bespoke on the CPU")
-    judged = [place for _, place in claim.judged()]
-    if claim.verdict in ("holds", "reversed: bespoke on the CPU is faster") and judged:
-        claim.verdict += f" on {_places(judged)}"  # where, when it is everywhere it was judged
-    claim.verdict += f" ({_hardware(folders)})"
+def _code_lines(comparison: Comparison, base: Evidence) -> Evidence:
+    """Lines of model and training code of each side (``models.code_lines``), as a count
+    ratio (context: no interval)."""
+    counts = [models.code_lines(name) for name in (comparison.a, comparison.b)]
+    if not all(counts):
+        return replace(base, note="lines not counted")
+    a, b = (float(count or 0) for count in counts)
+    return replace(
+        base,
+        role=CODE_LINES,
+        value=a,
+        unit="lines",
+        note=f"{comparison.a} {a:.0f} lines of model and training code, {comparison.b} {b:.0f}",
+    )
 
 
-def _hardware(folders: list[Folder]) -> str:
-    """What claim 6 raced: ``"NVIDIA H200 against 16 CPU cores"``, from the folders' env."""
-    seen = []
-    for folder in folders:
-        runs = folder.results
-        if not ((runs["backend"] == "cuda") & (runs["status"] == results_io.OK)).any():
-            continue
-        gpu = (folder.env.get("gpu") or {}).get("name", "a GPU")
-        cores = folder.env.get("usable_cores") or folder.env.get("cores")
-        seen.append(f"{gpu} against {cores} CPU cores" if cores else f"{gpu} against the CPU")
-    return "; ".join(dict.fromkeys(seen))
+# -- verdicts -------------------------------------------------------------------------------------
 
 
-def _same_model_on_gpu(
-    claim: Claim,
-    folder: str,
-    dataset: str,
-    contest: Contest,
-    on_gpu: pd.DataFrame,
-    data_runs: pd.DataFrame,
-    raced: tuple[str, str],
-) -> None:
-    """Context for claim 6, not part of its verdict: each PyTorch contender on CUDA against its
-    bespoke twin on the CPU (the same model trained two ways, ``models.twin``), so that a
-    faster fastest-against-fastest is not read as the GPU's doing when it is the method's.
-    ``raced``: the (CUDA, CPU) pair the verdict already compares, not repeated."""
-    column = TARGET_COLUMN[contest]
-    for label, model in on_gpu.groupby("label", sort=False)["model"].first().items():
-        twin = models.twin(str(model))
-        if twin is None or models.is_pytorch(twin) or (label, twin) == raced:
-            continue
-        ratio = ratio_of(
-            data_runs, str(label), twin, column, backends=("cuda", "cpu"),
-            names=(f"{label} (cuda)", twin),
-        )  # fmt: skip
-        if ratio is None:
-            continue
-        name = f"{contest.value}: {label} on CUDA / {twin} on CPU"
-        lead = f"{dataset}, {contest.value}, the same model trained two ways (context): "
-        claim.add(_ratio_evidence(name, CONTEXT, ratio, dataset, folder, lead))
+def outcome(ratio: Ratio, p_adjusted: float, claim: ClaimProtocol, rules: Rules) -> str:
+    """What one deciding ratio (A's time over B's) says about its claim."""
+    if not ratio.resolved:
+        return NOT_RESOLVED
+    significant = math.isfinite(p_adjusted) and p_adjusted < rules.alpha
+    if significant and (ratio.high < 1 / rules.par or ratio.low > rules.par):
+        winner = "a" if ratio.high < 1 / rules.par else "b"
+        much = ratio.value <= 1 / rules.much if winner == "a" else ratio.value >= rules.much
+        if winner != claim.asserted:
+            return REVERSED
+        return NOT_MUCH if claim.much and not much else HOLDS
+    if ratio.low >= 1 / rules.par and ratio.high <= rules.par:
+        return HOLDS if claim.on_par_holds else ON_PAR
+    return NOT_RESOLVED
 
 
-#: The post's claims, in its words, and who judges each.
-CLAIMS: tuple[tuple[str, str, Callable[[Claim, list[Folder]], None]], ...] = (
-    (
-        "fewer-lines",
-        "[PyTorch MF] will converge faster in fewer lines of code [than the hand-written numpy MF]",
-        _fewer_lines,
-    ),
-    (
-        "parallel",
-        "models can often be easily parallelized across multiple CPU's or turbo-boosted on "
-        "GPU's with little effort compared to, say, writing Cython code and parallelizing by hand",
-        _parallel,
-    ),
-    ("custom-faster", "well-written custom solutions are still much faster", _custom_faster),
-    (
-        "als-faster",
-        "Alternating Least Squares is an elegant and more efficient method than SGD … "
-        "implicit … blazingly fast speed",
-        _als_faster,
-    ),
-    (
-        "lightfm-quicker",
-        "LightFM is built from the ground up with sparse features in mind and consequently "
-        "operates much quicker than a similar solution in a deep learning framework",
-        _lightfm_quicker,
-    ),
-    (
-        "gpus",
-        "As GPUs get larger … it may make sense to fully switch over to deep learning "
-        "frameworks from bespoke CPU solutions",
-        _gpus,
-    ),
-)
+def _verdict(claim: Claim, protocol_claim: ClaimProtocol) -> str:
+    """The claim's verdict from its deciding comparisons' outcomes."""
+    deciding = [e for e in claim.evidence if e.comparison in protocol_claim.deciding]
+    if not deciding or all(e.note.startswith("not measured") for e in deciding):
+        why = protocol_claim.not_measured_here
+        return "not measured" + (f": {why}" if why else "")
+    said = [e.outcome or "not decided" for e in deciding]
+    counts = {word: said.count(word) for word in dict.fromkeys(said)}
+    if len(counts) == 1:
+        word = said[0]
+        return word if len(said) == 1 else f"{word} (all {len(said)} comparisons)"
+    return "; ".join(f"{word} for {n} of {len(said)}" for word, n in counts.items())
 
 
-def judge(folders: list[Folder]) -> list[Claim]:
-    """Every claim of ``CLAIMS``, judged on the current ``folders`` only."""
-    current = [folder for folder in folders if folder.status == "current"]
+def judge(folders: list[Folder], protocol: Protocol | None = None) -> list[Claim]:
+    """Every claim of ``protocol`` (``suite/claims.toml``), decided from ``folders``."""
+    protocol = protocol or protocols.load()
+    rules, digest = protocol.rules, protocol.digest
     judged = []
-    for claim_id, quote, judge_one in CLAIMS:
-        claim = Claim(claim_id, quote)
-        judge_one(claim, current)
-        if not claim.evidence and claim.verdict == "not measured":
-            stale = [f.name for f in folders if f.status != "current"]
-            claim.verdict = "not measured" + (
-                f" (the folders that might measure it are stale: {', '.join(stale)})"
-                if stale
-                else ""
-            )
+    for protocol_claim in protocol.claims:
+        claim = Claim(protocol_claim.id, protocol_claim.quote, protocol_claim.question)
+        roles = ((DECIDING, protocol_claim.deciding), (CONTEXT, protocol_claim.context))
+        for role, comparisons in roles:
+            for comparison in comparisons:
+                claim.add(_measured(comparison, folders, rules, digest, role))
         judged.append(claim)
+    _adjust(judged, protocol)
+    for claim, protocol_claim in zip(judged, protocol.claims, strict=True):
+        claim.verdict = _verdict(claim, protocol_claim)
+        claim.headline = next(
+            (
+                e
+                for e in claim.evidence
+                if e.comparison is not None and e.comparison.id == protocol_claim.headline
+            ),
+            None,
+        )
     return judged
 
 
-def _places(places: list[str]) -> str:
-    """Each place once (two folders may both measure one data set and contest)."""
-    return "; ".join(dict.fromkeys(places))
+def _adjust(judged: list[Claim], protocol: Protocol) -> None:
+    """Holm's adjustment across every deciding comparison with a p-value, then each one's
+    outcome for its claim."""
+    family = [
+        (claim, i)
+        for claim in judged
+        for i, e in enumerate(claim.evidence)
+        if e.role == DECIDING and e.ratio is not None and math.isfinite(e.ratio.p)
+    ]
+    adjusted = holm([claim.evidence[i].ratio.p for claim, i in family])  # type: ignore[union-attr]
+    for (claim, i), p in zip(family, adjusted, strict=True):
+        evidence = claim.evidence[i]
+        said = outcome(evidence.ratio, p, protocol.claim(claim.id), protocol.rules)  # type: ignore[arg-type]
+        claim.evidence[i] = replace(evidence, p_adjusted=p, outcome=said)
 
 
-def _speed_verdict(claim: Claim, mine: str, theirs: str, holds_when: str = "mine") -> str:
-    """The verdict of a claim's speed ratios (``a``: ``mine``): holds / reversed / on par /
-    depends (where it flips) / not resolved; ``holds_when`` says whose speed it asserts."""
-    if not claim.ratios:
-        return "not measured"
-    judged = claim.judged()
-    mine_faster = [place for ratio, place in judged if ratio.reading is Reading.LOWER]
-    theirs_faster = [place for ratio, place in judged if ratio.reading is Reading.HIGHER]
-    if mine_faster and theirs_faster:
-        return (
-            f"depends on the data set or contest: {mine} faster on {_places(mine_faster)}, "
-            f"{theirs} on {_places(theirs_faster)}"
-        )
-    if mine_faster or theirs_faster:
-        winner = mine if mine_faster else theirs
-        asserted = mine if holds_when == "mine" else theirs
-        said = "holds" if winner == asserted else f"reversed: {winner} is faster"
-        untold = [p for _, p in judged if p not in mine_faster and p not in theirs_faster]
-        if not untold:
-            return said
-        faster = _places(mine_faster or theirs_faster)
-        return f"{said} on {faster}; not resolved on {_places(untold)}"
-    if judged and all(r.reading is Reading.ON_PAR for r, _ in judged):
-        return f"on par: neither is faster beyond ±{(PAR - 1) * 100:.0f}%"
-    if not judged:
-        return "not judged: every fit was overhead-bound or had too few runs"
-    return "not resolved: the intervals include both outcomes"
-
-
-def _model_of(runs: pd.DataFrame, label: str) -> str:
-    return str(runs.loc[runs["label"] == label, "model"].iloc[0])
-
-
-def thread_pairs(folders: list[Folder]) -> list[tuple[Folder, Folder]]:
-    """Folders that ran the same runs (run ids) on one thread and on more: (1, many)."""
-    found = []
-    for one in folders:
-        threads = set(one.results["n_threads"].dropna().astype(int))
-        if threads != {1}:
-            continue
-        ids = set(one.results["run_id"])
-        for many in folders:
-            more = set(many.results["n_threads"].dropna().astype(int))
-            if many is not one and more and min(more) > 1 and ids & set(many.results["run_id"]):
-                found.append((one, many))
-    return found
+def family_size(judged: list[Claim]) -> int:
+    """How many deciding comparisons Holm's adjustment spanned."""
+    return sum(math.isfinite(e.p_adjusted) for claim in judged for e in claim.evidence)

@@ -359,7 +359,7 @@ def claim_points(
     several = len({e.folder for e in evidence}) > 1
     points = []
     for e in evidence:
-        contest, _, pair = e.name.partition(": ")
+        contest, pair = e.contest, e.name.partition(": ")[2]
         label = f"{pair}, {e.dataset}"
         ratio = e.ratio
         points.append(

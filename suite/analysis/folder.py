@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from suite import metrics, safe_io
+from suite import metrics, protocol, safe_io
 from suite import results as results_io
 from suite.analysis import claims, figures, provenance, speed, standings, targets
 from suite.analysis.growth import Growth, growths
@@ -237,6 +237,8 @@ class RootAnalysis:
     claims: list[claims.Claim]
     points: list[figures.ClaimPoint]  # the claims figure's
     facts: dict[str, Facts]
+    protocol_digest: str = ""  # the protocol the claims were judged by (``suite/claims.toml``)
+    hardware: dict[str, str] = field(default_factory=dict)  # folder -> its machine
 
     def commit_of(self, claim: claims.Claim) -> str | None:
         """The commit the claim's first folder was measured on."""
@@ -266,4 +268,20 @@ def analyse_folders(root: Path, folders: list[provenance.Folder]) -> RootAnalysi
         if "n_train" in folder.results
         for dataset, runs in folder.results.groupby("dataset")
     }
-    return RootAnalysis(root, folders, judged, figures.claim_points(judged, sizes), facts)
+    return RootAnalysis(
+        root,
+        folders,
+        judged,
+        figures.claim_points(judged, sizes),
+        facts,
+        protocol.digest(),
+        {folder.name: hardware(folder.env) for folder in folders},
+    )
+
+
+def hardware(env: dict[str, Any]) -> str:
+    """A folder's machine in a few words: ``"AMD EPYC, 2 cores"``, ``"NVIDIA H100 + 16 cores"``."""
+    cores = env.get("usable_cores") or env.get("cores") or "?"
+    gpu = (env.get("gpu") or {}).get("name")
+    cpu = str(env.get("cpu") or "CPU").split(" (")[0]
+    return f"{gpu} + {cores} CPU cores" if gpu else f"{cpu}, {cores} cores"

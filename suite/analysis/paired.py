@@ -12,6 +12,8 @@ Every interval the suite shows comes from this module, and no other computes one
   the t-interval of their logarithms (the same test on ``log a − log b``). Every speed ratio
   is one (times, times to a target, time per rating); with fewer than ``MIN_RUNS`` pairs it
   has no interval, and fits shorter than ``OVERHEAD_S`` are overhead-bound.
+- ``holm``: Holm's step-down adjustment of a family of p-values (Holm 1979), which the
+  claims protocol applies across its deciding comparisons.
 - ``par_reading``: the one on-par rule. A ratio is "lower" (``a`` takes less) only when its
   whole interval lies below ``1 / PAR``, "higher" only when it lies above ``PAR``, "on par"
   only when it lies within, and "not resolved" otherwise.
@@ -21,6 +23,8 @@ References
 C. Nadeau and Y. Bengio, "Inference for the Generalization Error", Machine Learning 52 (2003).
 R. R. Bouckaert and E. Frank, "Evaluating the Replicability of Significance Tests for
 Comparing Learning Algorithms", PAKDD 2004.
+S. Holm, "A Simple Sequentially Rejective Multiple Test Procedure", Scandinavian Journal of
+Statistics 6 (1979).
 """
 
 from __future__ import annotations
@@ -147,6 +151,8 @@ class Ratio:
     b_median: float
     quantity: str = "time to target"
     seconds: bool = True
+    p: float = math.nan  # two-sided p-value of "no difference" (log ratio 0)
+    corrected: bool = False  # the Nadeau–Bengio correction applied (overlapping training sets)
 
     @property
     def resolved(self) -> bool:
@@ -180,23 +186,28 @@ def paired_ratio(
     b_name: str,
     quantity: str = "time to target",
     seconds: bool = True,
+    test_fraction: float = 0.0,
 ) -> Ratio | None:
     """``a`` over ``b`` over the index values both have (e.g. ``(fold, seed)``).
 
     Pairs with a missing or non-positive value on either side are left out; None when no
     pair remains. The value is ``exp(mean(log a − log b))``; its interval the t-interval of
-    that mean (``paired_difference`` with no correction: a ratio of times is not a score of
-    the overlapping training sets), where ``MIN_RUNS`` pairs or more give one.
+    that mean (``paired_difference`` on the logs), where ``MIN_RUNS`` pairs or more give one,
+    and ``p`` its test of "no difference". ``test_fraction`` (``n_test / n_train``) applies
+    the Nadeau–Bengio correction: the runs' training sets overlap (k folds, or random splits
+    of one data set), so their times, like their scores, vary less from run to run than
+    independent samples would; 0 (fresh data per run) leaves the plain t-interval.
     """
     pairs = pd.concat([a.astype(float), b.astype(float)], axis=1, join="inner").dropna()
     pairs = pairs[(pairs > 0).all(axis=1)]
     if pairs.empty:
         return None
     logs = np.log(pairs.iloc[:, 0]) - np.log(pairs.iloc[:, 1])
-    difference = paired_difference(logs, pd.Series(0.0, index=logs.index), 0.0)
-    low = high = math.nan
+    difference = paired_difference(logs, pd.Series(0.0, index=logs.index), test_fraction)
+    low = high = p = math.nan
     if difference is not None and len(pairs) >= MIN_RUNS:
         low, high = math.exp(difference.low), math.exp(difference.high)
+        p = difference.p
     return Ratio(
         a_name,
         b_name,
@@ -208,4 +219,22 @@ def paired_ratio(
         float(pairs.iloc[:, 1].median()),
         quantity,
         seconds,
+        p,
+        test_fraction > 0,
     )
+
+
+def holm(p_values: list[float]) -> list[float]:
+    """Holm's adjusted p-values, in the order given (NaN stays NaN and is not counted).
+
+    The i-th smallest of the m p-values is multiplied by ``m − i + 1``, and each adjusted
+    value is at least the one before it (and at most 1): rejecting where the adjusted value
+    is below ``ALPHA`` keeps the chance of any false rejection in the family at ``ALPHA``.
+    """
+    finite = sorted((p, i) for i, p in enumerate(p_values) if math.isfinite(p))
+    adjusted = [math.nan] * len(p_values)
+    running = 0.0
+    for rank, (p, i) in enumerate(finite):
+        running = max(running, min(1.0, (len(finite) - rank) * p))
+        adjusted[i] = running
+    return adjusted
