@@ -92,9 +92,20 @@ def markdown(
 
 
 def plain_answer(judged: list[Claim]) -> str:
-    """The README's opening: each claim's question and its verdict, in one short paragraph
-    per line (three to six lines)."""
-    return "\n".join(f"- **{claim.verdict}** — {claim.question}" for claim in judged)
+    """The README's opening: one line per measured claim — the claim in a few words, its
+    verdict and its headline figure — and one for the claims not measured here."""
+    lines = [
+        f"- {claim.short}: **{claim.verdict}** ({headline_figure(claim)})"
+        for claim in judged
+        if not claim.verdict.startswith("not measured")
+    ]
+    unmeasured = [claim for claim in judged if claim.verdict.startswith("not measured")]
+    if unmeasured:
+        lines.append(
+            "- Not measured here: "
+            + "; ".join(f"{claim.short.lower()} ({claim.verdict})" for claim in unmeasured)
+        )
+    return "\n".join(lines)
 
 
 def _escape(text: str) -> str:

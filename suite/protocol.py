@@ -76,6 +76,7 @@ class ClaimProtocol:
 
     id: str
     quote: str
+    short: str  # the claim in a few words, as the README's answer opens
     question: str
     a_side: str  # who the ``a`` of its comparisons are ("the post's PyTorch")
     b_side: str

@@ -98,18 +98,7 @@ def _claims_section(found: FolderAnalysis) -> str:
     """The protocol's comparisons this folder measures (``suite/claims.toml``), one section
     per claim (``#claim-<id>``, where the README's claims table links)."""
     name = found.measured.name
-    mine = [
-        (
-            claim,
-            [
-                e
-                for e in claim.evidence
-                if e.folder == name
-                or (e.comparison is not None and f"results/{e.comparison.folder}" == name)
-            ],
-        )
-        for claim in found.claims
-    ]
+    mine = [(claim, claim.only(name).evidence) for claim in found.claims]
     mine = [(claim, shown) for claim, shown in mine if shown]
     if not mine:
         return ""

@@ -1,214 +1,320 @@
-"""The post's claims judged on small synthetic folders: holds, reversed, depends, on par, not
-resolved, overhead-bound, single runs, not measured, and stale folders left out."""
+"""The post's claims decided by a protocol fixed in advance (``suite/claims.toml``): a
+same-model pair decides, an after-the-fact pick cannot, a folder measured under another
+protocol decides nothing, Holm's adjustment, thread gains paired across two folders, the
+summary; and which changes make a folder stale."""
 
 from __future__ import annotations
 
+import math
 import subprocess
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from suite import answer
-from suite.analysis import claims, provenance
+from suite import answer, protocol
+from suite.analysis import claims, paired, provenance
 from suite.analysis.folder import analyse_folders
-from suite.analysis.paired import PAR
 from suite.analysis.provenance import Folder
+from suite.errors import InputError
+
+PROTOCOL = """
+[rules]
+alpha = 0.05
+par = 1.10
+much = 2.0
+min_runs = 5
+min_fit_s = 1.0
+test_tolerance = 0.01
+
+[[claims]]
+id = "custom-faster"
+short = "Bespoke code is much faster"
+quote = "well-written custom solutions are still much faster"
+question = "Is bespoke code of the same model at least 2x faster?"
+a_side = "PyTorch"
+b_side = "bespoke"
+asserted = "b"
+much = true
+headline = "3a"
+
+[[claims.deciding]]
+id = "3a"
+a = "torch-biased-mf"
+b = "numba-sgd"
+place = "synthetic-1m"
+folder = "claims-1m"
+target = 0.82
+
+[[claims.deciding]]
+id = "3b"
+a = "torch-biased-mf autograd"
+b = "numba-sgd"
+place = "synthetic-1m"
+folder = "claims-1m"
+target = 0.82
+
+[[claims.context]]
+id = "3c"
+a = "torch-biased-mf autograd"
+b = "torch-biased-mf"
+place = "synthetic-1m"
+folder = "claims-1m"
+target = 0.82
+
+[[claims]]
+id = "parallel"
+short = "PyTorch parallelises as well"
+quote = "easily parallelized"
+question = "Do PyTorch's trainers gain as much from threads?"
+a_side = "PyTorch"
+b_side = "hand-parallelised"
+asserted = "a"
+much = false
+on_par_holds = true
+headline = "2a"
+
+[[claims.deciding]]
+id = "2a"
+a = "torch-biased-mf"
+b = "numba-sgd"
+place = "synthetic-1m"
+folder = "claims-threads"
+threads_folder = "claims-threads-1"
+measure = "thread_gain"
+"""
+
+NOISE = np.array([1.0, 1.05, 0.97, 1.02, 0.99])
 
 
-def runs(dataset: str, times: dict[str, list[float]], target: float = 0.92, **extra) -> list[dict]:
-    """Ok CPU rating runs, one per fold, each contender's time to the RMSE target given."""
+@pytest.fixture
+def fixed(tmp_path: Path) -> protocol.Protocol:
+    """The protocol above, as a file (its digest is what the records carry)."""
+    path = tmp_path / "claims.toml"
+    path.write_text(PROTOCOL, encoding="utf-8")
+    return protocol.load(path)
+
+
+def runs(
+    times: dict[str, list[float]],
+    digest: str,
+    dataset: str = "synthetic-1m",
+    target: float = 0.82,
+    **extra,
+) -> list[dict]:
+    """Ok CPU rating runs on fresh data per seed, one per seed, each contender's time to the
+    RMSE target as given (NaN: it missed), measured under protocol ``digest``."""
     rows = []
     for label, seconds in times.items():
-        for fold, time in enumerate(seconds):
+        for seed, time in enumerate(seconds):
             rows.append(
                 {
-                    "run_id": f"{dataset}-{label}-{fold}",
+                    "run_id": f"{dataset}-{label}-{seed}",
                     "dataset": dataset,
                     "label": label,
-                    "model": label,
+                    "model": label.split(" ")[0],
                     "backend": "cpu",
                     "status": "ok",
-                    "fold": fold,
-                    "seed": 0,
+                    "reason": "" if np.isfinite(time) else "validation RMSE never met",
+                    "fold": 0,
+                    "seed": seed,
                     "n_threads": 2,
-                    "fit_s": time * 2,
-                    "ratings_per_s": 1e6 / time,
+                    "fit_s": time if np.isfinite(time) else 9.0,
                     "rating_target": target,
                     "ranking_target": np.nan,
                     "time_to_rating_target_s": time,
                     "time_to_ranking_target_s": np.nan,
+                    "end_to_end_s": time + 1.5,
+                    "data_digest": f"data-{seed}",
+                    "n_test": 200,
+                    "n_train": 800,
+                    "disturbed": False,
+                    "protocol": digest,
                     **extra,
                 }
             )
     return rows
 
 
-def folder(rows: list[dict], name: str = "results", status: str = "current") -> Folder:
+def folder(rows: list[dict], name: str = "results/claims-1m", status: str = "current") -> Folder:
     frame = pd.DataFrame(rows)
     return Folder(Path(name), name, frame, pd.DataFrame(), {}, ["abc"], False, "2026", status)
 
 
-def judged(*folders: Folder) -> dict[str, claims.Claim]:
-    return {claim.id: claim for claim in claims.judge(list(folders))}
+def judged(fixed: protocol.Protocol, *folders: Folder) -> dict[str, claims.Claim]:
+    return {claim.id: claim for claim in claims.judge(list(folders), fixed)}
 
 
-def said(claim: claims.Claim) -> list[str]:
-    """The claim's evidence in words, as every output renders it."""
-    return answer.sentences(claim)
+def evidence(claim: claims.Claim, comparison: str) -> claims.Evidence:
+    return next(e for e in claim.evidence if e.comparison and e.comparison.id == comparison)
 
 
-def ratios(claim: claims.Claim) -> list:
-    """Every ratio behind a claim (deciding, context, speed-ups), in order."""
-    return [e.ratio for e in claim.evidence if e.ratio is not None]
+def test_a_same_model_pair_decides_the_claim(fixed) -> None:
+    times = {
+        "torch-biased-mf": list(4.0 * NOISE),
+        "torch-biased-mf autograd": list(12.0 * NOISE[::-1]),
+        "numba-sgd": list(1.0 * NOISE),
+    }
+    claim = judged(fixed, folder(runs(times, fixed.digest)))["custom-faster"]
+    fused, autograd = evidence(claim, "3a"), evidence(claim, "3b")
+    assert fused.ratio.value == pytest.approx(4.0, rel=1e-6) and fused.ratio.low > 2
+    assert not fused.ratio.corrected  # fresh data per seed: no overlap to correct for
+    assert fused.outcome == autograd.outcome == claims.HOLDS
+    assert fused.p_adjusted >= fused.ratio.p  # Holm across the two deciding comparisons
+    assert claim.verdict == "holds (all 2 comparisons)"
+    assert evidence(claim, "3c").role == claims.CONTEXT  # shown, not counted
+    assert fused.end_to_end is not None and fused.end_to_end.value < fused.ratio.value
+    assert claim.headline is fused
+    assert "Holm-adjusted p" in answer.evidence_sentence(fused)
 
 
-NOISE = np.array([1.0, 1.05, 0.97, 1.02, 0.99])
+def test_faster_but_not_much_is_said_so(fixed) -> None:
+    times = {
+        "torch-biased-mf": list(1.5 * NOISE),
+        "torch-biased-mf autograd": list(1.5 * NOISE),
+        "numba-sgd": list(1.0 * NOISE[::-1] + 0.0),
+    }
+    claim = judged(fixed, folder(runs(times, fixed.digest)))["custom-faster"]
+    assert evidence(claim, "3a").outcome == claims.NOT_MUCH
+    assert claim.verdict == "faster, not much (all 2 comparisons)"
 
 
-def test_custom_solutions_faster_holds_when_bespoke_wins_every_fold() -> None:
-    rows = runs("ml-100k", {"torch-biased-mf": list(0.8 * NOISE), "numba-sgd": list(0.2 * NOISE)})
-    claim = judged(folder(rows))["custom-faster"]
-    assert claim.verdict == "holds"
-    (ratio,) = ratios(claim)
-    assert ratio.value == pytest.approx(4.0, rel=0.01) and ratio.low > PAR
-    assert "numba-sgd faster" in said(claim)[0]
+def test_an_after_the_fact_pick_is_not_a_deciding_figure(fixed) -> None:
+    """cornac-mf is the fastest bespoke contender here, and torch-als the fastest PyTorch one:
+    picked after the run, they would say PyTorch is faster. The protocol's pairs decide."""
+    times = {
+        "torch-biased-mf": list(4.0 * NOISE),
+        "torch-biased-mf autograd": list(12.0 * NOISE),
+        "numba-sgd": list(1.0 * NOISE),
+        "cornac-mf": list(0.3 * NOISE),
+        "torch-als": list(0.2 * NOISE),
+    }
+    claim = judged(fixed, folder(runs(times, fixed.digest)))["custom-faster"]
+    compared = {(e.comparison.a, e.comparison.b) for e in claim.evidence if e.ratio is not None}
+    assert "cornac-mf" not in str(compared) and "torch-als" not in str(compared)
+    assert claim.verdict == "holds (all 2 comparisons)"
 
 
-def test_reversed_where_pytorch_wins() -> None:
-    rows = runs("ml-100k", {"torch-als": list(0.1 * NOISE), "numba-sgd": list(0.4 * NOISE)})
-    assert judged(folder(rows))["custom-faster"].verdict == "reversed: PyTorch is faster"
+def test_a_folder_measured_under_another_protocol_decides_nothing(fixed) -> None:
+    times = {"torch-biased-mf": list(4 * NOISE), "numba-sgd": list(NOISE)}
+    claim = judged(fixed, folder(runs(times, "0123456789ab")))["custom-faster"]
+    assert all(e.ratio is None for e in claim.evidence)
+    assert "measured under another protocol (0123456789ab" in evidence(claim, "3a").note
+    stale = judged(fixed, folder(runs(times, fixed.digest), status="stale"))["custom-faster"]
+    assert "is stale" in evidence(stale, "3a").note
+    assert judged(fixed)["custom-faster"].verdict == "not measured"
 
 
-def test_a_verdict_resolved_on_one_data_set_names_where_and_where_not() -> None:
-    clear = runs("ml-100k", {"torch-als": list(0.1 * NOISE), "numba-sgd": list(0.4 * NOISE)})
-    swings = np.array([1.0, 2.0, 0.5, 1.6, 0.7])  # the interval spans both outcomes
-    noisy = runs("synthetic-1m", {"torch-als": list(swings), "numba-sgd": list(swings[::-1])})
-    claim = judged(folder(clear + noisy))["custom-faster"]
-    assert claim.verdict == (
-        "reversed: PyTorch is faster on ml-100k, rating; not resolved on synthetic-1m, rating"
+def test_a_missed_target_a_short_race_or_too_few_runs_decide_nothing(fixed) -> None:
+    missed = {"torch-biased-mf": [4.0, np.nan, 4.1, 3.9, 4.0], "numba-sgd": list(NOISE)}
+    found = evidence(judged(fixed, folder(runs(missed, fixed.digest)))["custom-faster"], "3a")
+    assert found.role == claims.MISSED and "missed the target in 1 of 5 runs" in found.note
+    short = {"torch-biased-mf": list(0.4 * NOISE), "numba-sgd": list(0.1 * NOISE)}
+    found = evidence(judged(fixed, folder(runs(short, fixed.digest)))["custom-faster"], "3a")
+    assert found.role == claims.MISSED and "too short a race" in found.note
+    few = {"torch-biased-mf": [4.0, 4.1, 3.9], "numba-sgd": [1.0, 1.1, 0.9]}
+    found = evidence(judged(fixed, folder(runs(few, fixed.digest)))["custom-faster"], "3a")
+    assert "3 paired runs, fewer than the protocol's 5" in found.note
+    elsewhere = runs(
+        {"torch-biased-mf": list(4 * NOISE), "numba-sgd": list(NOISE)}, fixed.digest, target=0.9
     )
+    found = evidence(judged(fixed, folder(elsewhere))["custom-faster"], "3a")
+    assert "ran to target 0.9, not the protocol's 0.82" in found.note
 
 
-def test_a_place_two_folders_measure_is_named_once() -> None:
-    clear = runs("ml-100k", {"torch-als": list(0.1 * NOISE), "numba-sgd": list(0.4 * NOISE)})
-    swings = np.array([1.0, 2.0, 0.5, 1.6, 0.7])
-    noisy = runs("synthetic-1m", {"torch-als": list(swings), "numba-sgd": list(swings[::-1])})
-    claim = judged(folder(clear + noisy), folder(clear + noisy, "results/again"))
-    assert claim["custom-faster"].verdict == (
-        "reversed: PyTorch is faster on ml-100k, rating; not resolved on synthetic-1m, rating"
-    )
+def test_a_disturbed_run_keeps_a_comparison_from_deciding(fixed) -> None:
+    rows = runs({"torch-biased-mf": list(4 * NOISE), "numba-sgd": list(NOISE)}, fixed.digest)
+    rows[0]["disturbed"] = True
+    found = evidence(judged(fixed, folder(rows))["custom-faster"], "3a")
+    assert found.role == claims.MISSED and "1 disturbed run(s), to be measured again" in found.note
 
 
-def test_depends_on_scale_names_both_sides() -> None:
-    small = runs("ml-100k", {"torch-biased-mf": list(0.8 * NOISE), "numba-sgd": list(0.2 * NOISE)})
-    large = runs("synthetic-1m", {"torch-biased-mf": list(2 * NOISE), "numba-sgd": list(9 * NOISE)})
-    claim = judged(folder(small + large))["custom-faster"]
-    assert claim.verdict.startswith("depends on the data set or contest")
-    assert set(claim.datasets) == {"ml-100k", "synthetic-1m"}
-
-
-def test_on_par_only_within_ten_percent_and_not_resolved_beyond() -> None:
-    par = runs("ml-100k", {"torch-biased-mf": list(0.50 * NOISE), "numba-sgd": list(0.51 * NOISE)})
-    assert judged(folder(par))["custom-faster"].verdict.startswith("on par")
-    noisy = runs(
-        "ml-100k",
-        {"torch-biased-mf": [0.5, 0.9, 0.3, 0.6, 0.45], "numba-sgd": [0.5, 0.4, 0.6, 0.5, 0.55]},
-    )
-    assert judged(folder(noisy))["custom-faster"].verdict.startswith("not resolved")
-
-
-def test_one_slow_pair_pulls_the_ratio_from_the_medians_and_the_text_says_which_is_which() -> None:
-    mine = [0.25, 16.0, 7.6, 0.25, 0.23]  # two folds far slower (as torch-bpmf's were)
-    rows = runs("ml-100k", {"torch-bpmf": mine, "numba-sgd": [0.29, 0.39, 0.33, 0.27, 0.29]})
-    (sentence,) = said(judged(folder(rows))["custom-faster"])
-    assert "(geometric mean of 5 paired runs; medians 0.25 s and 0.29 s)" in sentence
-    assert "torch-bpmf takes 3." in sentence  # the geometric mean of the paired ratios
-
-
-def test_an_overhead_bound_fit_judges_nothing() -> None:
-    rows = runs("tiny", {"torch-biased-mf": list(0.04 * NOISE), "numba-sgd": list(0.002 * NOISE)})
-    claim = judged(folder(rows))["custom-faster"]
-    assert "overhead-bound" in said(claim)[0]
-    assert claim.verdict.startswith("not judged")
-
-
-def test_a_single_run_ratio_has_no_interval() -> None:
-    rows = runs("synthetic-1m", {"torch-biased-mf": [2.0], "numba-sgd": [9.0]})
-    claim = judged(folder(rows))["custom-faster"]
-    (ratio,) = ratios(claim)
-    assert not ratio.resolved and "too few for an interval" in said(claim)[0]
-    assert "(one run: 2 s and 9 s)" in said(claim)[0]
-    assert claim.verdict.startswith("not judged")
-
-
-def test_without_targets_or_folders_a_claim_is_not_measured() -> None:
-    rows = runs("ml-100k", {"torch-biased-mf": list(NOISE), "numba-sgd": list(NOISE)}, target=None)
+def test_overlapping_training_sets_get_the_nadeau_bengio_correction(fixed) -> None:
+    rows = runs({"torch-biased-mf": list(4 * NOISE), "numba-sgd": list(NOISE[::-1])}, fixed.digest)
     for row in rows:
-        row["rating_target"] = np.nan
-    found = judged(folder(rows))
-    assert found["custom-faster"].verdict == "not measured"
-    assert found["gpus"].verdict.startswith("not measured here")
-    assert found["parallel"].verdict.startswith("not measured")
+        row["data_digest"] = "one data set, five splits"
+    plain = runs({"torch-biased-mf": list(4 * NOISE), "numba-sgd": list(NOISE[::-1])}, fixed.digest)
+    corrected = evidence(judged(fixed, folder(rows))["custom-faster"], "3a").ratio
+    fresh = evidence(judged(fixed, folder(plain))["custom-faster"], "3a").ratio
+    assert corrected.corrected and not fresh.corrected
+    assert corrected.value == pytest.approx(fresh.value)
+    assert corrected.high - corrected.low > fresh.high - fresh.low
 
 
-def test_stale_folders_are_left_out_and_named() -> None:
-    rows = runs("ml-100k", {"torch-biased-mf": list(0.8 * NOISE), "numba-sgd": list(0.2 * NOISE)})
-    found = judged(folder(rows, "results/old", status="stale"))
-    assert found["custom-faster"].verdict == (
-        "not measured (the folders that might measure it are stale: results/old)"
-    )
+def test_holm_adjusts_three_tests() -> None:
+    assert paired.holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
+    assert paired.holm([0.2, math.nan, 0.01]) == pytest.approx([0.2, math.nan, 0.02], nan_ok=True)
+    assert paired.holm([0.5, 0.5, 0.5]) == pytest.approx([1.0, 1.0, 1.0])  # capped at 1
 
 
-def test_als_against_sgd_and_the_lines_of_code() -> None:
-    rows = runs("ml-100k", {"torch-als": list(0.1 * NOISE), "numpy-sgd": list(3 * NOISE)})
-    found = judged(folder(rows))
-    assert found["als-faster"].verdict == "holds"
-    fewer = found["fewer-lines"]
-    assert fewer.verdict.startswith("converges faster: holds; in fewer lines:")
-    lines = {e.name: e.value for e in fewer.evidence if e.role == claims.CODE_LINES}
-    assert lines["code lines torch-als"] > 50 and lines["code lines numpy-sgd"] > 50
-
-
-def test_thread_speed_ups_pair_the_same_runs_in_two_folders() -> None:
-    times = {"torch-biased-mf": list(NOISE), "numba-sgd": list(NOISE)}
-    one = pd.DataFrame(runs("ml-100k", times)).assign(n_threads=1)
-    many = pd.DataFrame(runs("ml-100k", times)).assign(n_threads=2)
-    many.loc[many["label"] == "torch-biased-mf", "fit_s"] /= 1.8
-    many.loc[many["label"] == "numba-sgd", "fit_s"] /= 1.2
-    claim = judged(
-        folder(one.to_dict("records"), "results/speed-1"), folder(many.to_dict("records"), "r/2")
+def test_thread_gains_pair_the_same_runs_in_two_folders(fixed) -> None:
+    times = {"torch-biased-mf": list(2 * NOISE), "numba-sgd": list(2 * NOISE)}
+    one = pd.DataFrame(runs(times, fixed.digest)).assign(n_threads=1)
+    many = pd.DataFrame(runs(times, fixed.digest)).assign(n_threads=2)
+    many.loc[many["label"] == "torch-biased-mf", "fit_s"] /= 1.3
+    many.loc[many["label"] == "numba-sgd", "fit_s"] /= 1.9 * NOISE
+    found = judged(
+        fixed,
+        folder(one.to_dict("records"), "results/claims-threads-1"),
+        folder(many.to_dict("records"), "results/claims-threads"),
     )["parallel"]
-    times = {e.name: e.ratio.value for e in claim.evidence}
-    assert times["fit time torch-biased-mf, 2 threads / 1 thread"] == pytest.approx(1 / 1.8)
-    assert claim.verdict.startswith("holds")
+    gain = evidence(found, "2a")
+    assert gain.ratio.value == pytest.approx(1.9 / 1.3, rel=0.02)  # PyTorch gains less
+    assert gain.outcome == claims.REVERSED and found.verdict == "reversed"
 
 
-def test_thread_speed_ups_within_ten_percent_resolve_nothing() -> None:
-    times = {"torch-biased-mf": list(NOISE), "numba-sgd": list(NOISE)}
-    one = pd.DataFrame(runs("ml-100k", times)).assign(n_threads=1)
-    many = pd.DataFrame(runs("ml-100k", times)).assign(n_threads=2)
-    many["fit_s"] = many["fit_s"] / np.tile(NOISE[::-1], 2)  # speed-ups of 0.97-1.03
-    claim = judged(
-        folder(one.to_dict("records"), "results/speed-1"), folder(many.to_dict("records"), "r/2")
-    )["parallel"]
-    assert claim.verdict.startswith(
-        "not resolved: no trainer's fit time falls beyond ±10% with more threads on this machine"
-    )
-
-
-def test_the_summary_holds_every_claim_with_its_figures() -> None:
-    rows = runs("ml-100k", {"torch-biased-mf": list(0.8 * NOISE), "numba-sgd": list(0.2 * NOISE)})
-    measured = folder(rows)
-    document = answer.summary(analyse_folders(Path("results"), [measured]))
-    assert [c["id"] for c in document["claims"]] == [c[0] for c in claims.CLAIMS]
+def test_the_summary_carries_every_comparison_with_its_provenance(fixed, monkeypatch) -> None:
+    times = {
+        "torch-biased-mf": list(4 * NOISE),
+        "torch-biased-mf autograd": list(9 * NOISE),
+        "numba-sgd": list(NOISE),
+    }
+    monkeypatch.setattr(protocol, "load", lambda path=None: fixed)
+    monkeypatch.setattr(protocol, "digest", lambda path=None: fixed.digest)
+    document = answer.summary(analyse_folders(Path("results"), [folder(runs(times, fixed.digest))]))
+    assert document["protocol"] == fixed.digest and document["holm_family"] == 2
     custom = next(c for c in document["claims"] if c["id"] == "custom-faster")
-    assert custom["figures"][0]["low"] > 1 and custom["commit"] == "abc"
-    assert custom["figures"][0]["runs"] == 5
-    assert custom["link"] == "results/REPORT.md"
-    assert document["folders"][0]["status"] == "current"
+    first = custom["comparisons"][0]
+    assert (first["id"], first["a"], first["b"], first["place"]) == (
+        "3a",
+        "torch-biased-mf",
+        "numba-sgd",
+        "synthetic-1m",
+    )
+    assert first["n"] == 5 and first["low"] > 2 and first["p_adjusted"] < 0.05
+    assert first["outcome"] == "holds" and first["commit"] == "abc"
+    assert first["folder"] == "results/claims-1m" and custom["headline"] == "3a"
+
+
+def test_the_protocol_file_is_refused_in_one_line_when_malformed(tmp_path: Path) -> None:
+    path = tmp_path / "claims.toml"
+    path.write_text(PROTOCOL.replace('headline = "3a"', 'headline = "9z"'), encoding="utf-8")
+    with pytest.raises(InputError, match=r"claims.toml: \[\[claims\]\] #1: headline '9z'"):
+        protocol.load(path)
+    path.write_text(PROTOCOL.replace('measure = "thread_gain"', 'measure = "speed"'))
+    with pytest.raises(InputError, match="measure = 'speed'; choose from time_to_target"):
+        protocol.load(path)
+    path.write_text(PROTOCOL.replace("min_runs = 5", "min_runs = 5\nfastest = 1"))
+    with pytest.raises(InputError, match=r"\[rules\]: unknown key 'fastest'"):
+        protocol.load(path)
+
+
+def test_the_committed_protocol_agrees_with_the_measuring_code() -> None:
+    from suite import timed_run
+
+    fixed = protocol.load()
+    assert fixed.rules.test_tolerance == timed_run.TEST_TOLERANCE
+    assert fixed.rules.par == paired.PAR and fixed.rules.alpha == paired.ALPHA
+    assert [c.id for c in fixed.claims] == [
+        "fewer-lines",
+        "parallel",
+        "custom-faster",
+        "als-faster",
+        "lightfm-quicker",
+        "gpus",
+    ]
+    assert all(claim.deciding for claim in fixed.claims)
 
 
 def test_provenance_tells_current_stale_and_unknown() -> None:
@@ -313,105 +419,3 @@ def test_a_contenders_own_module_makes_only_folders_that_ran_it_stale() -> None:
     assert counts(own, ["features"], None, None)
     assert counts("baselines/floors.py", ["features"], None, {"torch-hybrid"})  # imported
     assert counts("suite/models/base.py", ["features"], None, {"torch-hybrid"})
-
-
-def hybrid_runs(times: dict[str, list[float]], target: float | None) -> list[dict]:
-    """Ok CPU ranking runs of the same hybrid model trained two ways (``time``: to the
-    NDCG@10 target, NaN where a run never reached it; fit times twice that, or 1 s)."""
-    rows = runs("ml-100k +features", times, target=None)
-    for row in rows:
-        reached = row["time_to_rating_target_s"]
-        row.update(
-            rating_target=np.nan,
-            time_to_rating_target_s=np.nan,
-            ranking_target=np.nan if target is None else target,
-            time_to_ranking_target_s=np.nan if target is None else reached,
-            fit_s=reached * 2 if np.isfinite(reached) else 1.0,
-        )
-    return rows
-
-
-def test_the_hybrids_are_raced_to_the_ndcg_target_where_one_is_set() -> None:
-    times = {"torch-hybrid": list(0.5 * NOISE), "lightfm-bpr-hybrid": list(2.0 * NOISE)}
-    claim = judged(folder(hybrid_runs(times, 0.3)))["lightfm-quicker"]
-    assert claim.verdict == "reversed: PyTorch is faster"
-    assert "time to NDCG@10 0.3: torch-hybrid takes 0.25× lightfm-bpr-hybrid's" in said(claim)[0]
-
-
-def test_a_hybrid_that_misses_the_target_gives_no_ratio_and_the_claim_says_so() -> None:
-    times = {"torch-hybrid": list(0.5 * NOISE), "lightfm-bpr-hybrid": [np.nan] * 4 + [2.0]}
-    claim = judged(folder(hybrid_runs(times, 0.3)))["lightfm-quicker"]
-    assert not claim.ratios
-    assert claim.verdict == (
-        "not judged at equal accuracy: ml-100k +features: NDCG@10 0.3 not reached by "
-        "lightfm-bpr-hybrid in 4 of 5 runs"
-    )
-
-
-def test_the_fastest_hybrid_of_each_side_is_raced_and_the_twins_are_context() -> None:
-    times = {
-        "torch-hybrid": list(0.5 * NOISE),
-        "lightfm-bpr-hybrid": list(2.0 * NOISE),
-        "lightfm-warp-hybrid": list(1.0 * NOISE),  # LightFM at its best: another loss
-    }
-    claim = judged(folder(hybrid_runs(times, 0.3)))["lightfm-quicker"]
-    assert [(r.a, r.b) for r in claim.ratios] == [("torch-hybrid", "lightfm-warp-hybrid")]
-    assert claim.verdict == "reversed: PyTorch is faster"
-    first, second = said(claim)
-    assert "the fastest hybrid of each side, time to NDCG@10 0.3: torch-hybrid takes " in first
-    assert "the same hybrid model trained two ways (context): torch-hybrid takes 0.25× " in second
-    assert "lightfm-bpr-hybrid's time to target" in second
-
-
-def test_a_side_none_of_whose_hybrids_reaches_the_target_is_named_with_the_other_sides() -> None:
-    times = {
-        "torch-hybrid": [np.nan, 0.5, np.nan, 0.6, np.nan],
-        "lightfm-bpr-hybrid": [np.nan, 2.0, 2.1, np.nan, 1.9],
-        "lightfm-warp-hybrid": list(1.0 * NOISE),
-    }
-    claim = judged(folder(hybrid_runs(times, 0.12)))["lightfm-quicker"]
-    assert not claim.ratios
-    assert said(claim) == [
-        "ml-100k +features: NDCG@10 0.12 not reached by torch-hybrid in 3 of 5 runs: no ratio "
-        "at equal accuracy; lightfm-warp-hybrid reached it in every run"
-    ]  # lightfm-bpr-hybrid's misses do not matter: its side has a hybrid that made it
-
-
-def test_without_a_target_the_hybrids_fit_times_say_accuracy_was_not_compared() -> None:
-    times = {"torch-hybrid": list(0.5 * NOISE), "lightfm-bpr-hybrid": list(2.0 * NOISE)}
-    claim = judged(folder(hybrid_runs(times, None)))["lightfm-quicker"]
-    assert (
-        "fit time at equal epochs (no NDCG@10 target set: accuracy not compared)" in said(claim)[0]
-    )
-
-
-def test_gpus_races_the_fastest_on_cuda_and_shows_each_twin_as_context_only() -> None:
-    cpu = runs("synthetic-1m", {"numba-sgd": list(0.5 * NOISE)})
-    cuda = runs(
-        "synthetic-1m",
-        {"torch-als": list(0.15 * NOISE), "torch-biased-mf": [0.3, 0.9, 0.2, 0.6, 0.4]},
-    )
-    for row in cuda:
-        row["backend"] = "cuda"
-    lent = replace(folder(cpu + cuda), env={"gpu": {"name": "NVIDIA H200"}, "usable_cores": 16})
-    skipped = runs("ml-100k", {"torch-als": [0.1], "numba-sgd": [0.2]})
-    skipped[0].update(backend="cuda", status="skipped")  # no GPU where this folder ran
-    here = replace(folder(skipped, "results/cpu"), env={"usable_cores": 2})
-    claim = judged(lent, here)["gpus"]
-    # torch-als on CUDA takes 0.3x numba-sgd's time on every seed; where and on what, said
-    assert claim.verdict == "holds on synthetic-1m, rating (NVIDIA H200 against 16 CPU cores)"
-    assert [ratio.a for ratio in claim.ratios] == ["torch-als (cuda)"]  # the verdict's only
-    assert len(claim.evidence) == 2
-    context = said(claim)[1]
-    assert context.startswith("synthetic-1m, rating, the same model trained two ways")
-    assert "torch-biased-mf (cuda) takes" in context and "numba-sgd's time to target" in context
-    assert context.endswith("not resolved")  # its interval spans both outcomes
-
-
-def test_gpus_does_not_repeat_a_twin_that_is_already_the_race() -> None:
-    cpu = runs("synthetic-1m", {"numba-sgd": list(0.5 * NOISE)})
-    cuda = runs("synthetic-1m", {"torch-biased-mf": list(0.2 * NOISE)})
-    for row in cuda:
-        row["backend"] = "cuda"
-    claim = judged(folder(cpu + cuda))["gpus"]
-    assert len(claim.evidence) == 1 and "trained two ways" not in said(claim)[0]

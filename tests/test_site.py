@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 from harness_helpers import assert_one_line_error, run_cli
 
+from suite import protocol
 from suite import results as results_io
-from suite.analysis import claims as judged_claims
 from suite.analysis.folder import analyse
 from suite.analysis.growth import fit
 from suite.models.base import Contest
@@ -132,7 +132,7 @@ def test_index_opens_with_the_claims_table_and_links_every_folder(site):
     html = read(site, "index.html")
     links = parsed(site, "index.html")
     assert html.index('id="claims"') < html.index('id="folders"')
-    assert links.rows["table-claims"] == len(judged_claims.CLAIMS)
+    assert links.rows["table-claims"] == len(protocol.load().claims)
     assert links.headers["table-claims"][:3] == ["claim", "verdict", "deciding figures, 95% CI"]
     summary = json.loads((RESULTS / "summary.json").read_text(encoding="utf-8"))
     for claim in summary["claims"]:  # the README's claims, judged by the same analysis

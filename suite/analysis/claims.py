@@ -97,6 +97,7 @@ class Claim:
     quote: str
     question: str = ""
     verdict: str = "not measured"
+    short: str = ""
     evidence: list[Evidence] = field(default_factory=list)
     datasets: list[str] = field(default_factory=list)
     folders: list[str] = field(default_factory=list)
@@ -113,6 +114,16 @@ class Claim:
     def ratios(self) -> list[Ratio]:
         """The deciding ratios (``a``: the protocol's A side)."""
         return [e.ratio for e in self.evidence if e.role == DECIDING and e.ratio is not None]
+
+    def only(self, folder: str) -> Claim:
+        """This claim with the evidence measured in ``folder`` only (a folder's own page)."""
+        shown = Claim(
+            self.id, self.quote, self.question, self.verdict, self.short, headline=self.headline
+        )
+        for evidence in self.evidence:
+            if evidence.folder == folder:
+                shown.add(evidence)
+        return shown
 
     def judged(self) -> list[tuple[Ratio, str]]:
         """The deciding ratios that decided, with their places."""
@@ -244,7 +255,7 @@ def _unfit(
         if len(missed):
             reasons = "; ".join(dict.fromkeys(r for r in missed["reason"] if r)) or "no time"
             return f"{label} missed the target in {len(missed)} of {len(side)} runs ({reasons})"
-        disturbed = side["disturbed"].fillna(False).astype(bool) if "disturbed" in side else None
+        disturbed = side["disturbed"].eq(True) if "disturbed" in side else None
         if disturbed is not None and disturbed.any():
             return f"{label}: {int(disturbed.sum())} disturbed run(s), to be measured again"
     runs = min(len(side) for side in sides)
@@ -362,7 +373,12 @@ def judge(folders: list[Folder], protocol: Protocol | None = None) -> list[Claim
     rules, digest = protocol.rules, protocol.digest
     judged = []
     for protocol_claim in protocol.claims:
-        claim = Claim(protocol_claim.id, protocol_claim.quote, protocol_claim.question)
+        claim = Claim(
+            protocol_claim.id,
+            protocol_claim.quote,
+            protocol_claim.question,
+            short=protocol_claim.short,
+        )
         roles = ((DECIDING, protocol_claim.deciding), (CONTEXT, protocol_claim.context))
         for role, comparisons in roles:
             for comparison in comparisons:

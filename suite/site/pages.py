@@ -87,13 +87,15 @@ def run_page(
     parts = [element("h1", escape(source.title)), layout.paragraph(lead, "lead")]
     entries = [("verdict", "Verdict")]
     body = [layout.section("verdict", "Verdict", _verdict(found))]
-    measured = [claim for claim in found.claims if claim.evidence]
+    own = [claim.only(found.measured.name) for claim in found.claims]
+    measured = [claim for claim in own if claim.evidence]
     if measured:
         entries.append(("claims", "Claims"))
         table = claims.claims_table(measured, page_of, lambda _: None)
         note = layout.paragraph(
-            "The post's claims as this folder alone judges them (the index judges them "
-            "across every folder); claims it does not measure are left out.",
+            "The comparisons of the claims protocol (suite/claims.toml) this folder measures, "
+            "judged from it alone (Holm's adjustment across them only); the index judges "
+            "every claim across every folder.",
             "note",
         )
         body.append(layout.section("claims", "Claims", note + layout.table(table, "table-claims")))
