@@ -103,7 +103,7 @@ def plain_answer(judged: list[Claim]) -> str:
     if unmeasured:
         lines.append(
             "- Not measured here: "
-            + "; ".join(f"{claim.short.lower()} ({claim.verdict})" for claim in unmeasured)
+            + "; ".join(f"{claim.short} ({claim.verdict})" for claim in unmeasured)
         )
     return "\n".join(lines)
 
@@ -112,15 +112,37 @@ def _escape(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def provenance_table(folders: list[Folder]) -> str:
-    """The provenance table of ``folders``: commit(s), when measured, current or stale."""
-    lines = ["| folder | measured on commit(s) | measured | status |", "|---|---|---|---|"]
+def provenance_table(folders: list[Folder], judged: list[Claim] | None = None) -> str:
+    """The provenance table of ``folders``: commit(s), when measured, current or stale, and
+    which claims' deciding comparisons each holds (``judged``; "none" for the others)."""
+    decides: dict[str, list[str]] = {}
+    for claim in judged or []:
+        for e in claim.evidence:
+            if (
+                e.role == DECIDING
+                and e.ratio is not None
+                and claim.id not in decides.get(e.folder, [])
+            ):
+                decides.setdefault(e.folder, []).append(claim.id)
+            compared = e.comparison
+            if e.role == DECIDING and e.ratio is not None and compared and compared.threads_folder:
+                partner = f"results/{compared.threads_folder}"
+                if claim.id not in decides.get(partner, []):
+                    decides.setdefault(partner, []).append(claim.id)
+    header = "| folder | measured on commit(s) | measured | status |"
+    rule = "|---|---|---|---|"
+    if judged is not None:
+        header, rule = header + " decides |", rule + "---|"
+    lines = [header, rule]
     for folder in folders:
         commits = ", ".join(f"`{commit[:10]}`" for commit in folder.commits) or "unknown"
-        lines.append(
+        row = (
             f"| [{folder.name}]({folder.name}/REPORT.md) | {commits} | {folder.measured_at[:10]} "
             f"| {status_text(folder)} |"
         )
+        if judged is not None:
+            row += f" {', '.join(decides.get(folder.name, [])) or 'no claim'} |"
+        lines.append(row)
     return "\n".join(lines)
 
 

@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from suite import data, models, settings
-from suite.data import splits
+from suite.data import splits, synthetic
 from suite.data.files import FORMATS
 from suite.early_stopping import VALIDATION_FRACTION
 from suite.errors import InputError
@@ -82,6 +82,7 @@ class DatasetSpec:
     format: str | None = None
     features: bool = False  # load side features (ml-100k, planted sets) for the hybrids
     target_on: str = "test"  # "validation": time to target read there, confirmed on test
+    fresh_data: bool = False  # a generated set drawn anew for each seed (else seed 0's, split)
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -311,6 +312,11 @@ def _check_dataset(dataset: DatasetSpec, where: str, model_names: set[str]) -> N
     _check_fields(vars(dataset), DatasetSpec, where)
     if dataset.name not in data.names() and not Path(dataset.name).is_file():
         raise InputError(f"{where}: not a file, and not one of {', '.join(data.names())}")
+    if dataset.fresh_data and dataset.name not in synthetic.SOURCE.names():
+        raise InputError(
+            f"{where}: fresh_data = true draws a generated set anew for each seed; "
+            f"{dataset.name!r} is not generated (one of {', '.join(synthetic.SOURCE.names())})"
+        )
     if dataset.features and not data.has_features(dataset.name):
         raise InputError(f"{where}: features = true, but only ml-100k and planted sets have any")
     if dataset.split not in splits.METHODS:

@@ -296,7 +296,7 @@ def estimate_grid(grid: Grid, measured: pd.DataFrame | None = None) -> PlanEstim
     split_rate = _split_rate(measured)
     runs, split_s = [], 0.0
     for split_plan in plans:
-        ratings, _ = datasets.load(split_plan.dataset)
+        ratings, _ = datasets.load(split_plan.dataset, split_plan.seed)
         size = split_size(ratings, split_plan.dataset)
         split_s += split_rate * len(ratings) / 1e6
         ranked = min(grid.eval_users or size.n_users, size.n_users)

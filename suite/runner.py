@@ -62,23 +62,25 @@ class Datasets:
         self._held: dict[tuple[str, str | None, bool], tuple[Ratings, float]] = {}
 
     @staticmethod
-    def key(spec: DatasetSpec) -> tuple[str, str | None, bool]:
-        return (spec.name, spec.format, spec.features)
+    def key(spec: DatasetSpec, seed: int = 0) -> tuple[str, str | None, bool, int]:
+        """What one load is: the data set, and its seed where each seed draws its own."""
+        return (spec.name, spec.format, spec.features, seed if spec.fresh_data else 0)
 
-    def load(self, spec: DatasetSpec) -> tuple[Ratings, float]:
-        """The ratings of ``spec`` and the seconds they took to load."""
-        key = self.key(spec)
+    def load(self, spec: DatasetSpec, seed: int = 0) -> tuple[Ratings, float]:
+        """The ratings of ``spec`` (drawn with ``seed`` where ``spec.fresh_data``, else with
+        seed 0) and the seconds they took to load."""
+        key = self.key(spec, seed)
         if key not in self._held:
             start = time.perf_counter()
-            ratings = data.load(spec.name, seed=0, format=spec.format, features=spec.features)
+            ratings = data.load(spec.name, seed=key[3], format=spec.format, features=spec.features)
             self._held[key] = (ratings, time.perf_counter() - start)
         return self._held[key]
 
-    def digest(self, spec: DatasetSpec) -> str:
-        return self.load(spec)[0].digest()
+    def digest(self, spec: DatasetSpec, seed: int = 0) -> str:
+        return self.load(spec, seed)[0].digest()
 
-    def release(self, spec: DatasetSpec) -> None:
-        self._held.pop(self.key(spec), None)
+    def release(self, spec: DatasetSpec, seed: int = 0) -> None:
+        self._held.pop(self.key(spec, seed), None)
 
 
 def plan(grid: Grid, out: Path, datasets: Datasets | None = None) -> list[SplitPlan]:
@@ -92,8 +94,8 @@ def plan(grid: Grid, out: Path, datasets: Datasets | None = None) -> list[SplitP
     n_threads = resolve_threads(grid.n_threads)
     plans, seen = [], {}
     for dataset in grid.datasets:
-        digest = datasets.digest(dataset)
         for fold, seed in dataset.split_instances():
+            digest = datasets.digest(dataset, seed)  # one per seed where each draws its data
             settings = [  # tuned on this split's own training half, where it was
                 (spec, label, params, backend)
                 for spec in grid.models
@@ -446,14 +448,16 @@ def _splits_to_run(
     A data set is let go once its last split is made (one held at a time from then on).
     """
     safe_io.make_folder(out / SPLIT_FOLDER)
-    last_use = {Datasets.key(split_plan.dataset): i for i, split_plan in enumerate(plans)}
+    last_use = {
+        Datasets.key(split_plan.dataset, split_plan.seed): i for i, split_plan in enumerate(plans)
+    }
     for index, split_plan in enumerate(plans):
-        spec = split_plan.dataset
+        spec, seed = split_plan.dataset, split_plan.seed
         if all(task.run_id in done for task in split_plan.tasks) or not split_plan.tasks:
-            if last_use[Datasets.key(spec)] == index:
-                datasets.release(spec)
+            if last_use[Datasets.key(spec, seed)] == index:
+                datasets.release(spec, seed)
             continue
-        ratings, load_s = datasets.load(spec)
+        ratings, load_s = datasets.load(spec, seed)
         start = time.perf_counter()
         train, test = splits.split(
             ratings,
@@ -477,6 +481,6 @@ def _splits_to_run(
             "n_test_cold_dropped": test.metadata["split"]["n_test_cold_dropped"],
             "rating_noise_floor": ratings.metadata.get("noise_floor_rmse", float("nan")),
         }
-        if last_use[Datasets.key(spec)] == index:
-            datasets.release(spec)
+        if last_use[Datasets.key(spec, seed)] == index:
+            datasets.release(spec, seed)
         yield split_plan, facts

@@ -419,3 +419,39 @@ def test_a_contenders_own_module_makes_only_folders_that_ran_it_stale() -> None:
     assert counts(own, ["features"], None, None)
     assert counts("baselines/floors.py", ["features"], None, {"torch-hybrid"})  # imported
     assert counts("suite/models/base.py", ["features"], None, {"torch-hybrid"})
+
+
+def test_the_readme_answer_is_one_line_per_claim_with_its_headline_figure(fixed) -> None:
+    times = {
+        "torch-biased-mf": list(4 * NOISE),
+        "torch-biased-mf autograd": list(9 * NOISE),
+        "numba-sgd": list(NOISE[::-1]),
+    }
+    found = claims.judge([folder(runs(times, fixed.digest))], fixed)
+    table = answer.markdown(found, hardware={"results/claims-1m": "Toy CPU, 2 cores"})
+    custom = next(line for line in table.splitlines() if "custom solutions" in line)
+    assert "**holds (all 2 comparisons)**" in custom
+    assert "torch-biased-mf / numba-sgd: 4.00× [" in custom and "n = 5" in custom
+    assert "synthetic-1m (Toy CPU, 2 cores)" in custom
+    assert "(results/claims-1m/REPORT.md#claim-custom-faster)" in custom
+    opening = answer.plain_answer(found).splitlines()
+    assert opening[0].startswith("- Bespoke code is much faster: **holds (all 2 comparisons)**")
+    assert opening[1].startswith("- Not measured here: PyTorch parallelises as well (not measured")
+    table = answer.provenance_table([folder(runs(times, fixed.digest))], found)
+    assert table.splitlines()[-1].endswith("| custom-faster |")
+
+
+def test_every_committed_deciding_figure_recomputes_from_results_csv() -> None:
+    """scripts/recompute-claims: plain pandas/scipy against results/summary.json."""
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "scripts/recompute-claims"],
+        cwd=provenance.REPOSITORY,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    last = done.stdout.strip().splitlines()[-1]
+    assert last.endswith("deciding figures recomputed, 0 mismatched")
+    assert int(last.split()[0]) >= 10

@@ -191,3 +191,20 @@ def test_each_run_gets_a_fresh_worker_process(grid_dir) -> None:
     ok = pd.read_csv(out / "results.csv").query("status == 'ok'")
     assert len(ok) >= 4 and ok["pid"].is_unique and os.getpid() not in set(ok["pid"])
     assert ok["rss_baseline_mb"].lt(ok["peak_rss_mb"]).all()
+
+
+def test_fresh_data_draws_each_seeds_own_planted_set(tmp_path) -> None:
+    """``fresh_data``: each seed's runs get their own planted set (its own digest); without it
+    every seed splits seed 0's set."""
+    from suite.config import DatasetSpec, Grid, ModelSpec
+    from suite.runner import plan
+
+    def digests(fresh: bool) -> set[str]:
+        grid = Grid(
+            "fresh",
+            [DatasetSpec("synthetic-seed-2017", seeds=[0, 1, 2], fresh_data=fresh)],
+            [ModelSpec("global-mean")],
+        )
+        return {task.data_digest for split in plan(grid, tmp_path) for task in split.tasks}
+
+    assert len(digests(True)) == 3 and len(digests(False)) == 1

@@ -135,7 +135,12 @@ def analyse(
             for dataset in dict.fromkeys(results["dataset"])
         ]
         judged_targets = targets.judge(results, measured.curves)
-        alone = claims.judge([dataclasses.replace(measured, status="current")])
+        alone = claims.judge(
+            [
+                dataclasses.replace(folder, status="current")
+                for folder in [measured, *partners(path)]
+            ]
+        )
         found_growth = growths(summary)
     return FolderAnalysis(
         path,
@@ -277,6 +282,26 @@ def analyse_folders(root: Path, folders: list[provenance.Folder]) -> RootAnalysi
         protocol.digest(),
         {folder.name: hardware(folder.env) for folder in folders},
     )
+
+
+def partners(path: Path) -> list[provenance.Folder]:
+    """The folders a comparison of the protocol pairs with ``path``'s (the same runs on one
+    thread, for a thread gain), where they lie beside it."""
+    names = {
+        other
+        for _, compared in protocol.load().deciding()
+        if compared.threads_folder
+        for mine, other in (
+            (compared.folder, compared.threads_folder),
+            (compared.threads_folder, compared.folder),
+        )
+        if mine == path.name
+    }
+    return [
+        provenance.load(path.parent / name)
+        for name in sorted(names)
+        if (path.parent / name).is_dir()
+    ]
 
 
 def hardware(env: dict[str, Any]) -> str:
