@@ -51,8 +51,12 @@ def sentences(claim: Claim) -> list[str]:
 def headline_figure(claim: Claim) -> str:
     """The one deciding figure a claim's line shows: ``"3.4× [2.9, 4.0], n = 5"``."""
     found = claim.headline
-    if found is None or found.ratio is None:
-        return found.note if found is not None else "–"
+    if found is None:
+        return "–"
+    if found.ratio is None or found.role == MISSED:
+        compared = found.comparison
+        pair = f"{compared.a} / {compared.b}: " if compared is not None else ""
+        return f"{pair}not decided ({found.note})"
     ratio = found.ratio
     return (
         f"{ratio.a} / {ratio.b}: {times(ratio.value)}{bounds(ratio.low, ratio.high)}, "
@@ -82,7 +86,11 @@ def markdown(
     ]
     for claim in judged:
         folder = claim.headline.folder if claim.headline is not None else ""
-        details = f"[{claim.id}]({link_root}{folder}/REPORT.md#claim-{claim.id})" if folder else "–"
+        details = (
+            f"[{claim.id}]({link_root}{folder}/REPORT.md#claim-{claim.id})"
+            if folder.startswith("results")
+            else f"[{claim.id}]({link_root}docs/claims.md)"
+        )
         rows.append(
             f"| “{_escape(claim.quote)}” | **{_escape(claim.verdict)}** | "
             f"{_escape(headline_figure(claim))} | {_escape(where(claim, hardware or {}))} | "

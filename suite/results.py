@@ -352,14 +352,18 @@ def data_digests(results: pd.DataFrame) -> pd.Series:
 
 
 def refuse_mixed_data(results: pd.DataFrame, where: str) -> None:
-    """``InputError`` where runs of one data set name were measured on different data (two
-    content digests): nothing may pair or pool them. Records without a digest (older ones)
-    are not checked."""
+    """``InputError`` where runs of one data set name were measured on different data: two
+    content digests for one seed, or seeds that share data with some seeds and not others.
+    One digest per seed, each seed's its own, is a grid that draws its data anew for each seed
+    (``fresh_data``): runs pair within a seed only. Records without a digest (older ones) are
+    not checked."""
     known = results.assign(data_digest=data_digests(results))
     known = known[known["data_digest"] != ""]
-    digests = known.groupby("dataset")["data_digest"].unique()
-    for dataset, found in digests.items():
-        if len(found) > 1:
+    for dataset, runs in known.groupby("dataset"):
+        per_seed = runs.groupby("seed")["data_digest"].unique()
+        found = list(dict.fromkeys(runs["data_digest"]))
+        fresh = all(len(d) == 1 for d in per_seed) and len(found) == len(per_seed)
+        if len(found) > 1 and not fresh:
             shown = ", ".join(str(digest)[:12] for digest in found)
             raise InputError(
                 f"{where}: the runs of {dataset} were measured on {len(found)} different data "

@@ -335,7 +335,7 @@ def stand_in(spec: config.DatasetSpec) -> StandIn:
 def test_the_gpu_config_is_estimated_to_fit_in_8_minutes_on_16_cores(monkeypatch) -> None:
     """With ML-100K's tuned settings; generating the planted sets takes ~50 s more."""
     monkeypatch.delenv("MFBENCH_TUNED")  # the committed tuned settings, as a real run has them
-    monkeypatch.setattr(runner.Datasets, "load", lambda _self, spec: (stand_in(spec), 0.0))
+    monkeypatch.setattr(runner.Datasets, "load", lambda _self, spec, seed=0: (stand_in(spec), 0.0))
     grid = config.load_config("gpu")
     grid.n_threads = 16
     planned = estimate.estimate_grid(grid)

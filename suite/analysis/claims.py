@@ -49,13 +49,14 @@ CONTEXT = "context"  # a comparison of the protocol shown beside the verdict, no
 MISSED = "missed"  # a deciding or context comparison that gave no figure: why is its note
 CODE_LINES = "code lines"  # a count of lines (context)
 
-#: A pair's outcome, as the claim reads it.
-HOLDS, NOT_MUCH, ON_PAR, REVERSED, NOT_RESOLVED = (
+#: A pair's outcome, as the claim reads it, in the order a verdict lists them.
+OUTCOMES = HOLDS, NOT_MUCH, ON_PAR, REVERSED, NOT_RESOLVED, NOT_DECIDED = (
     "holds",
     "faster, not much",
     "on par",
     "reversed",
     "not resolved",
+    "not decided",
 )
 
 
@@ -363,8 +364,8 @@ def _verdict(claim: Claim, protocol_claim: ClaimProtocol) -> str:
     if not deciding or all(e.note.startswith("not measured") for e in deciding):
         why = protocol_claim.not_measured_here
         return "not measured" + (f": {why}" if why else "")
-    said = [e.outcome or "not decided" for e in deciding]
-    counts = {word: said.count(word) for word in dict.fromkeys(said)}
+    said = [e.outcome or NOT_DECIDED for e in deciding]
+    counts = {word: said.count(word) for word in OUTCOMES if word in said}
     if len(counts) == 1:
         word = said[0]
         return word if len(said) == 1 else f"{word} (all {len(said)} comparisons)"

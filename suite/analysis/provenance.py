@@ -170,6 +170,18 @@ _WIDER_RANGES = (
     "into COMMON_SPECS with the same type and bounds"
 )
 
+_CLAIMS_FILES = ("suite/measure.py", "suite/runner.py", "suite/timed_run.py")
+
+_CLAIMS_PROTOCOL = (
+    "the claims protocol's measurement (issue 40), taken only by grids that ask for it: time to "
+    'target read on validation (target_on = "validation"), planted data drawn per seed '
+    "(fresh_data), a contender's own thread count or target, a disturbed run measured again "
+    "(remeasure); every record carries the protocol digest, and a run is flagged disturbed "
+    "only when its slowest epoch is also 50 ms beyond the median (a flag, no figure). The "
+    "54-run config of the issue-39 check, run on e126484 and on b4247f5, gave identical run "
+    "ids, accuracy, epochs, ratings visited and curves"
+)
+
 _ANALYSIS_LAYER = (
     "moved or renamed, not changed (issue 39): the torch contenders split into "
     "suite/models/torch/, factors.py -> biased_factors.py, execute.py -> timed_run.py, statuses "
@@ -275,6 +287,16 @@ NEUTRAL: dict[tuple[str, str], str] = {
             "suite/threads.py",
             "suite/timed_run.py",
         )
+    },
+    **{
+        (commit, path): _CLAIMS_PROTOCOL
+        for commit, paths in (
+            ("13fec6d1dfaaa5e0ce10e510866259e3792085d7", _CLAIMS_FILES),
+            ("48df4d55f32ea454531ebfe70929e71afa1a2db7", ("suite/timed_run.py",)),
+            ("025310ec229d3c5f7c9e28ec3d965d306cefc3f4", ("suite/timed_run.py",)),
+            ("b4247f5abdd2150fbb3e50163bd4c591051130cd", ("suite/runner.py",)),
+        )
+        for path in paths
     },
 }
 

@@ -1,5 +1,6 @@
-"""The claims figure: PyTorch's time to the target over the fastest other contender's, per
-data set size and contest, with 95% intervals, on a log scale around 1×."""
+"""The claims figure: claim 3's deciding pairs, PyTorch's time to the target over the same
+model's bespoke code's, per data set size and contest, with 95% intervals, on a log scale
+around 1×."""
 
 from __future__ import annotations
 
@@ -76,7 +77,7 @@ def draw(points: list[ClaimPoint], title: str, path: Path) -> bool:
     axes.set_xlabel(
         "training ratings (log)" + ("; points of one size spread sideways" if crowded else "")
     )
-    axes.set_ylabel("PyTorch's time to target / the fastest other's (log)\n< 1: PyTorch faster")
+    axes.set_ylabel("PyTorch's time to target / the bespoke code's (log)\n< 1: PyTorch faster")
     axes.set_title(title, fontsize=10)
     axes.grid(alpha=0.3, which="major")
     axes.legend(fontsize=7, loc="best")
