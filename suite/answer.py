@@ -124,8 +124,11 @@ def provenance_table(folders: list[Folder], judged: list[Claim] | None = None) -
     """The provenance table of ``folders``: commit(s), when measured, current or stale, and
     which claims' deciding comparisons each holds (``judged``; "none" for the others)."""
     decides: dict[str, list[str]] = {}
+    named: dict[str, list[str]] = {}  # folders a claim's comparisons name, decided or not
     for claim in judged or []:
         for e in claim.evidence:
+            if e.role in (DECIDING, MISSED) and claim.id not in named.get(e.folder, []):
+                named.setdefault(e.folder, []).append(claim.id)
             if (
                 e.role == DECIDING
                 and e.ratio is not None
@@ -149,7 +152,11 @@ def provenance_table(folders: list[Folder], judged: list[Claim] | None = None) -
             f"| {status_text(folder)} |"
         )
         if judged is not None:
-            row += f" {', '.join(decides.get(folder.name, [])) or 'no claim'} |"
+            decided = ", ".join(decides.get(folder.name, []))
+            undecided = ", ".join(named.get(folder.name, []))
+            if not decided and undecided:
+                decided = f"no claim (named for {undecided}: not decided)"
+            row += f" {decided or 'no claim'} |"
         lines.append(row)
     return "\n".join(lines)
 
