@@ -85,11 +85,6 @@ class Evidence:
     commit: str = ""
     contest: str = ""  # the contest its sides race in ("rating", "ranking")
 
-    @property
-    def place(self) -> str:
-        """Where it was measured: ``lead`` up to its first colon."""
-        return self.lead.split(":")[0].strip()
-
 
 @dataclass
 class Claim:
@@ -128,14 +123,6 @@ class Claim:
             if evidence.folder == folder or paired:
                 shown.add(evidence)
         return shown
-
-    def judged(self) -> list[tuple[Ratio, str]]:
-        """The deciding ratios that decided, with their places."""
-        return [
-            (e.ratio, e.place)
-            for e in self.evidence
-            if e.role == DECIDING and e.ratio is not None and e.outcome
-        ]
 
 
 # -- one comparison -----------------------------------------------------------------------------
